@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { duration, httpUrl, size } from './units.js';
+import {
+  identitySchema,
+  limitsSchema,
+  policiesSchema,
+  providersSchema,
+  routeAuthnFields,
+  routeAuthzFields,
+  routeIdentityFields,
+  routeLimitsFields,
+  routeSessionFields,
+  sessionSchema,
+} from './area-schemas.js';
+
+const cidr = z
+  .string()
+  .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR such as "10.0.0.0/8" or "::1/128"');
+
+const tlsVersion = z.enum(['TLSv1.2', 'TLSv1.3']);
+
+export const listenerSchema = z
+  .object({
+    name: z.string().optional(),
+    address: z.string().default('127.0.0.1'),
+    port: z.number().int().min(0).max(65535),
+    tls: z
+      .object({
+        cert: z.string().describe('Path to the PEM certificate chain.'),
+        key: z.string().describe('Path to the PEM private key.'),
+        min_version: tlsVersion.default('TLSv1.2'),
+        client_ca: z.string().optional().describe('PEM bundle of CAs that sign client certificates (mTLS).'),
+        client_certificate: z.enum(['none', 'request', 'require']).default('none'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const upstreamSchema = z
+  .object({
+    url: httpUrl,
+    max_connections: z.number().int().min(1).max(10_000).default(128),
+    pipelining: z.number().int().min(1).max(16).default(1),
+    timeouts: z
+      .object({
+        connect: duration.default(5000),
+        headers: duration.default(30_000),
+        idle: duration.default(60_000),
+        keep_alive: duration.default(4000),
+      })
+      .strict()
+      .prefault({}),
+    tls: z
+      .object({
+        ca: z.string().optional().describe('PEM bundle of CAs trusted for this upstream (replaces the system store).'),
+        cert: z.string().optional().describe('Client certificate for mutual TLS to the upstream.'),
+        key: z.string().optional(),
+        server_name: z.string().optional(),
+        min_version: tlsVersion.default('TLSv1.2'),
+        insecure_skip_verify: z
+          .boolean()
+          .default(false)
+          .describe('DANGEROUS: do not verify the upstream certificate. Logged loudly at start.'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const methods = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
+export const routeSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'expected letters, digits, "_", ".", ":" or "-"').optional(),
+    match: z
+      .object({
+        host: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
+        path: z.string().startsWith('/', 'expected a path starting with "/"').default('/'),
+        path_type: z.enum(['prefix', 'exact']).default('prefix'),
+        methods: z.array(methods).min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
+    upstream: z.union([z.string(), upstreamSchema]).describe('Name of an entry in `upstreams`, or an inline upstream.'),
+    preserve_host: z.boolean().default(true),
+    strip_prefix: z.string().startsWith('/').optional(),
+    rewrite_prefix: z.string().startsWith('/').optional(),
+    case_insensitive: z.boolean().default(false).describe('Match paths case-insensitively (IIS-backed routes).'),
+    max_body_size: z.union([size, z.literal('unlimited')]).optional(),
+    auth: z
+      .union([z.string(), z.array(z.string()).min(1)])
+      .describe('`none` for public routes, or one or more authenticators: bearer, session, apikey, mtls.'),
+    ...routeAuthnFields,
+    ...routeAuthzFields,
+    ...routeSessionFields,
+    ...routeIdentityFields,
+    ...routeLimitsFields,
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        listeners: z.array(listenerSchema).min(1).default([{ address: '127.0.0.1', port: 8080 }]),
+        external_url: httpUrl.optional().describe('Public base URL of Gatehouse (login redirect URIs).'),
+        trusted_proxies: z.array(cidr).default([]),
+        timeouts: z
+          .object({
+            headers: duration.default(10_000),
+            request: duration.default(60_000),
+            idle: duration.default(60_000),
+            keep_alive: duration.default(5000),
+          })
+          .strict()
+          .prefault({}),
+        max_header_size: size.default(16 * 1024),
+        max_body_size: z.union([size, z.literal('unlimited')]).default(10 * 1024 * 1024),
+        shutdown_timeout: duration.default(30_000),
+        workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+        access_log: z.boolean().default(true),
+        file: z.string().optional().describe('Write logs to this file instead of stdout.'),
+      })
+      .strict()
+      .prefault({}),
+    upstreams: z.record(z.string(), upstreamSchema).default({}),
+    routes: z.array(routeSchema).default([]),
+    providers: providersSchema.optional(),
+    policies: policiesSchema.optional(),
+    session: sessionSchema.optional(),
+    identity: identitySchema.optional(),
+    limits: limitsSchema.optional(),
+    audit: z
+      .object({
+        stdout: z.boolean().default(false),
+        file: z.string().optional().describe('Append-only JSON-lines audit file.'),
+        level: z.enum(['info', 'debug']).default('info').describe('`debug` adds the full decision trace.'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type GatehouseConfig = z.output<typeof configSchema>;
+export type RouteConfig = z.output<typeof routeSchema>;
+export type UpstreamConfig = z.output<typeof upstreamSchema>;
+export type ListenerConfig = z.output<typeof listenerSchema>;

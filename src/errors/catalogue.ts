@@ -1,0 +1,28 @@
+import { coreCodes } from './codes-core.js';
+import { authnCodes } from './codes-authn.js';
+import { authzCodes } from './codes-authz.js';
+import { sessionCodes } from './codes-session.js';
+import { identityCodes } from './codes-identity.js';
+import { limitsCodes } from './codes-limits.js';
+
+/** One catalogue entry: HTTP status, the safe client-facing message and the documented meaning. */
+export interface ErrorEntry {
+  readonly status: number;
+  readonly message: string;
+  readonly meaning: string;
+}
+
+/**
+ * Every error code Gatehouse can answer with. `docs/errors.md` is generated from this table
+ * (`npm run docs:errors`) and a test checks that they agree.
+ */
+export const catalogue = {
+  ...coreCodes,
+  ...authnCodes,
+  ...authzCodes,
+  ...sessionCodes,
+  ...identityCodes,
+  ...limitsCodes,
+} as const satisfies Record<string, ErrorEntry>;
+
+export type ErrorCode = keyof typeof catalogue;

@@ -1,0 +1,4 @@
+import type { ErrorEntry } from './catalogue.js';
+
+/** Error codes of the session area. */
+export const sessionCodes = {} as const satisfies Record<string, ErrorEntry>;
