@@ -1,0 +1,35 @@
+import type { TraceEntry } from '../pipeline/decision.js';
+
+/**
+ * One audit event: exactly one per request decision (N requests in, N events out), plus
+ * events for login/logout and other security-relevant happenings. Never carries a credential.
+ */
+export interface AuditEvent {
+  readonly time: string;
+  /** `request` for proxied/answered requests; `login`, `logout`, `session.*`… for others. */
+  readonly type: string;
+  readonly request_id: string;
+  readonly route?: string | undefined;
+  readonly method?: string | undefined;
+  /** Normalised path (never the query string). */
+  readonly path?: string | undefined;
+  readonly host?: string | undefined;
+  readonly client_ip?: string | undefined;
+  readonly provider?: string | undefined;
+  readonly subject?: string | undefined;
+  readonly client_id?: string | undefined;
+  /** Token `jti` or a hash prefix: never the token. */
+  readonly credential_id?: string | undefined;
+  readonly decision: 'allow' | 'deny' | 'error';
+  readonly reasons: readonly string[];
+  readonly rule?: string | undefined;
+  readonly status: number;
+  readonly error?: string | undefined;
+  readonly upstream_status?: number | undefined;
+  readonly latency_ms: number;
+  /** Names of forged identity headers that were removed. */
+  readonly stripped_headers?: readonly string[] | undefined;
+  /** Full decision trace, at audit level `debug` only. */
+  readonly trace?: readonly TraceEntry[] | undefined;
+  readonly [extra: string]: unknown;
+}
