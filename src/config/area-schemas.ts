@@ -6,4 +6,4 @@ export { providersSchema, routeAuthnFields } from '../authn/schema.js';
 export { policiesSchema, routeAuthzFields } from '../authz/schema.js';
 export { sessionSchema, routeSessionFields } from '../session/schema.js';
 export { identitySchema, routeIdentityFields } from '../identity/schema.js';
-export { limitsSchema, routeLimitsFields } from '../limits/schema.js';
+export { limitsSchema, routeLimitsFields, cacheSchema, apiKeysSchema } from '../limits/schema.js';

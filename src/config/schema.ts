@@ -3,6 +3,8 @@ import { duration, httpUrl, size } from './units.js';
 import {
   identitySchema,
   limitsSchema,
+  cacheSchema,
+  apiKeysSchema,
   policiesSchema,
   providersSchema,
   routeAuthnFields,
@@ -137,6 +139,8 @@ export const configSchema = z
     session: sessionSchema.optional(),
     identity: identitySchema.optional(),
     limits: limitsSchema.optional(),
+    cache: cacheSchema.optional(),
+    api_keys: apiKeysSchema.optional(),
     audit: z
       .object({
         stdout: z.boolean().default(false),

@@ -1,6 +1,7 @@
 import type { RequestContext } from './context.js';
 import type { Decision } from './decision.js';
 import type { Principal } from './principal.js';
+import type { GatehouseError } from '../errors/index.js';
 
 /**
  * Result of one authenticator: `none` when the request carries no credential of its kind
@@ -33,6 +34,8 @@ export interface Authorizer {
 /** Result of a limiter: allowed or not, plus response headers (RateLimit, Retry-After). */
 export interface LimitResult {
   readonly allowed: boolean;
+  /** The error to answer with when not allowed (429 with Retry-After, or 503 when a store failed closed). */
+  readonly error?: GatehouseError | undefined;
   readonly headers?: Readonly<Record<string, string>> | undefined;
   readonly reason?: string | undefined;
 }

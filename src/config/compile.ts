@@ -1,0 +1,204 @@
+import type { Logger } from 'pino';
+import type { GatehouseConfig, RouteConfig } from './schema.js';
+import type { CompileContext, ConfigIssue } from '../pipeline/feature.js';
+import type { CompiledRoute, RouteStages } from '../pipeline/route.js';
+import type { Authorizer, InternalEndpoint } from '../pipeline/stages.js';
+import { features } from '../pipeline/registry.js';
+import { Router } from '../routing/router.js';
+import { createUpstream, type UpstreamHandle } from '../upstream/pool.js';
+import { CidrSet, checkCidr } from '../util/ip.js';
+import { normalizeHeaderName } from '../identity/strip.js';
+import { ConfigError, type ConfigProblem } from './load.js';
+
+/** Reserved endpoints, looked up by exact path first, then by segment prefix. */
+export interface EndpointTable {
+  readonly exact: ReadonlyMap<string, InternalEndpoint>;
+  readonly prefixes: readonly InternalEndpoint[];
+}
+
+/**
+ * Everything a request needs, compiled once from one config and never mutated: swapped as a
+ * whole on reload so in-flight requests finish on the state they started with.
+ */
+export interface RuntimeState {
+  readonly config: GatehouseConfig;
+  readonly router: Router<CompiledRoute>;
+  readonly routes: readonly CompiledRoute[];
+  readonly upstreams: ReadonlyMap<string, UpstreamHandle>;
+  readonly endpoints: EndpointTable;
+  readonly services: ReadonlyMap<string, unknown>;
+  readonly trusted: CidrSet;
+  readonly logger: Logger;
+  readonly warnings: readonly ConfigProblem[];
+  /** Runs deferred start work (e.g. JWKS loads). */
+  start(): Promise<void>;
+  /** Releases pools, timers and connections. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link compileState}. */
+export interface CompileOptions {
+  readonly logger: Logger;
+  readonly baseDir: string;
+  readonly dryRun?: boolean;
+  /** Services supplied from outside (e.g. the audit log) before features compile. */
+  readonly services?: ReadonlyMap<string, unknown>;
+}
+
+const PUBLIC_AUTHORIZER: Authorizer = Object.freeze({
+  id: 'public',
+  authorize: () => Object.freeze({ allow: true, reasons: Object.freeze(['route.public']) }),
+});
+
+const DENY_ALL: Authorizer = Object.freeze({
+  id: 'default-deny',
+  authorize: () => Object.freeze({ allow: false, reasons: Object.freeze(['rule.default_deny']) }),
+});
+
+function routeName(r: RouteConfig, i: number): string {
+  return r.name ?? `routes[${i}]`;
+}
+
+/**
+ * Compiles a validated config into a {@link RuntimeState}. Every problem (unknown upstream,
+ * unreadable file, unknown authenticator, …) is collected and thrown together as a
+ * {@link ConfigError}; warnings are returned on the state.
+ */
+export function compileState(config: GatehouseConfig, opts: CompileOptions): RuntimeState {
+  const problems: ConfigProblem[] = [];
+  const issue = (path: string, message: string, severity: 'error' | 'warning' = 'error') =>
+    problems.push({ path, message, severity });
+  const services = new Map<string, unknown>(opts.services ?? []);
+  const startTasks: Array<() => Promise<void>> = [];
+  const closeTasks: Array<() => Promise<void> | void> = [];
+  const exact = new Map<string, InternalEndpoint>();
+  const prefixes: InternalEndpoint[] = [];
+  const cctx: CompileContext = {
+    config,
+    logger: opts.logger,
+    baseDir: opts.baseDir,
+    issue,
+    services,
+    onStart: (fn) => startTasks.push(fn),
+    onClose: (fn) => closeTasks.push(fn),
+    registerEndpoint: (ep) => {
+      if (!ep.path.startsWith('/.gatehouse/') && !ep.path.startsWith('/.well-known/')) {
+        throw new Error(`internal endpoint ${ep.path} must live under /.gatehouse/ or /.well-known/`);
+      }
+      if (ep.prefix) prefixes.push(ep);
+      else exact.set(ep.path, ep);
+    },
+    dryRun: opts.dryRun ?? false,
+  };
+
+  config.server.trusted_proxies.forEach((c, i) => {
+    const m = checkCidr(c);
+    if (m) issue(`server.trusted_proxies[${i}]`, m);
+  });
+
+  const upstreams = new Map<string, UpstreamHandle>();
+  for (const [name, u] of Object.entries(config.upstreams)) {
+    upstreams.set(name, createUpstream(name, u, opts.baseDir, issue, `upstreams.${name}`));
+    if (u.tls?.insecure_skip_verify) {
+      opts.logger.warn({ upstream: name }, `INSECURE: upstreams.${name}.tls.insecure_skip_verify is on: the upstream certificate is NOT verified`);
+    }
+  }
+
+  for (const f of features) f.compileGlobal?.(cctx);
+
+  const routes: CompiledRoute[] = [];
+  const names = new Set<string>();
+  config.routes.forEach((r, i) => {
+    const keyPath = `routes[${i}]`;
+    const name = routeName(r, i);
+    if (names.has(name)) issue(`${keyPath}.name`, `duplicate route name "${name}"`);
+    names.add(name);
+    let upstream: UpstreamHandle | undefined;
+    if (typeof r.upstream === 'string') {
+      upstream = upstreams.get(r.upstream);
+      if (!upstream) {
+        const known = [...upstreams.keys()];
+        issue(`${keyPath}.upstream`, `unknown upstream "${r.upstream}"${known.length ? `; expected one of ${known.join(', ')}` : ' (no upstreams are defined)'}`);
+      }
+    } else {
+      upstream = createUpstream(`${name}`, r.upstream, opts.baseDir, issue, `${keyPath}.upstream`);
+      if (r.upstream.tls?.insecure_skip_verify) {
+        opts.logger.warn({ route: name }, `INSECURE: ${keyPath}.upstream.tls.insecure_skip_verify is on: the upstream certificate is NOT verified`);
+      }
+    }
+    if (r.rewrite_prefix !== undefined && r.strip_prefix === undefined) {
+      issue(`${keyPath}.rewrite_prefix`, 'rewrite_prefix requires strip_prefix');
+    }
+    const auth = Array.isArray(r.auth) ? r.auth : [r.auth];
+    const isPublic = auth.length === 1 && auth[0] === 'none';
+    if (!isPublic && auth.includes('none')) issue(`${keyPath}.auth`, '"none" cannot be combined with other authenticators');
+    const stages: RouteStages = { authenticators: [], authorizer: undefined, limiters: [], mutators: [], stripNames: new Set() };
+    for (const f of features) f.compileRoute?.(r, keyPath, cctx, stages);
+    const stripNames = new Set([...stages.stripNames].map(normalizeHeaderName));
+    const maxBody = r.max_body_size ?? config.server.max_body_size;
+    if (!upstream) return;
+    routes.push(
+      Object.freeze({
+        name,
+        index: i,
+        keyPath,
+        config: r,
+        methods: r.match.methods ? new Set<string>(r.match.methods) : undefined,
+        caseInsensitive: r.case_insensitive,
+        maxBodySize: maxBody === 'unlimited' ? Infinity : maxBody,
+        upstream,
+        preserveHost: r.preserve_host,
+        stripPrefix: r.strip_prefix === undefined ? undefined : r.case_insensitive ? r.strip_prefix.toLowerCase() : r.strip_prefix,
+        rewritePrefix: r.rewrite_prefix,
+        public: isPublic,
+        authenticators: Object.freeze(stages.authenticators),
+        authorizer: stages.authorizer ?? (isPublic ? PUBLIC_AUTHORIZER : DENY_ALL),
+        limiters: Object.freeze(stages.limiters),
+        mutators: Object.freeze(stages.mutators),
+        stripNames,
+      }),
+    );
+  });
+
+  if (problems.some((p) => p.severity === 'error')) {
+    for (const u of upstreams.values()) void u.pool.destroy();
+    for (const r of routes) if (typeof r.config.upstream !== 'string') void r.upstream.pool.destroy();
+    for (const t of closeTasks) void Promise.resolve().then(t).catch(() => undefined);
+    throw new ConfigError(problems);
+  }
+
+  const router = new Router<CompiledRoute>(
+    routes.map((route) => ({
+      route,
+      hosts: route.config.match.host === undefined ? undefined : [route.config.match.host].flat(),
+      path: route.config.match.path,
+      pathType: route.config.match.path_type,
+      methods: route.methods,
+      caseInsensitive: route.caseInsensitive,
+      index: route.index,
+    })),
+  );
+  let closed = false;
+  return Object.freeze({
+    config,
+    router,
+    routes: Object.freeze(routes),
+    upstreams,
+    endpoints: { exact, prefixes },
+    services,
+    trusted: new CidrSet(config.server.trusted_proxies),
+    logger: opts.logger,
+    warnings: problems,
+    async start() {
+      await Promise.all(startTasks.map((t) => t()));
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const pools = [...upstreams.values(), ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream)];
+      await Promise.allSettled([...pools.map((u) => u.pool.close()), ...closeTasks.map((t) => Promise.resolve().then(t))]);
+    },
+  });
+}
+
+export type { ConfigIssue };

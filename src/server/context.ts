@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { RequestContext } from '../pipeline/context.js';
+import type { CompiledRoute } from '../pipeline/route.js';
+import type { Principal } from '../pipeline/principal.js';
+import type { RuntimeState } from '../config/compile.js';
+import { canonicalIp, deriveClientIp } from '../util/ip.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+
+/** The per-request state; a class so every context has the same shape (fast property access). */
+export class Context implements RequestContext {
+  readonly id: string;
+  readonly start: bigint;
+  readonly peer: string;
+  clientIp: string;
+  readonly peerTrusted: boolean;
+  scheme: 'http' | 'https';
+  host: string;
+  hostHeader: string;
+  readonly method: string;
+  path = '';
+  query = '';
+  route: CompiledRoute | undefined = undefined;
+  principal: Principal | undefined = undefined;
+  readonly inject = new Map<string, string>();
+  readonly drop = new Set<string>();
+  readonly reasons: string[] = [];
+  rule: string | undefined = undefined;
+  readonly responseHeaders = new Map<string, string | string[]>();
+  upstreamStatus: number | undefined = undefined;
+  upstreamStart: bigint | undefined = undefined;
+  upstreamEnd: bigint | undefined = undefined;
+  readonly extra: Record<string, unknown> = {};
+  /** False when the Host header is missing or malformed (answered with GH_BAD_HOST). */
+  readonly hostValid: boolean;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    state: RuntimeState,
+    secure: boolean,
+  ) {
+    this.start = process.hrtime.bigint();
+    this.method = req.method ?? 'GET';
+    const peer = canonicalIp(req.socket.remoteAddress ?? '');
+    this.peer = peer;
+    const trusted = state.trusted.has(peer);
+    this.peerTrusted = trusted;
+    const h = req.headers;
+    const rid = h['x-request-id'];
+    this.id = trusted && typeof rid === 'string' && REQUEST_ID.test(rid) ? rid : randomUUID();
+    const xff = h['x-forwarded-for'];
+    this.clientIp = trusted ? deriveClientIp(peer, Array.isArray(xff) ? xff.join(',') : xff, state.trusted) : peer;
+    let scheme: 'http' | 'https' = secure ? 'https' : 'http';
+    if (trusted) {
+      const p = h['x-forwarded-proto'];
+      if (p === 'https' || p === 'http') scheme = p;
+    }
+    this.scheme = scheme;
+    const hostHeader = h.host ?? '';
+    this.hostHeader = hostHeader;
+    this.hostValid = hostHeader !== '' && HOST.test(hostHeader);
+    this.host = this.hostValid ? hostOnly(hostHeader) : '';
+  }
+}
+
+/** `Example.COM:8080` → `example.com`, `[::1]:80` → `[::1]`; trailing dot removed. */
+export function hostOnly(hostHeader: string): string {
+  let end = hostHeader.length;
+  if (hostHeader.charCodeAt(0) === 91 /* [ */) end = hostHeader.indexOf(']') + 1;
+  else {
+    const colon = hostHeader.lastIndexOf(':');
+    if (colon !== -1) end = colon;
+  }
+  let host = hostHeader.slice(0, end).toLowerCase();
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  return host;
+}
+
+/** Request id for responses that fail before a context exists (parser errors). */
+export function newRequestId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,172 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { DestinationStream, Logger } from 'pino';
+import type { GatehouseConfig } from '../config/schema.js';
+import { compileState, type RuntimeState } from '../config/compile.js';
+import { createLogger, flushLogger } from '../log/logger.js';
+import type { ErrorCode } from '../errors/index.js';
+import { AuditLog, buildRequestEvent } from '../audit/log.js';
+import type { AuditEvent } from '../audit/event.js';
+import { bindListeners, type BoundListener } from './listeners.js';
+import { RequestHandler } from './handler.js';
+import { Recorder } from './recorder.js';
+import { newRequestId } from './context.js';
+import { handleUpgrade } from './upgrade.js';
+import { registerBuiltinEndpoints } from './endpoints.js';
+
+/** How to build a gateway. */
+export interface GatewayOptions {
+  readonly config: GatehouseConfig;
+  /** Directory relative file paths in the config resolve against. */
+  readonly baseDir: string;
+  /** Log destination (tests capture lines); default: `log.file` or stdout. */
+  readonly logDestination?: DestinationStream;
+  /** Extra in-memory audit capture (tests). */
+  readonly auditCapture?: AuditEvent[];
+}
+
+/**
+ * A running Gatehouse: listeners, the current runtime state (swapped atomically on reload),
+ * the audit log and graceful shutdown.
+ */
+export class Gateway {
+  #state: RuntimeState;
+  #listeners: BoundListener[] = [];
+  #draining = false;
+  #ready = false;
+  readonly logger: Logger;
+  readonly audit: AuditLog;
+  readonly recorder: Recorder;
+  readonly handler: RequestHandler;
+  readonly baseDir: string;
+  #auditCapture: AuditEvent[] | undefined;
+
+  private constructor(opts: GatewayOptions, logger: Logger, audit: AuditLog, state: RuntimeState) {
+    this.logger = logger;
+    this.audit = audit;
+    this.#state = state;
+    this.baseDir = opts.baseDir;
+    this.#auditCapture = opts.auditCapture;
+    this.recorder = new Recorder(logger, opts.config.log.access_log, audit, buildRequestEvent);
+    const self = this;
+    this.handler = new RequestHandler({
+      get state() {
+        return self.#state;
+      },
+      get draining() {
+        return self.#draining;
+      },
+      get ready() {
+        return self.#ready;
+      },
+      recorder: this.recorder,
+      logger,
+    });
+  }
+
+  /** Compiles the config (throws ConfigError listing every problem) without binding anything. */
+  static create(opts: GatewayOptions): Gateway {
+    const logger = createLogger({ level: opts.config.log.level, file: opts.config.log.file, destination: opts.logDestination });
+    const audit = new AuditLog(opts.config.audit, { capture: opts.auditCapture, baseDir: opts.baseDir });
+    const state = Gateway.#compile(opts.config, opts.baseDir, logger, audit);
+    const gw = new Gateway(opts, logger, audit, state);
+    registerBuiltinEndpoints(state, () => gw.#ready);
+    return gw;
+  }
+
+  static #compile(config: GatehouseConfig, baseDir: string, logger: Logger, audit: AuditLog): RuntimeState {
+    const services = new Map<string, unknown>([['audit', audit]]);
+    const state = compileState(config, { logger, baseDir, services });
+    for (const w of state.warnings) if (w.severity === 'warning') logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
+    return state;
+  }
+
+  get state(): RuntimeState {
+    return this.#state;
+  }
+
+  get listeners(): readonly BoundListener[] {
+    return this.#listeners;
+  }
+
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /** Binds the listeners, then runs start work (JWKS loads…); ready once both are done. */
+  async start(): Promise<void> {
+    this.#listeners = await bindListeners(this.#state.config, this.baseDir, {
+      request: (req: IncomingMessage, res: ServerResponse, secure: boolean, expectContinue: boolean) =>
+        this.handler.handle(req, res, secure, expectContinue),
+      upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean) =>
+        handleUpgrade(this.handler, req, socket, head, secure),
+      clientError: (code: ErrorCode, peer: string, detail: string) => this.#clientError(code, peer, detail),
+    });
+    await this.#state.start();
+    this.#ready = true;
+    for (const l of this.#listeners) this.logger.info({ listener: l.name, url: l.url }, `listening on ${l.url}`);
+  }
+
+  #clientError(code: ErrorCode, peer: string, detail: string): string {
+    const id = newRequestId();
+    const event: AuditEvent = {
+      time: new Date().toISOString(),
+      type: 'request',
+      request_id: id,
+      client_ip: peer,
+      decision: 'error',
+      reasons: [code],
+      error: code,
+      status: code === 'GH_HEADERS_TOO_LARGE' ? 431 : code === 'GH_REQUEST_TIMEOUT' ? 408 : 400,
+      latency_ms: 0,
+    };
+    this.audit.emit(event);
+    this.logger.info({ req_id: id, client: peer, error: code, detail }, 'request rejected by the HTTP parser');
+    return id;
+  }
+
+  /**
+   * Compiles a new config and swaps it in atomically; in-flight requests finish on the old
+   * state, whose pools then close. Listener changes need a restart and are reported.
+   */
+  async reload(config: GatehouseConfig): Promise<void> {
+    const next = Gateway.#compile(config, this.baseDir, this.logger, this.audit);
+    registerBuiltinEndpoints(next, () => this.#ready);
+    await next.start();
+    const old = this.#state;
+    this.#state = next;
+    if (JSON.stringify(old.config.server.listeners) !== JSON.stringify(config.server.listeners)) {
+      this.logger.warn('server.listeners changed: restart Gatehouse to apply listener changes');
+    }
+    this.logger.info({ routes: next.routes.length }, 'configuration reloaded');
+    setTimeout(() => void old.close(), 30_000).unref();
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let in-flight requests finish within `deadlineMs`, then
+   * cut what remains; flush logs and the audit file.
+   */
+  async close(deadlineMs = this.#state.config.server.shutdown_timeout): Promise<void> {
+    this.#draining = true;
+    const closes = this.#listeners.map(
+      (l) =>
+        new Promise<void>((resolve) => {
+          l.server.close(() => resolve());
+          l.server.closeIdleConnections();
+        }),
+    );
+    const timer = setTimeout(() => {
+      for (const l of this.#listeners) l.server.closeAllConnections();
+    }, deadlineMs);
+    await Promise.all(closes);
+    clearTimeout(timer);
+    await this.#state.close();
+    await this.audit.close();
+    flushLogger(this.logger);
+  }
+
+  /** Events captured in memory (tests). */
+  get capturedAudit(): readonly AuditEvent[] | undefined {
+    return this.#auditCapture;
+  }
+}

@@ -1,0 +1,173 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { RuntimeState } from '../config/compile.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { InternalEndpoint } from '../pipeline/stages.js';
+import { GatehouseError } from '../errors/index.js';
+import { normalizeTarget, checkIisSegments } from '../http/normalize.js';
+import { buildUpstreamHeaders } from '../upstream/headers.js';
+import { forward } from '../upstream/forward.js';
+import { Context } from './context.js';
+import { sendError } from './respond.js';
+import { runStages } from './stages.js';
+
+/** Records the end of a request: one audit event and one access-log line. */
+export interface RequestRecorder {
+  record(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void;
+}
+
+/** What the handler needs from the gateway: the current state (swapped on reload) and lifecycle flags. */
+export interface HandlerHost {
+  readonly state: RuntimeState;
+  readonly recorder: RequestRecorder;
+  readonly logger: Logger;
+  readonly draining: boolean;
+  readonly ready: boolean;
+}
+
+const SMUGGLING_TE = /^\s*chunked\s*$/i;
+
+/** True when the request has a body to forward (RFC 9112 §6.3). */
+export function requestHasBody(req: IncomingMessage): boolean {
+  const cl = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}
+
+/** Throws GH_REQUEST_SMUGGLING for framing that an upstream could read differently. */
+function checkFraming(req: IncomingMessage): void {
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined) {
+    if (req.headers['content-length'] !== undefined) {
+      throw new GatehouseError('GH_REQUEST_SMUGGLING', 'both Content-Length and Transfer-Encoding');
+    }
+    if (!SMUGGLING_TE.test(te)) throw new GatehouseError('GH_REQUEST_SMUGGLING', `transfer coding "${te}" is not supported`);
+  }
+}
+
+function findEndpoint(state: RuntimeState, path: string): InternalEndpoint | undefined {
+  const ep = state.endpoints.exact.get(path);
+  if (ep) return ep;
+  for (const p of state.endpoints.prefixes) {
+    if (path === p.path || path.startsWith(p.path.endsWith('/') ? p.path : `${p.path}/`)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * The request handler: normalise → reserved endpoints → match → stages → forward → record.
+ * A public route with no limiters or mutators takes a synchronous fast path with no Promise.
+ */
+export class RequestHandler {
+  constructor(private readonly host: HandlerHost) {}
+
+  /** `secure` is true on TLS listeners; `expectContinue` when the client sent `Expect: 100-continue`. */
+  handle(req: IncomingMessage, res: ServerResponse, secure: boolean, expectContinue = false): void {
+    const ctx = new Context(req, res, this.host.state, secure);
+    this.run(ctx, expectContinue ? this.forwardContinue : this.forwardPlain);
+  }
+
+  /** An Upgrade request: same pipeline, then `proceed` opens the tunnel with the built headers. */
+  handleUpgrade(req: IncomingMessage, res: ServerResponse, secure: boolean, proceed: (ctx: Context, headers: string[]) => void): void {
+    const ctx = new Context(req, res, this.host.state, secure);
+    ctx.extra.upgrade = true;
+    this.run(ctx, (c) => proceed(c, buildUpstreamHeaders(c)));
+  }
+
+  /** Records a finished Upgrade tunnel setup. */
+  recordUpgrade(ctx: RequestContext): void {
+    this.host.recorder.record(ctx, 101, 0);
+  }
+
+  private readonly forwardPlain = (ctx: Context) => this.forward(ctx, false);
+  private readonly forwardContinue = (ctx: Context) => this.forward(ctx, true);
+
+  private run(ctx: Context, proceed: (ctx: Context) => void): void {
+    const host = this.host;
+    const state = host.state;
+    const req = ctx.req;
+    try {
+      if (host.draining) throw new GatehouseError('GH_SHUTTING_DOWN');
+      if (!ctx.hostValid) throw new GatehouseError('GH_BAD_HOST', `Host header ${JSON.stringify(ctx.hostHeader)}`);
+      checkFraming(req);
+      const target = normalizeTarget(req.url ?? '', ctx.hostHeader);
+      ctx.path = target.path;
+      ctx.query = target.query;
+      if (ctx.path.startsWith('/.gatehouse/') || ctx.path.startsWith('/.well-known/')) {
+        const ep = findEndpoint(state, ctx.path);
+        if (ep) return this.endpoint(ctx, ep);
+        if (ctx.path.startsWith('/.gatehouse/')) throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
+      }
+      if (!host.ready) throw new GatehouseError('GH_NOT_READY');
+      const m = state.router.match(ctx.host, ctx.path, ctx.method);
+      if ('error' in m) throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`);
+      const route = m.route;
+      ctx.route = route;
+      if (route.caseInsensitive) checkIisSegments(ctx.path);
+      const cl = req.headers['content-length'];
+      if (cl !== undefined && Number(cl) > route.maxBodySize) {
+        throw new GatehouseError('GH_BODY_TOO_LARGE', `content-length ${cl} > ${route.maxBodySize}`);
+      }
+      if (route.public && route.limiters.length === 0 && route.mutators.length === 0) {
+        ctx.reasons.push('route.public');
+        return proceed(ctx);
+      }
+      runStages(ctx).then(
+        (handled) => {
+          if (handled) this.finishInternal(ctx);
+          else proceed(ctx);
+        },
+        (err: unknown) => this.fail(ctx, err),
+      );
+    } catch (err) {
+      this.fail(ctx, err);
+    }
+  }
+
+  private endpoint(ctx: Context, ep: InternalEndpoint): void {
+    try {
+      const r = ep.handle(ctx);
+      if (r && typeof r.then === 'function') {
+        r.then(
+          () => this.finishInternal(ctx),
+          (err: unknown) => this.fail(ctx, err),
+        );
+      } else this.finishInternal(ctx);
+    } catch (err) {
+      this.fail(ctx, err);
+    }
+  }
+
+  /** Records a request answered by Gatehouse itself (endpoint or login redirect) once the response is done. */
+  private finishInternal(ctx: Context): void {
+    const res = ctx.res;
+    const done = () => this.host.recorder.record(ctx, res.statusCode, Number(res.getHeader('content-length') ?? 0));
+    if (res.writableFinished) done();
+    else res.once('close', done);
+  }
+
+  private forward(ctx: Context, expectContinue: boolean): void {
+    const req = ctx.req;
+    const headers = buildUpstreamHeaders(ctx);
+    const hasBody = requestHasBody(req);
+    if (expectContinue && hasBody) ctx.res.writeContinue();
+    forward(ctx, headers, hasBody, (ctx.route as NonNullable<Context['route']>).maxBodySize, (c, status, bytes, err) => {
+      if (err && !c.res.headersSent) return this.fail(c as Context, err);
+      this.host.recorder.record(c, status, bytes, err);
+    });
+  }
+
+  /** Answers with the error's status and code, and records the request. Never throws. */
+  fail(ctx: Context, e: unknown): void {
+    let err: GatehouseError;
+    if (e instanceof GatehouseError) err = e;
+    else {
+      this.host.logger.error({ err: e, req_id: ctx.id }, 'unexpected error while handling a request');
+      err = new GatehouseError('GH_INTERNAL', String((e as Error)?.message ?? e));
+    }
+    for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
+    const res = ctx.res;
+    if (!res.headersSent && requestHasBody(ctx.req) && !ctx.req.complete) res.setHeader('connection', 'close');
+    sendError(res, err, ctx.id, ctx.req.headers.accept, ctx.responseHeaders, ctx.method);
+    this.host.recorder.record(ctx, err.status, 0, err);
+  }
+}

@@ -1,0 +1,116 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { GatehouseConfig, ListenerConfig } from '../config/schema.js';
+import { catalogue, type ErrorCode } from '../errors/index.js';
+import { ConfigError } from '../config/load.js';
+
+/** A bound listener. */
+export interface BoundListener {
+  readonly name: string;
+  readonly server: Server;
+  readonly secure: boolean;
+  readonly url: string;
+  readonly port: number;
+}
+
+/** Callbacks a listener forwards to. */
+export interface ListenerHandlers {
+  request(req: IncomingMessage, res: ServerResponse, secure: boolean, expectContinue: boolean): void;
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void;
+  /** A request that failed to parse (smuggling, oversized headers, timeouts). */
+  clientError(code: ErrorCode, peer: string, detail: string): string;
+}
+
+const PARSER_CODES: Record<string, ErrorCode> = {
+  HPE_HEADER_OVERFLOW: 'GH_HEADERS_TOO_LARGE',
+  HPE_UNEXPECTED_CONTENT_LENGTH: 'GH_REQUEST_SMUGGLING',
+  HPE_INVALID_TRANSFER_ENCODING: 'GH_REQUEST_SMUGGLING',
+  HPE_INVALID_CONTENT_LENGTH: 'GH_REQUEST_SMUGGLING',
+  HPE_INVALID_CHUNK_SIZE: 'GH_REQUEST_SMUGGLING',
+  HPE_CR_EXPECTED: 'GH_REQUEST_SMUGGLING',
+  HPE_LF_EXPECTED: 'GH_REQUEST_SMUGGLING',
+  HPE_INVALID_HEADER_TOKEN: 'GH_BAD_HEADER',
+  HPE_INVALID_URL: 'GH_BAD_REQUEST_TARGET',
+  HPE_INVALID_METHOD: 'GH_BAD_REQUEST_TARGET',
+  ERR_HTTP_REQUEST_TIMEOUT: 'GH_REQUEST_TIMEOUT',
+};
+
+/**
+ * Creates and binds the HTTP/HTTPS servers of `server.listeners` with the configured header,
+ * request, idle and keep-alive timeouts and maximum header size. TLS listeners require at least
+ * TLS 1.2 and may request or require client certificates.
+ */
+export async function bindListeners(config: GatehouseConfig, baseDir: string, h: ListenerHandlers): Promise<BoundListener[]> {
+  const out: BoundListener[] = [];
+  const t = config.server.timeouts;
+  for (const [i, l] of config.server.listeners.entries()) {
+    const secure = l.tls !== undefined;
+    const common = {
+      maxHeaderSize: config.server.max_header_size,
+      headersTimeout: t.headers,
+      requestTimeout: t.request,
+      keepAliveTimeout: t.keep_alive,
+      requireHostHeader: false,
+      joinDuplicateHeaders: false,
+    };
+    const server: Server = secure ? createHttpsServer({ ...common, ...tlsOptions(l, baseDir, i) }) : createHttpServer(common);
+    server.timeout = t.idle;
+    server.on('request', (req, res) => h.request(req, res, secure, false));
+    server.on('checkContinue', (req, res) => h.request(req, res, secure, true));
+    server.on('upgrade', (req, socket, head) => h.upgrade(req, socket, head, secure));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      const code = PARSER_CODES[err.code ?? ''] ?? 'GH_BAD_REQUEST_TARGET';
+      const peer = (socket as Socket).remoteAddress ?? '';
+      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      const id = h.clientError(code, peer, err.code ?? err.message);
+      const entry = catalogue[code];
+      const body = JSON.stringify({ error: code, message: entry.message, request_id: id });
+      socket.end(
+        `HTTP/1.1 ${entry.status} ${statusText(entry.status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    });
+    await new Promise<void>((resolvePromise, reject) => {
+      server.once('error', reject);
+      server.listen(l.port, l.address, () => {
+        server.off('error', reject);
+        resolvePromise();
+      });
+    });
+    const addr = server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : l.port;
+    const host = l.address.includes(':') ? `[${l.address}]` : l.address === '0.0.0.0' ? '127.0.0.1' : l.address;
+    out.push({ name: l.name ?? `listener-${i}`, server, secure, port, url: `${secure ? 'https' : 'http'}://${host}:${port}` });
+  }
+  return out;
+}
+
+function statusText(s: number): string {
+  return ({ 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' } as Record<number, string>)[s] ?? 'Error';
+}
+
+function tlsOptions(l: ListenerConfig, baseDir: string, i: number) {
+  const tls = l.tls as NonNullable<ListenerConfig['tls']>;
+  const read = (p: string, key: string) => {
+    try {
+      return readFileSync(resolve(baseDir, p));
+    } catch (e) {
+      throw new ConfigError([{ path: `server.listeners[${i}].tls.${key}`, message: `cannot read ${p}: ${(e as NodeJS.ErrnoException).code}`, severity: 'error' }]);
+    }
+  };
+  const wantCert = tls.client_certificate !== 'none';
+  if (wantCert && !tls.client_ca) {
+    throw new ConfigError([{ path: `server.listeners[${i}].tls.client_ca`, message: 'required when client_certificate is request or require', severity: 'error' }]);
+  }
+  return {
+    cert: read(tls.cert, 'cert'),
+    key: read(tls.key, 'key'),
+    minVersion: tls.min_version,
+    ca: tls.client_ca ? read(tls.client_ca, 'client_ca') : undefined,
+    requestCert: wantCert,
+    rejectUnauthorized: tls.client_certificate === 'require',
+  };
+}

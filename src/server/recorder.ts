@@ -1,0 +1,58 @@
+import type { Logger } from 'pino';
+import type { RequestContext } from '../pipeline/context.js';
+import type { GatehouseError } from '../errors/index.js';
+import type { AuditEvent } from '../audit/event.js';
+
+/** Where audit events go (the audit log's sinks). */
+export interface AuditSink {
+  emit(event: AuditEvent): void;
+}
+
+/** Builds the audit event of a finished request. */
+export type AuditEventBuilder = (ctx: RequestContext, status: number, err?: GatehouseError) => AuditEvent;
+
+const NS_PER_MS = 1_000_000;
+
+/**
+ * Records every finished request exactly once: an audit event and (when enabled) one
+ * structured access-log line with route, status, bytes, total and upstream durations, client
+ * address and request id. Never logs credentials.
+ */
+export class Recorder {
+  constructor(
+    private readonly logger: Logger,
+    private readonly accessLog: boolean,
+    private readonly audit: AuditSink,
+    private readonly build: AuditEventBuilder,
+  ) {}
+
+  record(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void {
+    if (ctx.extra.recorded === true) return;
+    ctx.extra.recorded = true;
+    try {
+      this.audit.emit(this.build(ctx, status, err));
+    } catch (e) {
+      this.logger.error({ err: e, req_id: ctx.id }, 'audit emit failed');
+    }
+    if (!this.accessLog) return;
+    const end = process.hrtime.bigint();
+    this.logger.info(
+      {
+        req_id: ctx.id,
+        route: ctx.route?.name,
+        method: ctx.method,
+        host: ctx.host,
+        path: ctx.path,
+        status,
+        bytes,
+        duration_ms: Number(end - ctx.start) / NS_PER_MS,
+        upstream_ms:
+          ctx.upstreamStart !== undefined ? Number((ctx.upstreamEnd ?? end) - ctx.start) / NS_PER_MS : undefined,
+        client: ctx.clientIp,
+        user: ctx.principal?.subject,
+        error: err?.code,
+      },
+      'request',
+    );
+  }
+}

@@ -1,0 +1,119 @@
+import type { RequestContext } from '../pipeline/context.js';
+import { forwardedNode } from '../util/ip.js';
+import { isStripped } from '../identity/strip.js';
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) plus ones Gatehouse always rebuilds itself. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+  'expect',
+  'http2-settings',
+]);
+/** Forwarding headers: trusted from trusted proxies only, always rewritten. */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip', 'x-request-id']);
+
+/** Header names listed in `Connection` (lower-case), which are hop-by-hop too. */
+function connectionNames(value: string | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const out = new Set<string>();
+  for (const part of value.split(',')) {
+    const n = part.trim().toLowerCase();
+    if (n && n !== 'close' && n !== 'keep-alive') out.add(n);
+  }
+  return out.size ? out : undefined;
+}
+
+
+/**
+ * Builds the upstream request headers as a flat `[name, value, …]` list: client headers minus
+ * hop-by-hop ones, names in `Connection`, spoofable identity headers (any case, `_` or `-`),
+ * and `ctx.drop`; then Gatehouse's own injected headers, which `Connection` can never remove;
+ * then forwarding headers (RFC 7239 and X-Forwarded-*), appended to a trusted proxy's values and
+ * replacing an untrusted client's.
+ */
+export function buildUpstreamHeaders(ctx: RequestContext): string[] {
+  const strip = ctx.route?.stripNames ?? EMPTY;
+  const raw = ctx.req.rawHeaders;
+  const conn = connectionNames(ctx.req.headers.connection);
+  const out: string[] = [];
+  let stripped: string[] | undefined;
+  const trusted = ctx.peerTrusted;
+  let xff: string | undefined;
+  let fwd: string | undefined;
+  let xfProto: string | undefined;
+  let xfHost: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    const value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (FORWARDING.has(lower)) {
+      if (trusted) {
+        if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
+        else if (lower === 'forwarded') fwd = fwd === undefined ? value : `${fwd}, ${value}`;
+        else if (lower === 'x-forwarded-proto') xfProto ??= value;
+        else if (lower === 'x-forwarded-host') xfHost ??= value;
+      }
+      continue;
+    }
+    const norm = lower.includes('_') ? lower.replaceAll('_', '-') : lower;
+    if (isStripped(norm, strip)) {
+      (stripped ??= []).push(name);
+      continue;
+    }
+    if (conn?.has(lower) || ctx.drop.has(lower) || ctx.inject.has(lower)) continue;
+    out.push(name, value);
+  }
+  if (stripped) {
+    ctx.extra.strippedHeaders = stripped;
+    ctx.reasons.push('header.spoof.stripped');
+  }
+  for (const [name, value] of ctx.inject) out.push(name, value);
+  const route = ctx.route;
+  out.push('host', route && !route.preserveHost ? route.upstream.authority : ctx.hostHeader);
+  const peer = ctx.peer;
+  out.push('x-forwarded-for', xff === undefined ? peer : `${xff}, ${peer}`);
+  out.push('x-forwarded-proto', xfProto ?? ctx.scheme);
+  out.push('x-forwarded-host', xfHost ?? ctx.hostHeader);
+  const hop = `for=${forwardedNode(peer)};host="${ctx.hostHeader}";proto=${ctx.scheme}`;
+  out.push('forwarded', fwd === undefined ? hop : `${fwd}, ${hop}`);
+  out.push('x-request-id', ctx.id);
+  return out;
+}
+
+const RESPONSE_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+/**
+ * Filters upstream response headers (raw Buffer pairs from undici) into a flat list for
+ * `writeHead`: hop-by-hop headers and names listed in the upstream's `Connection` are removed.
+ */
+export function buildResponseHeaders(raw: readonly Buffer[], ctx: RequestContext): string[] {
+  const out: string[] = [];
+  let conn: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = (raw[i] as Buffer).toString('latin1');
+    const lower = name.toLowerCase();
+    if (lower === 'connection') conn = connectionNames((raw[i + 1] as Buffer).toString('latin1'));
+    if (RESPONSE_HOP.has(lower) || lower === 'x-request-id') continue;
+    out.push(name, (raw[i + 1] as Buffer).toString('latin1'));
+  }
+  if (conn) {
+    for (let i = out.length - 2; i >= 0; i -= 2) if (conn.has((out[i] as string).toLowerCase())) out.splice(i, 2);
+  }
+  out.push('x-request-id', ctx.id);
+  for (const [name, value] of ctx.responseHeaders) {
+    if (Array.isArray(value)) for (const v of value) out.push(name, v);
+    else out.push(name, value);
+  }
+  return out;
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Pool } from 'undici';
+import type { UpstreamConfig } from '../config/schema.js';
+
+/** A compiled upstream: one undici connection pool plus what forwarding needs per request. */
+export interface UpstreamHandle {
+  readonly name: string;
+  readonly pool: Pool;
+  readonly origin: string;
+  /** `host[:port]` of the upstream URL, sent as Host when a route does not preserve it. */
+  readonly authority: string;
+  /** Path of the upstream URL without trailing slash (`''` for `http://h:1/`). */
+  readonly basePath: string;
+  readonly secure: boolean;
+  readonly insecureSkipVerify: boolean;
+}
+
+/**
+ * Builds the pool for an upstream once at config load: keep-alive, bounded connections,
+ * connect/headers/idle timeouts and TLS (custom CA, client certificate for mutual TLS,
+ * server name, minimum version). `insecure_skip_verify` is honoured only under that name.
+ */
+export function createUpstream(
+  name: string,
+  cfg: UpstreamConfig,
+  baseDir: string,
+  issue: (path: string, message: string) => void,
+  keyPath: string,
+): UpstreamHandle {
+  const url = new URL(cfg.url);
+  const secure = url.protocol === 'https:';
+  const read = (p: string | undefined, key: string): Buffer | undefined => {
+    if (p === undefined) return undefined;
+    try {
+      return readFileSync(resolve(baseDir, p));
+    } catch (e) {
+      issue(`${keyPath}.tls.${key}`, `cannot read file ${p}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      return undefined;
+    }
+  };
+  const tls = cfg.tls;
+  if (tls && !secure) issue(`${keyPath}.tls`, 'tls settings require an https:// upstream url');
+  if (tls && (tls.cert === undefined) !== (tls.key === undefined)) {
+    issue(`${keyPath}.tls`, 'cert and key must be given together');
+  }
+  const connect = secure
+    ? {
+        ca: read(tls?.ca, 'ca'),
+        cert: read(tls?.cert, 'cert'),
+        key: read(tls?.key, 'key'),
+        servername: tls?.server_name ?? (/^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname),
+        minVersion: tls?.min_version ?? 'TLSv1.2',
+        rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
+        timeout: cfg.timeouts.connect,
+      }
+    : { timeout: cfg.timeouts.connect };
+  const pool = new Pool(url.origin, {
+    connections: cfg.max_connections,
+    pipelining: cfg.pipelining,
+    connect,
+    headersTimeout: cfg.timeouts.headers,
+    bodyTimeout: cfg.timeouts.idle,
+    keepAliveTimeout: cfg.timeouts.keep_alive,
+    keepAliveMaxTimeout: Math.max(cfg.timeouts.keep_alive, 600_000),
+  });
+  return Object.freeze({
+    name,
+    pool,
+    origin: url.origin,
+    authority: url.host,
+    basePath: url.pathname.replace(/\/+$/, ''),
+    secure,
+    insecureSkipVerify: tls?.insecure_skip_verify ?? false,
+  });
+}
