@@ -178,6 +178,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       index: route.index,
     })),
   );
+  services.set('router', router);
   let closed = false;
   return Object.freeze({
     config,
@@ -196,9 +197,25 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       if (closed) return;
       closed = true;
       const pools = [...upstreams.values(), ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream)];
-      await Promise.allSettled([...pools.map((u) => u.pool.close()), ...closeTasks.map((t) => Promise.resolve().then(t))]);
+      await Promise.allSettled([
+        ...pools.map((u) => closePool(u.pool)),
+        ...closeTasks.map((t) => Promise.resolve().then(t)),
+      ]);
     },
   });
 }
 
 export type { ConfigIssue };
+
+/** Closes a pool gracefully, destroying it when requests are still open after `ms`. */
+async function closePool(pool: UpstreamHandle['pool'], ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    pool.close(),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(() => void pool.destroy().then(resolve, resolve), ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}

@@ -156,7 +156,10 @@ export class Gateway {
         }),
     );
     const timer = setTimeout(() => {
-      for (const l of this.#listeners) l.server.closeAllConnections();
+      for (const l of this.#listeners) {
+        l.server.closeAllConnections();
+        for (const s of l.sockets) s.destroy();
+      }
     }, deadlineMs);
     await Promise.all(closes);
     clearTimeout(timer);

@@ -15,6 +15,8 @@ export interface BoundListener {
   readonly secure: boolean;
   readonly url: string;
   readonly port: number;
+  /** Every open client connection (including upgraded tunnels), destroyed at the shutdown deadline. */
+  readonly sockets: Set<Duplex>;
 }
 
 /** Callbacks a listener forwards to. */
@@ -59,6 +61,11 @@ export async function bindListeners(config: GatehouseConfig, baseDir: string, h:
     };
     const server: Server = secure ? createHttpsServer({ ...common, ...tlsOptions(l, baseDir, i) }) : createHttpServer(common);
     server.timeout = t.idle;
+    const sockets = new Set<Duplex>();
+    server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+    });
     server.on('request', (req, res) => h.request(req, res, secure, false));
     server.on('checkContinue', (req, res) => h.request(req, res, secure, true));
     server.on('upgrade', (req, socket, head) => h.upgrade(req, socket, head, secure));
@@ -83,7 +90,7 @@ export async function bindListeners(config: GatehouseConfig, baseDir: string, h:
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : l.port;
     const host = l.address.includes(':') ? `[${l.address}]` : l.address === '0.0.0.0' ? '127.0.0.1' : l.address;
-    out.push({ name: l.name ?? `listener-${i}`, server, secure, port, url: `${secure ? 'https' : 'http'}://${host}:${port}` });
+    out.push({ name: l.name ?? `listener-${i}`, server, secure, port, sockets, url: `${secure ? 'https' : 'http'}://${host}:${port}` });
   }
   return out;
 }

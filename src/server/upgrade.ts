@@ -41,6 +41,8 @@ export function handleUpgrade(handler: RequestHandler, req: IncomingMessage, soc
         handler.recordUpgrade(ctx);
         up.on('error', () => socket.destroy());
         socket.on('error', () => up.destroy());
+        up.on('close', () => socket.destroy());
+        socket.on('close', () => up.destroy());
         up.pipe(socket);
         socket.pipe(up);
       },
