@@ -18,6 +18,12 @@ export interface AuditEvent {
   readonly provider?: string | undefined;
   readonly subject?: string | undefined;
   readonly client_id?: string | undefined;
+  /** Tenant of the identity (Entra ID `tid`…). */
+  readonly tenant?: string | undefined;
+  /** `user` or `client` (machine). */
+  readonly token_kind?: 'user' | 'client' | undefined;
+  /** How the identity was verified: jwt, introspection, session, mtls, apikey. */
+  readonly auth_method?: string | undefined;
   /** Token `jti` or a hash prefix: never the token. */
   readonly credential_id?: string | undefined;
   readonly decision: 'allow' | 'deny' | 'error';
@@ -25,6 +31,8 @@ export interface AuditEvent {
   readonly rule?: string | undefined;
   readonly status: number;
   readonly error?: string | undefined;
+  /** Operator-facing error detail (JWT-shaped text redacted). Never sent to the client. */
+  readonly detail?: string | undefined;
   readonly upstream_status?: number | undefined;
   readonly latency_ms: number;
   /** Names of forged identity headers that were removed. */

@@ -1,4 +1,71 @@
 import type { ErrorEntry } from './catalogue.js';
 
 /** Error codes of the session area. */
-export const sessionCodes = {} as const satisfies Record<string, ErrorEntry>;
+export const sessionCodes = {
+  GH_SESSION_STORE_UNAVAILABLE: {
+    status: 503,
+    message: 'The session store is unavailable.',
+    meaning:
+      'The session store (Redis) could not be reached or did not answer in time. Gatehouse fails closed: the request is refused rather than treated as logged out or left hanging. Check session.redis.url and the Redis server.',
+  },
+  GH_SESSION_LOCK_TIMEOUT: {
+    status: 503,
+    message: 'The session is busy; please retry.',
+    meaning:
+      'Another request (possibly on another Gatehouse instance) held the per-session lock, for example while refreshing tokens, for longer than the wait limit.',
+  },
+  GH_SESSION_REQUIRED: {
+    status: 401,
+    message: 'Sign-in required.',
+    meaning:
+      'The request needs a Gatehouse browser session (for example /.gatehouse/userinfo) and carried no valid session cookie: never signed in, logged out, or the session expired (absolute lifetime or idle timeout) or was ended by the identity provider.',
+  },
+  GH_LOGIN_STATE_MISSING: {
+    status: 400,
+    message: 'This sign-in attempt is unknown or has expired. Please sign in again.',
+    meaning:
+      'The login callback arrived without a `state` parameter or without the matching short-lived state cookie: the attempt took longer than 10 minutes, cookies are blocked, the callback URL was opened in another browser, or someone replayed a callback link. No session is created.',
+  },
+  GH_LOGIN_STATE_INVALID: {
+    status: 400,
+    message: 'This sign-in attempt could not be verified. Please sign in again.',
+    meaning:
+      'The login state cookie could not be decrypted or does not match the `state` parameter (tampering, or the secret that sealed it was removed from session.secrets). No session is created.',
+  },
+  GH_LOGIN_STATE_REPLAYED: {
+    status: 400,
+    message: 'This sign-in link was already used. Please sign in again.',
+    meaning:
+      'The login callback for this `state` was already processed once; each login attempt is single-use, so a replayed callback never creates a session.',
+  },
+  GH_LOGIN_IDP_ERROR: {
+    status: 401,
+    message: 'The identity provider did not sign you in.',
+    meaning:
+      'The identity provider answered the login with an OAuth `error` (for example access_denied when the user cancelled or is not assigned to the application, or invalid_scope). The audit event carries the error code and description.',
+  },
+  GH_LOGIN_ID_TOKEN_INVALID: {
+    status: 401,
+    message: 'The sign-in response could not be verified.',
+    meaning:
+      'The ID token or authorization response failed validation: wrong issuer (`iss`), audience (`aud`) not the configured client_id, nonce mismatch, bad signature, or expired. Check session.login.provider and session.login.client_id against the identity provider.',
+  },
+  GH_LOGIN_CODE_EXCHANGE_FAILED: {
+    status: 502,
+    message: 'The identity provider refused to complete the sign-in.',
+    meaning:
+      'The token endpoint rejected the authorization code exchange (invalid_client: wrong client_secret or token_endpoint_auth_method; invalid_grant: code expired, already used, or redirect URI mismatch). The audit event carries the OAuth error.',
+  },
+  GH_LOGIN_IDP_UNAVAILABLE: {
+    status: 503,
+    message: 'The identity provider is unavailable; please retry shortly.',
+    meaning:
+      'OpenID Connect discovery has not succeeded yet, or the identity provider did not answer (network error, timeout, 5xx). Existing sessions keep working; new sign-ins wait for the provider.',
+  },
+  GH_BACKCHANNEL_LOGOUT_INVALID: {
+    status: 400,
+    message: 'Invalid logout token.',
+    meaning:
+      'A back-channel logout request (OpenID Connect Back-Channel Logout 1.0 §2.6) carried no logout_token, or the token failed validation: signature against the provider JWKS, issuer, audience, iat, the back-channel `events` member, `sid`/`sub` presence, or it contained a `nonce`.',
+  },
+} as const satisfies Record<string, ErrorEntry>;

@@ -34,16 +34,18 @@ export class Context implements RequestContext {
   upstreamEnd: bigint | undefined = undefined;
   readonly extra: Record<string, unknown> = {};
   /** False when the Host header is missing or malformed (answered with GH_BAD_HOST). */
-  readonly hostValid: boolean;
+  hostValid: boolean;
 
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     state: RuntimeState,
     secure: boolean,
+    /** Forward-auth: the original request as reported by a trusted proxy. */
+    original?: OriginalRequest,
   ) {
     this.start = process.hrtime.bigint();
-    this.method = req.method ?? 'GET';
+    this.method = original?.method ?? req.method ?? 'GET';
     const peer = canonicalIp(req.socket.remoteAddress ?? '');
     this.peer = peer;
     const trusted = state.trusted.has(peer);
@@ -63,7 +65,29 @@ export class Context implements RequestContext {
     this.hostHeader = hostHeader;
     this.hostValid = hostHeader !== '' && HOST.test(hostHeader);
     this.host = this.hostValid ? hostOnly(hostHeader) : '';
+    if (original) {
+      this.scheme = original.scheme;
+      this.hostHeader = original.host;
+      this.hostValid = original.host !== '' && HOST.test(original.host);
+      this.host = this.hostValid ? hostOnly(original.host) : '';
+      if (original.clientIp !== undefined) this.clientIp = original.clientIp;
+      this.extra.originalUri = original.uri;
+    }
   }
+}
+
+/**
+ * The request a trusted proxy asks about in forward-auth mode (nginx `auth_request`, Traefik
+ * ForwardAuth, Envoy ext_authz): built from its `X-Forwarded-*` / `X-Original-*` headers.
+ */
+export interface OriginalRequest {
+  readonly method: string;
+  readonly scheme: 'http' | 'https';
+  /** Host header value of the original request. */
+  readonly host: string;
+  /** Original request target (path and query), normalised and matched like inline requests. */
+  readonly uri: string;
+  readonly clientIp?: string | undefined;
 }
 
 /** `Example.COM:8080` → `example.com`, `[::1]:80` → `[::1]`; trailing dot removed. */

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RuntimeState } from '../config/compile.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
+import type { CompiledRoute } from '../pipeline/route.js';
 import { GatehouseError } from '../errors/index.js';
 import { normalizeTarget, checkIisSegments } from '../http/normalize.js';
 import { buildUpstreamHeaders } from '../upstream/headers.js';
@@ -42,6 +43,26 @@ function checkFraming(req: IncomingMessage): void {
     }
     if (!SMUGGLING_TE.test(te)) throw new GatehouseError('GH_REQUEST_SMUGGLING', `transfer coding "${te}" is not supported`);
   }
+}
+
+/** Normalises a request target into `ctx.path` / `ctx.query` (throws GH_PATH_AMBIGUOUS…). */
+export function normalizeInto(ctx: RequestContext, target: string): void {
+  const t = normalizeTarget(target, ctx.hostHeader);
+  ctx.path = t.path;
+  ctx.query = t.query;
+}
+
+/**
+ * Matches `ctx` against the route table and sets `ctx.route`; throws GH_ROUTE_NOT_FOUND /
+ * GH_METHOD_NOT_ALLOWED, or GH_PATH_AMBIGUOUS for trailing-dot segments on IIS routes.
+ * Inline proxying and forward-auth both call this, so they decide identically.
+ */
+export function matchRoute(ctx: RequestContext, state: RuntimeState): CompiledRoute {
+  const m = state.router.match(ctx.host, ctx.path, ctx.method);
+  if ('error' in m) throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`);
+  ctx.route = m.route;
+  if (m.route.caseInsensitive) checkIisSegments(ctx.path);
+  return m.route;
 }
 
 function findEndpoint(state: RuntimeState, path: string): InternalEndpoint | undefined {
@@ -89,20 +110,14 @@ export class RequestHandler {
       if (host.draining) throw new GatehouseError('GH_SHUTTING_DOWN');
       if (!ctx.hostValid) throw new GatehouseError('GH_BAD_HOST', `Host header ${JSON.stringify(ctx.hostHeader)}`);
       checkFraming(req);
-      const target = normalizeTarget(req.url ?? '', ctx.hostHeader);
-      ctx.path = target.path;
-      ctx.query = target.query;
+      normalizeInto(ctx, req.url ?? '');
       if (ctx.path.startsWith('/.gatehouse/') || ctx.path.startsWith('/.well-known/')) {
         const ep = findEndpoint(state, ctx.path);
         if (ep) return this.endpoint(ctx, ep);
         if (ctx.path.startsWith('/.gatehouse/')) throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
       }
       if (!host.ready) throw new GatehouseError('GH_NOT_READY');
-      const m = state.router.match(ctx.host, ctx.path, ctx.method);
-      if ('error' in m) throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`);
-      const route = m.route;
-      ctx.route = route;
-      if (route.caseInsensitive) checkIisSegments(ctx.path);
+      const route = matchRoute(ctx, state);
       const cl = req.headers['content-length'];
       if (cl !== undefined && Number(cl) > route.maxBodySize) {
         throw new GatehouseError('GH_BODY_TOO_LARGE', `content-length ${cl} > ${route.maxBodySize}`);

@@ -1,6 +1,78 @@
 import type { Feature } from '../pipeline/feature.js';
+import type { Mutator } from '../pipeline/stages.js';
+import { GatehouseError } from '../errors/index.js';
+import { readCookie, withoutCookies } from '../oidc/cookies.js';
+import { requireMethod, sendJsonBody } from '../oidc/http.js';
+import { handleCallback, handleLoginEndpoint } from '../oidc/login.js';
+import { backchannelHandler, handleLogout } from '../oidc/logout.js';
+import { buildSessionRuntime, SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
+import type { ClaimMapper } from '../oidc/principal.js';
 
-/** The session feature: compiles its config section and contributes stages to routes. */
+/** Service through which the authn area may supply its claim mapping per provider (presets). */
+export const CLAIM_MAPPER_SERVICE = 'authn.claimMapper';
+
+/**
+ * Removes Gatehouse's own cookies (session and login state) from the `Cookie` header before
+ * the request goes upstream, on every route: an upstream must never see a session id.
+ */
+function stripOwnCookies(rt: SessionRuntime): Mutator {
+  return {
+    id: 'session.strip-cookies',
+    mutate(ctx) {
+      const header = ctx.req.headers.cookie;
+      if (header === undefined) return;
+      const kept = withoutCookies(header, rt.cookieName, rt.statePrefix);
+      if (kept === header) return;
+      if (kept === undefined) ctx.drop.add('cookie');
+      else ctx.inject.set('cookie', kept);
+    },
+  };
+}
+
+function registerEndpoints(rt: SessionRuntime, register: (path: string, handle: (ctx: Parameters<Mutator['mutate']>[0]) => Promise<void>) => void): void {
+  register(rt.cfg.login.redirect_path, (ctx) => handleCallback(rt, ctx));
+  register('/.gatehouse/login', (ctx) => handleLoginEndpoint(rt, ctx));
+  register('/.gatehouse/logout', (ctx) => handleLogout(rt, ctx));
+  register('/.gatehouse/backchannel-logout', backchannelHandler(rt));
+  register('/.gatehouse/userinfo', async (ctx) => {
+    requireMethod(ctx, ['GET', 'HEAD']);
+    const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+    const rec = id ? await rt.sessions.load(id) : undefined;
+    if (!rec) throw new GatehouseError('GH_SESSION_REQUIRED', '/.gatehouse/userinfo without a live session');
+    const p = rec.p;
+    ctx.principal = p;
+    sendJsonBody(ctx, 200, {
+      provider: p.provider,
+      issuer: p.issuer,
+      subject: p.subject,
+      name: p.name,
+      email: p.email,
+      groups: p.groups,
+      roles: p.roles,
+      tenant: p.tenant,
+      auth_method: p.method,
+      session_expires_at: p.expiresAt,
+      claims: p.claims,
+    });
+  });
+}
+
+/**
+ * The session feature: browser single sign-on. Compiles `session` (store, key ring, OIDC client;
+ * discovery deferred to start), registers `/.gatehouse/{callback,login,logout,userinfo,
+ * backchannel-logout}`, and strips Gatehouse's cookies from every proxied request.
+ */
 export const sessionFeature: Feature = {
   id: 'session',
+  compileGlobal(cctx) {
+    const mappers = cctx.services.get(CLAIM_MAPPER_SERVICE) as ((provider: string) => ClaimMapper | undefined) | undefined;
+    const rt = buildSessionRuntime(cctx, (p) => mappers?.(p));
+    if (!rt) return;
+    cctx.services.set(SESSION_SERVICE, rt);
+    registerEndpoints(rt, (path, handle) => cctx.registerEndpoint({ path, handle }));
+  },
+  compileRoute(_route, _keyPath, cctx, stages) {
+    const rt = cctx.services.get(SESSION_SERVICE) as SessionRuntime | undefined;
+    if (rt) stages.mutators.push(stripOwnCookies(rt));
+  },
 };

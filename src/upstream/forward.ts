@@ -5,6 +5,8 @@ import type { RequestContext } from '../pipeline/context.js';
 import { GatehouseError } from '../errors/index.js';
 import { buildResponseHeaders } from './headers.js';
 import { upstreamError } from './errors.js';
+import { routeCacheOf, type CaptureSink, type RouteCache } from '../cache/cache.js';
+import type { CachedResponse } from '../cache/store.js';
 
 /** Called once when the exchange ends: `err` set when Gatehouse must answer with an error. */
 export type ForwardDone = (ctx: RequestContext, status: number, bytes: number, err?: GatehouseError) => void;
@@ -32,12 +34,41 @@ export function upstreamPath(ctx: RequestContext): string {
 /**
  * Streams one request to the route's upstream with undici's dispatch API and the response
  * back, without buffering either body: backpressure pauses the upstream when the client is
- * slow, and the client's disconnect aborts the upstream request.
+ * slow, and the client's disconnect aborts the upstream request. On routes with `cache:` a fresh
+ * stored response answers instead, and storable responses are captured while they stream.
  */
-export function forward(ctx: RequestContext, headers: string[], hasBody: boolean, maxBody: number, done: ForwardDone): void {
+export function forward(
+  ctx: RequestContext,
+  headers: string[],
+  hasBody: boolean,
+  maxBody: number,
+  done: ForwardDone,
+): void {
+  const cache = hasBody ? undefined : routeCacheOf(ctx);
+  if (!cache) return dispatch(ctx, headers, hasBody, maxBody, done, undefined);
+  const answer = (hit: CachedResponse | undefined) => {
+    if (!hit) return dispatch(ctx, headers, hasBody, maxBody, done, cache);
+    cache.serve(ctx, hit);
+    done(ctx, ctx.res.statusCode, hit.body.length);
+  };
+  const hit = cache.lookup(ctx);
+  if (hit instanceof Promise) hit.then(answer, () => answer(undefined));
+  else answer(hit);
+}
+
+/** Sends the request upstream; `cache` (the route's response cache) receives storable responses. */
+function dispatch(
+  ctx: RequestContext,
+  headers: string[],
+  hasBody: boolean,
+  maxBody: number,
+  done: ForwardDone,
+  cache: RouteCache | undefined,
+): void {
   const route = ctx.route as NonNullable<RequestContext['route']>;
   const { req, res } = ctx;
   let abort: ((err?: Error) => void) | undefined;
+  let sink: CaptureSink | undefined;
   let bytes = 0;
   let finished = false;
   const finish = (status: number, err?: GatehouseError) => {
@@ -48,6 +79,7 @@ export function forward(ctx: RequestContext, headers: string[], hasBody: boolean
   };
   const onClientClose = () => {
     if (!res.writableFinished) {
+      sink?.abort();
       abort?.(new Error('client closed'));
       if (!finished) {
         finished = true;
@@ -72,21 +104,25 @@ export function forward(ctx: RequestContext, headers: string[], hasBody: boolean
       if (statusCode < 200) return true;
       ctx.upstreamStatus = statusCode;
       ctx.upstreamStart = process.hrtime.bigint();
+      sink = cache?.capture(ctx, statusCode, rawHeaders);
       res.writeHead(statusCode, statusText, buildResponseHeaders(rawHeaders, ctx));
       res.on('drain', resume);
       return true;
     },
     onData(chunk: Buffer) {
       bytes += chunk.length;
+      sink?.write(chunk);
       return res.write(chunk);
     },
     onComplete() {
       ctx.upstreamEnd = process.hrtime.bigint();
+      sink?.end();
       res.end();
       finish(ctx.upstreamStatus ?? 502);
     },
     onError(err: Error) {
       ctx.upstreamEnd = process.hrtime.bigint();
+      sink?.abort();
       const cause = body && body !== req ? (body as Readable).errored : undefined;
       const gerr = cause instanceof GatehouseError ? cause : upstreamError(err, route.upstream.name);
       if (res.headersSent) {

@@ -21,7 +21,14 @@ async function gatehouse(...args: string[]): Promise<{ code: number; stdout: str
 test('gatehouse validate on a broken config exits 1 and prints every error with its path', async () => {
   const r = await gatehouse('validate', '-c', fixture('broken.yaml'));
   assert.equal(r.code, 1);
-  for (const p of ['server.listeners[0].port', 'server.timeouts.headers', 'upstreams.app.url', 'routes[1].match.path', 'routes[2].bogus_key', 'routes[3].max_body_size']) {
+  for (const p of [
+    'server.listeners[0].port',
+    'server.timeouts.headers',
+    'upstreams.app.url',
+    'routes[1].match.path',
+    'routes[2].bogus_key',
+    'routes[3].max_body_size',
+  ]) {
     assert.ok(r.stderr.includes(`error: ${p}:`), `missing ${p} in:\n${r.stderr}`);
   }
 });

@@ -27,7 +27,11 @@ test('gatehouse start serves, reloads on SIGHUP without dropping, and drains on 
   child.stderr.on('data', (d) => (stderr += d));
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(async () => (await send(base, '/.gatehouse/ready')).status === 200, 20_000, `gatehouse start (${stderr})`);
+    await waitFor(
+      async () => (await send(base, '/.gatehouse/ready')).status === 200,
+      20_000,
+      `gatehouse start (${stderr})`,
+    );
     assert.equal((await send(base, '/one')).status, 200);
     assert.equal((await send(base, '/two')).status, 404);
     write('/two');

@@ -1,0 +1,101 @@
+import { freePort } from '../../test/helpers/ports.js';
+import type { BenchContext, Candidate, RunningCandidate } from './candidate.js';
+import { logFile } from './candidate.js';
+import { ensureBuilt, startGatehouse, type GatehouseProcess } from './gatehouse.js';
+import { expectStatus, httpGet } from './http.js';
+import { startReferenceProxy, UPSTREAM_BODY } from './nginx.js';
+
+/** Path prefix of the gate route: same stages as the measured route, upstream = node echo server. */
+export const GATE_PATH = '/__gate';
+
+/** Checks that a plain proxied request returns the upstream's exact body. */
+export async function gatePlain(what: string, url: string): Promise<void> {
+  const r = await httpGet(`${url}/bench`);
+  expectStatus(`${what}: GET /bench`, r, 200);
+  if (r.body !== UPSTREAM_BODY)
+    throw new Error(`${what}: body differs from the upstream's: ${JSON.stringify(r.body.slice(0, 200))}`);
+}
+
+/** The reference: nginx proxy_pass with a keep-alive upstream pool. */
+export const nginxReference: Candidate = {
+  id: 'nginx',
+  label: 'nginx proxy_pass (keep-alive pool) — reference',
+  floors: [],
+  async start(ctx: BenchContext): Promise<RunningCandidate> {
+    const px = await startReferenceProxy(ctx.upstream.port, ctx.opts.proxyCpu);
+    await gatePlain('nginx', px.url);
+    return { pid: px.pid, load: { url: `${px.url}/bench` }, stop: () => px.stop() };
+  },
+};
+
+/** A second reference instance: nginx vs nginx must come out at ≈ 1.00 (harness self-test). */
+export const nginxSelfTest: Candidate = {
+  ...nginxReference,
+  id: 'nginx-2',
+  label: 'nginx proxy_pass, second instance (self-test)',
+  optIn: true,
+};
+
+/** Inputs of a Gatehouse candidate config, merged into the common skeleton. */
+export interface GatehouseDoc {
+  /** Route fields (match/upstream are set here); applied to the measured and the gate route. */
+  readonly route: Record<string, unknown>;
+  /** Fields of the gate route instead of `route` (e.g. a tiny rate limit that must answer 429). */
+  readonly gateRoute?: Record<string, unknown> | undefined;
+  /** Top-level sections (providers, policies, identity, limits…). */
+  readonly top?: Record<string, unknown> | undefined;
+  /** Audit to a file (per-request audit event) when true. */
+  readonly audit?: boolean | undefined;
+}
+
+/** Writes the config, starts Gatehouse pinned to the proxy CPU, returns it with its log files. */
+export async function launchGatehouse(
+  ctx: BenchContext,
+  id: string,
+  doc: GatehouseDoc,
+): Promise<{ gh: GatehouseProcess; logFiles: string[] }> {
+  await ensureBuilt(ctx.log);
+  const echo = await ctx.echo();
+  const port = await freePort();
+  const accessLog = logFile(ctx, `${id}.access`);
+  const auditLog = logFile(ctx, `${id}.audit`);
+  const config = {
+    server: { listeners: [{ address: '127.0.0.1', port }] },
+    log: { level: 'info', access_log: true, file: accessLog },
+    ...(doc.audit ? { audit: { file: auditLog } } : {}),
+    upstreams: { app: { url: ctx.upstream.url }, gate: { url: echo.url } },
+    routes: [
+      { name: 'bench', match: { path: '/' }, upstream: 'app', ...doc.route },
+      { name: 'gate', match: { path: GATE_PATH }, upstream: 'gate', ...(doc.gateRoute ?? doc.route) },
+    ],
+    ...doc.top,
+  };
+  const gh = await startGatehouse(id, config, {
+    dir: ctx.dir,
+    cpu: ctx.opts.proxyCpu,
+    port,
+    readyPath: '/bench',
+  });
+  const logFiles = [accessLog, ...(doc.audit ? [auditLog] : [])].filter((f) => f !== '/dev/null');
+  return { gh, logFiles };
+}
+
+/** Gatehouse plain proxying: `auth: none`, access log on. Target (issue 2): ≥ 0.40, p99 ≤ 3×p50. */
+export const gatehousePlain: Candidate = {
+  id: 'gh-plain',
+  label: 'Gatehouse plain proxy (access log on)',
+  floors: [
+    { kind: 'ratio', min: 0.4, source: 'issue 2' },
+    { kind: 'tail', max: 3, source: 'issue 2' },
+  ],
+  async start(ctx) {
+    const { gh, logFiles } = await launchGatehouse(ctx, 'gh-plain', { route: { auth: 'none' } });
+    try {
+      await gatePlain('gh-plain', gh.url);
+    } catch (e) {
+      await gh.stop();
+      throw e;
+    }
+    return { pid: gh.pid, load: { url: `${gh.url}/bench` }, logFiles, stop: () => gh.stop() };
+  },
+};

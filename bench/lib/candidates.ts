@@ -1,0 +1,35 @@
+import type { Candidate } from './candidate.js';
+import { gatehousePlain, nginxReference, nginxSelfTest } from './cand-core.js';
+import { bearerCandidates } from './cand-bearer.js';
+import { assertion, authBare, easyAuth } from './cand-identity.js';
+import { cached, limitMemory, limitRedis } from './cand-limits.js';
+
+/**
+ * Every candidate, in the order they are interleaved each round. The nginx reference must be
+ * first: every other row's ratio is paired with it round by round.
+ *
+ * Extension point: a new candidate is a {@link Candidate} appended here. Candidates whose
+ * feature has not landed yet fail their config validation or correctness gate and are listed
+ * as SKIPPED/FAILED with the reason, without stopping the run.
+ */
+export const CANDIDATES: readonly Candidate[] = [
+  nginxReference,
+  nginxSelfTest,
+  gatehousePlain,
+  ...bearerCandidates,
+  authBare,
+  assertion,
+  easyAuth,
+  limitMemory,
+  limitRedis,
+  cached,
+];
+
+/** Candidates selected by BENCH_ONLY (substring match on the id); the reference always runs. */
+export function selectCandidates(only: readonly string[]): Candidate[] {
+  return CANDIDATES.filter((c) => {
+    if (c.id === 'nginx') return true;
+    if (only.length === 0) return !c.optIn;
+    return only.some((o) => (c.optIn ? c.id === o : c.id.includes(o)));
+  });
+}

@@ -1,0 +1,328 @@
+/**
+ * `npm run bench`: Gatehouse against nginx proxy_pass on loopback, following
+ * ../shared/benchmarks.md. See bench/README.md for the method and how to read the output.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireBinary } from '../test/helpers/binaries.js';
+import { startUpstream, type RecordingUpstream } from '../test/helpers/upstream.js';
+import type { BenchContext, Candidate, RunningCandidate } from './lib/candidate.js';
+import { selectCandidates } from './lib/candidates.js';
+import { checkFloor } from './lib/floors.js';
+import { ROOT, SkipCandidate } from './lib/gatehouse.js';
+import { startUpstreamNginx } from './lib/nginx.js';
+import { readOptions, type BenchOptions } from './lib/options.js';
+import { busyPercent, cpuJiffies, cpuMicros, peakRssKiB, processTree } from './lib/procs.js';
+import {
+  floorsTable,
+  notRun,
+  resultsTable,
+  roundsTable,
+  type CandidateSummary,
+  type RoundResult,
+} from './lib/report.js';
+import { routeLines, runRouteBench, type RouteBenchRow } from './lib/routes-bench.js';
+import { cvPercent, median, pairedRatios } from './lib/stats.js';
+import { runWrk } from './lib/wrk.js';
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function version(cmd: string, args: string[]): string {
+  try {
+    return (
+      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+        .split('\n')[0]
+        ?.trim() ?? ''
+    );
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string };
+    return (err.stderr ?? err.stdout ?? '').split('\n')[0]?.trim() ?? '';
+  }
+}
+
+function fileSize(f: string): number {
+  try {
+    return statSync(f).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function idleLoad(opts: BenchOptions): Promise<{ load: number; proxy: number }> {
+  const a = cpuJiffies();
+  await sleep(1000);
+  const b = cpuJiffies();
+  return { load: busyPercent(a, b, opts.loadCpu), proxy: busyPercent(a, b, opts.proxyCpu) };
+}
+
+async function measure(
+  c: RunningCandidate,
+  upstreamPid: number,
+  opts: BenchOptions,
+  dir: string,
+  round: number,
+  seconds: number,
+): Promise<RoundResult> {
+  for (const f of c.logFiles ?? []) truncateSync(f, 0);
+  const treeOf = () => [c.pid, ...(c.extraPids ?? [])].flatMap(processTree);
+  const tree = treeOf();
+  const upTree = processTree(upstreamPid);
+  const j0 = cpuJiffies();
+  const t0 = process.hrtime.bigint();
+  const cpu0 = cpuMicros(tree);
+  const up0 = cpuMicros(upTree);
+  const res = await runWrk(c.load, {
+    duration: seconds,
+    connections: opts.connections,
+    cpu: opts.loadCpu,
+    dir,
+  });
+  const cpu1 = cpuMicros(treeOf());
+  const up1 = cpuMicros(upTree);
+  const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
+  const j1 = cpuJiffies();
+  const proxyCoreBusy = busyPercent(j0, j1, opts.proxyCpu);
+  await sleep(200);
+  const logBytes = (c.logFiles ?? []).reduce((a, f) => a + fileSize(f), 0);
+  return {
+    ...res,
+    round,
+    cpuUsPerReq: res.requests > 0 ? (cpu1 - cpu0) / res.requests : Number.NaN,
+    upstreamUsPerReq: res.requests > 0 ? (up1 - up0) / res.requests : Number.NaN,
+    proxyCoreBusy,
+    foreignPercent: Math.max(0, proxyCoreBusy - (100 * (cpu1 - cpu0 + up1 - up0)) / wallUs),
+    loadCoreBusy: busyPercent(j0, j1, opts.loadCpu),
+    logBytesPerReq: res.requests > 0 ? logBytes / res.requests : 0,
+  };
+}
+
+function summarise(
+  cands: readonly Candidate[],
+  rounds: Map<string, (RoundResult | undefined)[]>,
+  status: Map<string, { status: CandidateSummary['status']; reason?: string }>,
+  rss: Map<string, number>,
+): CandidateSummary[] {
+  const rpsOf = (id: string) => (rounds.get(id) ?? []).map((r) => r?.rps);
+  const ref = rpsOf('nginx');
+  const cpuOf = (id: string) => median((rounds.get(id) ?? []).map((r) => r?.cpuUsPerReq ?? Number.NaN));
+  return cands.map((c) => {
+    const rs = rounds.get(c.id) ?? [];
+    const ok = rs.filter((r): r is RoundResult => r !== undefined);
+    const ratios = pairedRatios(rpsOf(c.id), ref);
+    const rel = c.relativeTo !== undefined ? pairedRatios(rpsOf(c.id), rpsOf(c.relativeTo)) : undefined;
+    const p50Ms = median(ok.map((r) => r.p50Ms));
+    const p99Ms = median(ok.map((r) => r.p99Ms));
+    const ratio = {
+      median: median(ratios),
+      min: Math.min(...ratios),
+      max: Math.max(...ratios),
+      cv: cvPercent(ratios),
+      perRound: ratios,
+    };
+    const coreUs = (id: string) =>
+      (rounds.get(id) ?? []).map((r) => (r ? r.cpuUsPerReq + r.upstreamUsPerReq : undefined));
+    const cpuModelRatio = median(pairedRatios(coreUs('nginx'), coreUs(c.id)));
+    const relative =
+      c.relativeTo !== undefined && rel
+        ? { to: c.relativeTo, median: median(rel), perRound: rel }
+        : undefined;
+    const st = status.get(c.id) ?? { status: 'failed' as const, reason: 'not started' };
+    return {
+      id: c.id,
+      label: c.label,
+      status: st.status,
+      reason: st.reason,
+      rounds: rs,
+      rps: median(ok.map((r) => r.rps)),
+      p50Ms,
+      p99Ms,
+      cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
+      peakRssMiB: (rss.get(c.id) ?? Number.NaN) / 1024,
+      ratio,
+      cpuModelRatio,
+      relative,
+      errors: ok.reduce((a, r) => a + r.non2xx + r.socketErrors, 0),
+      floors: c.floors.map((f) =>
+        checkFloor(f, {
+          ratio: ratio.median,
+          relative: relative?.median,
+          relativeTo: c.relativeTo,
+          cpuCost: c.relativeTo !== undefined ? cpuOf(c.id) / cpuOf(c.relativeTo) - 1 : undefined,
+          p50Ms,
+          p99Ms,
+        }),
+      ),
+    };
+  });
+}
+
+async function main(): Promise<void> {
+  const opts = readOptions();
+  requireBinary('wrk', 'wrk');
+  requireBinary('nginx', 'nginx-light');
+  requireBinary('taskset', 'util-linux');
+  if (cpus().length < 2)
+    log('warning: fewer than 2 CPUs: load generator and proxy share a core; ratios will be meaningless');
+  const dir = mkdtempSync(join(tmpdir(), 'gh-bench-'));
+  const started = new Date();
+  const cands = selectCandidates(opts.only);
+  log(
+    `gatehouse bench: ${cands.map((c) => c.id).join(', ')}\n` +
+      `  ${opts.rounds} rounds × ${opts.duration}s, warm-up ${opts.warmup}s, wrk -t1 -c${opts.connections} on CPU ${opts.loadCpu}, proxy + upstream on CPU ${opts.proxyCpu}; run dir ${dir}`,
+  );
+  const idle = await idleLoad(opts);
+  if (idle.load > 10 || idle.proxy > 10)
+    log(
+      `warning: the machine is not idle (CPU ${opts.loadCpu} ${idle.load.toFixed(0)} %, CPU ${opts.proxyCpu} ${idle.proxy.toFixed(0)} % busy before start): figures will be noisy`,
+    );
+
+  let routeRows: RouteBenchRow[] | undefined;
+  let routeError: string | undefined;
+  if (!opts.skipRoutes) {
+    try {
+      routeRows = await runRouteBench();
+    } catch (e) {
+      routeError = (e as Error).message;
+    }
+  }
+
+  const upstream = await startUpstreamNginx(opts.proxyCpu);
+  let echo: Promise<RecordingUpstream> | undefined;
+  const teardown: (() => Promise<void> | void)[] = [];
+  const ctx: BenchContext = {
+    opts,
+    dir,
+    upstream,
+    echo: () => (echo ??= startUpstream()),
+    shared: new Map(),
+    cleanup: (fn) => teardown.push(fn),
+    log,
+  };
+
+  const running = new Map<string, RunningCandidate>();
+  const status = new Map<string, { status: CandidateSummary['status']; reason?: string }>();
+  const rounds = new Map<string, (RoundResult | undefined)[]>();
+  const rss = new Map<string, number>();
+  try {
+    for (const c of cands) {
+      log(`starting ${c.id} …`);
+      try {
+        running.set(c.id, await c.start(ctx));
+        status.set(c.id, { status: 'measured' });
+        rounds.set(c.id, []);
+        log(`  ${c.id}: correctness gate passed`);
+      } catch (e) {
+        const skip = e instanceof SkipCandidate;
+        status.set(c.id, { status: skip ? 'skipped' : 'failed', reason: (e as Error).message });
+        log(`  ${c.id}: ${skip ? 'SKIPPED' : 'FAILED'}: ${(e as Error).message}`);
+        if (c.id === 'nginx') throw new Error('the nginx reference did not start; nothing to compare with');
+      }
+    }
+
+    for (const [id, c] of running) {
+      log(`warm-up ${id} (${opts.warmup}s)`);
+      await runWrk(c.load, { duration: opts.warmup, connections: opts.connections, cpu: opts.loadCpu, dir });
+      await sleep(300);
+    }
+
+    for (let r = 0; r < opts.rounds; r++) {
+      const line: string[] = [];
+      for (const [id, c] of running) {
+        let res: RoundResult | undefined;
+        try {
+          for (let attempt = 0; ; attempt++) {
+            const m = await measure(c, upstream.pid, opts, dir, r + 1, opts.duration);
+            if (!res || m.foreignPercent < res.foreignPercent) res = m;
+            if (m.foreignPercent <= opts.maxOtherPercent || attempt >= opts.noisyRetries) break;
+            log(
+              `  ${id}: other processes took ${m.foreignPercent.toFixed(0)} % of CPU ${opts.proxyCpu}; repeating the run`,
+            );
+            await sleep(1000);
+          }
+          line.push(`${id} ${Math.round(res.rps)}`);
+          if (res.non2xx + res.socketErrors > 0)
+            log(`  ${id}: ${res.non2xx} non-2xx, ${res.socketErrors} socket errors in round ${r + 1}`);
+        } catch (e) {
+          log(`  ${id}: round ${r + 1} failed: ${(e as Error).message}`);
+        }
+        rounds.get(id)?.push(res);
+        await sleep(300);
+      }
+      log(`round ${r + 1}/${opts.rounds}: ${line.join(', ')}`);
+    }
+    for (const [id, c] of running)
+      rss.set(id, peakRssKiB([c.pid, ...(c.extraPids ?? [])].flatMap(processTree)));
+  } finally {
+    for (const c of running.values()) await c.stop().catch(() => undefined);
+    for (const fn of teardown.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+    await upstream.stop();
+    if (echo) await (await echo).close();
+  }
+
+  const sums = summarise(cands, rounds, status, rss);
+  const ref = rounds.get('nginx') ?? [];
+  const saturated = ref.some((r) => r && r.loadCoreBusy > 95);
+  const noisy = sums
+    .flatMap((s) => s.rounds)
+    .filter((r) => r && r.foreignPercent > opts.maxOtherPercent).length;
+  const out: string[] = [];
+  out.push('', `Gatehouse benchmark — ${started.toISOString()}`);
+  out.push(
+    `${opts.rounds} interleaved rounds × ${opts.duration}s per candidate (after a ${opts.warmup}s warm-up), wrk -t1 -c${opts.connections} pinned to CPU ${opts.loadCpu}; ` +
+      `proxy and nginx upstream (100-byte body) pinned to CPU ${opts.proxyCpu}. Ratios are medians of per-round paired ratios.`,
+    '',
+  );
+  out.push(resultsTable(sums), '', 'Per-round requests/s:', '', roundsTable(sums, opts.rounds), '');
+  out.push('Floors (reported, never fatal):', '', floorsTable(sums), '');
+  if (routeRows) {
+    out.push('Route matching (bench/routes.ts, in the runner process):', '', ...routeLines(routeRows), '');
+  } else if (routeError) out.push(`Route matching: not run — ${routeError}`, '');
+  const nr = notRun(sums);
+  if (nr) out.push('Not measured:', nr, '');
+  if (saturated)
+    out.push(
+      `warning: CPU ${opts.loadCpu} (wrk and anything else) was > 95 % busy during an nginx run: the load generator may have been the bottleneck.`,
+    );
+  if (noisy > 0)
+    out.push(
+      `warning: in ${noisy} run(s) other processes used > ${opts.maxOtherPercent} % of CPU ${opts.proxyCpu} (see "other %"): absolute rps is disturbed; CPU µs/req and the paired ratios less so.`,
+    );
+  if (idle.load > 10 || idle.proxy > 10)
+    out.push(`warning: the machine was not idle at start (other processes on the CPUs); figures are noisy.`);
+  process.stdout.write(out.join('\n') + '\n');
+
+  const resultsDir = join(ROOT, 'bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const json = {
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    method: '../shared/benchmarks.md',
+    options: opts,
+    environment: {
+      node: process.version,
+      nginx: version('nginx', ['-v']),
+      wrk: version('wrk', ['-v']),
+      cpu: cpus()[0]?.model ?? '',
+      cpus: cpus().length,
+      idleBusyPercentAtStart: idle,
+      commit: version('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']),
+      kernel: readFileSync('/proc/version', 'utf8').trim(),
+    },
+    candidates: sums,
+    routes: routeRows ?? { error: routeError ?? 'skipped' },
+  };
+  writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
+  log(`wrote bench/results/latest.json`);
+  if (process.env.BENCH_KEEP_DIR !== '1') rmSync(dir, { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    log(`bench: ${(e as Error).stack ?? String(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,60 @@
+import type { RequestContext } from '../pipeline/context.js';
+import type { Principal } from '../pipeline/principal.js';
+import { AUTHN_NONE, type AuthnResult, type Authenticator } from '../pipeline/stages.js';
+import { BEARER_CHALLENGE } from './errors.js';
+import type { ProviderRegistry } from './providers.js';
+import type { AuthenticatorFactory } from './registry.js';
+import { compileSources, extractToken } from './sources.js';
+
+const ok = (principal: Principal): AuthnResult => ({ kind: 'ok', principal });
+
+/**
+ * `auth: bearer`: a JWT (verified locally against the issuing provider's keys) or an opaque
+ * token (introspected), from the route's token sources. Built once per route.
+ */
+export const bearerFactory: AuthenticatorFactory = (route, keyPath, cctx) => {
+  const registry = cctx.services.get('providers') as ProviderRegistry | undefined;
+  if (!registry || registry.providers.size === 0) {
+    cctx.issue(`${keyPath}.auth`, 'auth "bearer" needs at least one identity provider under `providers`');
+    return undefined;
+  }
+  const names = route.providers ?? registry.names;
+  let bad = false;
+  names.forEach((n, j) => {
+    if (!registry.providers.has(n)) {
+      bad = true;
+      cctx.issue(`${keyPath}.providers[${j}]`, `unknown provider "${n}"; expected one of ${registry.names.join(', ')}`);
+    }
+  });
+  if (bad) return undefined;
+  const verifier = registry.verifierFor(names);
+  const seen = new Map<string, string>();
+  for (const p of verifier.providers) {
+    const other = seen.get(p.issuer);
+    if (other !== undefined) {
+      cctx.issue(`${keyPath}.providers`, `providers "${other}" and "${p.name}" share the issuer ${p.issuer}; a route can accept only one provider per issuer`);
+    }
+    seen.set(p.issuer, p.name);
+  }
+  const introspecting = verifier.providers.filter((p) => p.introspector !== undefined);
+  if (introspecting.length > 1) {
+    cctx.issue(
+      `${keyPath}.providers`,
+      `providers ${introspecting.map((p) => `"${p.name}"`).join(', ')} all introspect opaque tokens; a route may accept at most one (an opaque token must never be sent to another IdP)`,
+    );
+  }
+  const sources = compileSources(route.token);
+  const noCache = !sources.cache;
+  const opts = noCache ? { noCache } : undefined;
+  const authenticator: Authenticator = {
+    id: 'bearer',
+    wwwAuthenticate: BEARER_CHALLENGE,
+    authenticate(ctx: RequestContext) {
+      const token = extractToken(ctx, sources);
+      if (token === undefined) return AUTHN_NONE;
+      const r = verifier.verify(token, opts);
+      return r instanceof Promise ? r.then(ok) : ok(r);
+    },
+  };
+  return Object.freeze(authenticator);
+};

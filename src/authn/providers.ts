@@ -1,0 +1,90 @@
+import type { Logger } from 'pino';
+import type { CompileContext } from '../pipeline/feature.js';
+import { Lru } from './lru.js';
+import { compileProvider, type Provider } from './provider.js';
+import type { ProvidersConfig } from './schema.js';
+import { TokenVerifier, type CachedToken } from './verifier.js';
+
+/** Default size of the verified-token cache (entries, shared by all routes of one config). */
+export const DEFAULT_TOKEN_CACHE_ENTRIES = 10_000;
+
+/** Options for {@link compileProviders}. */
+export interface CompileProvidersOptions {
+  readonly cacheEntries?: number;
+  /** Clock in epoch ms (tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * Every configured identity provider, compiled once per config load, plus the verified-token
+ * cache. Stored as the `providers` service; routes get a {@link TokenVerifier} per provider set.
+ */
+export class ProviderRegistry {
+  readonly cache: Lru<string, CachedToken>;
+  private readonly verifiers = new Map<string, TokenVerifier>();
+
+  constructor(
+    readonly providers: ReadonlyMap<string, Provider>,
+    cacheEntries: number,
+  ) {
+    this.cache = new Lru(cacheEntries);
+  }
+
+  /** Provider names in config order. */
+  get names(): string[] {
+    return [...this.providers.keys()];
+  }
+
+  /**
+   * The verifier for a set of provider names (default: all). Unknown names are ignored here;
+   * route compilation reports them.
+   */
+  verifierFor(names?: readonly string[]): TokenVerifier {
+    const chosen = (names ?? this.names).filter((n) => this.providers.has(n));
+    const id = [...new Set(chosen)].sort().join(',');
+    let v = this.verifiers.get(id);
+    if (!v) {
+      v = new TokenVerifier(id, [...new Set(chosen)].map((n) => this.providers.get(n) as Provider), this.cache);
+      this.verifiers.set(id, v);
+    }
+    return v;
+  }
+
+  /** Loads every provider's keys; rejects naming the first provider whose keys cannot be loaded. */
+  async start(): Promise<void> {
+    await Promise.all([...this.providers.values()].map((p) => p.start()));
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    await Promise.all([...this.providers.values()].map((p) => p.close()));
+  }
+}
+
+/**
+ * Compiles the `providers` section. No network I/O: keys load in `start()` (deferred to
+ * `cctx.onStart` by the feature) or lazily on first use (`gatehouse explain`).
+ */
+export function compileProviders(
+  config: ProvidersConfig | undefined,
+  cctx: { readonly logger: Logger; issue?: CompileContext['issue'] },
+  opts: CompileProvidersOptions = {},
+): ProviderRegistry {
+  const map = new Map<string, Provider>();
+  const issuers = new Map<string, string>();
+  for (const [name, cfg] of Object.entries(config ?? {})) {
+    if (cfg.insecure_allow_missing_audience) {
+      cctx.logger.warn(
+        { provider: name },
+        `INSECURE: providers.${name}.insecure_allow_missing_audience is on: tokens from this provider are accepted for ANY audience${cfg.audiences ? ' when they carry none' : ''}`,
+      );
+    }
+    const other = issuers.get(cfg.issuer);
+    if (other !== undefined) {
+      cctx.issue?.(`providers.${name}.issuer`, `issuer ${cfg.issuer} is also used by provider "${other}"; a route cannot accept both (tokens are matched to providers by issuer)`, 'warning');
+    }
+    issuers.set(cfg.issuer, name);
+    map.set(name, compileProvider(name, cfg, { logger: cctx.logger, now: opts.now }));
+  }
+  return new ProviderRegistry(map, opts.cacheEntries ?? DEFAULT_TOKEN_CACHE_ENTRIES);
+}

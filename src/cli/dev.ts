@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import type { DestinationStream } from 'pino';
+import { validateConfig, ConfigError } from '../config/load.js';
+import { Gateway } from '../server/gateway.js';
+import { DEMO_USERS, startDevProvider, type DevProvider } from '../dev/provider.js';
+import { startDemoApp, type DemoApp } from '../dev/demo-app.js';
+import { type CliIo, parseFlags } from './io.js';
+
+const CLIENT_ID = 'gatehouse-dev';
+
+/** Options for tests: stop without a signal. */
+export interface DevOptions {
+  readonly signal?: AbortSignal;
+  /** Called once everything listens, with the URL to open. */
+  readonly onReady?: (url: string) => void;
+}
+
+/** A free loopback port (the redirect URI must be known before the gateway binds). */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The example configuration of `gatehouse dev` (the same as examples/dev.yaml): every page of
+ * the demo app needs a signed-in user, `/admin` only admins; identity reaches the app as
+ * X-Forwarded-User/-Email/-Groups.
+ */
+export function devConfig(port: number, issuer: string, app: string, clientSecret: string, sessionSecret: string): Record<string, unknown> {
+  const identity = { headers: { 'X-Forwarded-User': '{sub}', 'X-Forwarded-Email': '{email}', 'X-Forwarded-Groups': '{groups}' } };
+  return {
+    server: { listeners: [{ address: '127.0.0.1', port }], external_url: `http://127.0.0.1:${port}` },
+    log: { level: 'warn', access_log: false },
+    upstreams: { intranet: { url: app } },
+    providers: { dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] } },
+    session: {
+      secrets: [sessionSecret],
+      login: {
+        provider: 'dev',
+        client_id: CLIENT_ID,
+        client_secret: clientSecret,
+        scopes: ['openid', 'profile', 'email', 'groups', 'offline_access'],
+        insecure_allow_http: true,
+      },
+    },
+    routes: [
+      {
+        name: 'admin',
+        match: { path: '/admin' },
+        upstream: 'intranet',
+        auth: 'session',
+        rules: [{ name: 'admins-only', effect: 'allow', when: { group: 'admins' } }],
+        identity,
+      },
+      { name: 'whoami', match: { path: '/api' }, upstream: 'intranet', auth: ['bearer', 'session'], allow: 'authenticated', identity },
+      { name: 'intranet', match: { path: '/' }, upstream: 'intranet', auth: 'session', allow: 'authenticated', identity },
+    ],
+  };
+}
+
+function banner(url: string, idp: DevProvider, app: DemoApp): string {
+  const users = DEMO_USERS.map((u) => `    ${u.id.padEnd(6)} ${u.password.padEnd(20)} groups: ${u.groups.join(', ') || '–'}`).join('\n');
+  return `
+  Gatehouse dev is running.
+
+  Open ${url}/ and sign in as one of the demo users:
+${users}
+
+  ${url}/admin is allowed for the "admins" group only (alice); bob and carol are denied.
+  ${url}/.gatehouse/userinfo shows your session; ${url}/.gatehouse/logout signs out.
+
+  Identity provider: ${idp.issuer}  (embedded oidc-provider — FOR DEVELOPMENT ONLY: demo users,
+  in-memory state, keys generated at start; never use it for real users)
+  Demo app:          ${app.url}  (reached only through Gatehouse)
+
+  Press Ctrl+C to stop.
+`;
+}
+
+/**
+ * `gatehouse dev [--port N]`: a complete local demo on loopback — the embedded OpenID provider,
+ * the demo "legacy intranet" app, and Gatehouse in front of it with single sign-on. Stops
+ * cleanly on SIGINT/SIGTERM (or `opts.signal`).
+ */
+export async function runDev(argv: readonly string[], io: CliIo, opts: DevOptions = {}): Promise<number> {
+  const { flags, positionals, error } = parseFlags(argv, { port: { alias: 'p', value: true } });
+  const port = flags.port === undefined ? 8080 : Number(flags.port);
+  if (error || positionals.length > 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
+    io.stderr.write(`gatehouse dev: ${error ?? (positionals.length ? `unexpected argument ${positionals[0]}` : `invalid --port ${String(flags.port)}`)}\nusage: gatehouse dev [--port N]\n`);
+    return 2;
+  }
+  const gwPort = port === 0 ? await freeLoopbackPort() : port;
+  const url = `http://127.0.0.1:${gwPort}`;
+  const clientSecret = randomBytes(24).toString('base64url');
+  const line = (s: string) => io.stdout.write(`${s}\n`);
+  const idpLog = {
+    warn: (_o: object, m: string) => line(`[dev-idp] ${m}`),
+    info: () => undefined,
+    error: (o: object, m: string) => io.stderr.write(`[dev-idp] ${m} ${JSON.stringify(o)}\n`),
+  };
+  let app: DemoApp | undefined;
+  let idp: DevProvider | undefined;
+  let gw: Gateway | undefined;
+  const stopAll = async () => {
+    await gw?.close(2000).catch(() => undefined);
+    await idp?.close().catch(() => undefined);
+    await app?.close().catch(() => undefined);
+  };
+  try {
+    app = await startDemoApp({ port: 0 });
+    idp = await startDevProvider({
+      clients: [
+        {
+          client_id: CLIENT_ID,
+          client_secret: clientSecret,
+          token_endpoint_auth_method: 'client_secret_basic',
+          redirect_uris: [`${url}/.gatehouse/callback`],
+          post_logout_redirect_uris: [`${url}/`],
+          backchannel_logout_uri: `${url}/.gatehouse/backchannel-logout`,
+        },
+      ],
+      logger: idpLog,
+    });
+    const config = validateConfig(devConfig(gwPort, idp.issuer, app.url, clientSecret, randomBytes(32).toString('base64url')));
+    gw = Gateway.create({ config, baseDir: process.cwd(), logDestination: io.stdout as unknown as DestinationStream });
+    await gw.start();
+  } catch (e) {
+    await stopAll();
+    const msg = e instanceof ConfigError ? e.message : (e as Error).message;
+    const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    io.stderr.write(`gatehouse dev: failed to start: ${msg}${inUse ? ` (port ${gwPort} is in use: try --port 0 or another port)` : ''}\n`);
+    return 1;
+  }
+  io.stdout.write(banner(url, idp, app));
+  opts.onReady?.(url);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      line('gatehouse dev: stopping');
+      void stopAll().then(() => resolve(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (opts.signal?.aborted) stop();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+  });
+}

@@ -1,0 +1,139 @@
+import type { RequestContext } from '../pipeline/context.js';
+import { GatehouseError, isGatehouseError } from '../errors/index.js';
+import { clearCookie, cookieNamesWithPrefix, readCookie, serializeCookie } from './cookies.js';
+import { addSetCookie, requireMethod, sendHtml, sendRedirect } from './http.js';
+import { loginErrorPage } from './pages.js';
+import { safeReturnTo } from './redirect.js';
+import type { SessionRuntime } from './runtime.js';
+import { STATE_TTL_SECONDS, stateId, type LoginAttempt } from './state.js';
+import { describe, toGatehouseError } from './client.js';
+import { credentialId } from './principal.js';
+
+/** More pending login attempts than this in one browser: older state cookies are cleared. */
+const MAX_PENDING_ATTEMPTS = 6;
+
+/**
+ * True for a top-level browser navigation: GET/HEAD accepting text/html, not a fetch/XHR
+ * (`Sec-Fetch-Mode` other than `navigate`, or `X-Requested-With`). Only these are redirected
+ * to the identity provider; APIs and XHR get 401 and never a login page.
+ */
+export function isBrowserNavigation(ctx: RequestContext): boolean {
+  if (ctx.method !== 'GET' && ctx.method !== 'HEAD') return false;
+  const h = ctx.req.headers;
+  const accept = h.accept;
+  if (accept === undefined || !accept.includes('text/html')) return false;
+  const mode = h['sec-fetch-mode'];
+  if (mode !== undefined && mode !== 'navigate') return false;
+  return h['x-requested-with'] === undefined;
+}
+
+/**
+ * Starts an authorization code flow with PKCE (RFC 7636, S256), `state` and `nonce`: seals the
+ * attempt into its own short-lived cookie and redirects to the IdP. `returnTo` must already be
+ * validated. The redirect URI comes from `server.external_url`, never from request headers.
+ */
+export async function startLogin(rt: SessionRuntime, ctx: RequestContext, returnTo: string): Promise<void> {
+  await rt.client.config();
+  const a = await rt.states.create(returnTo);
+  const login = rt.cfg.login;
+  const url = await rt.client.authorizationUrl({
+    ...login.extra_auth_params,
+    redirect_uri: rt.redirectUri,
+    scope: login.scopes.join(' '),
+    state: a.state,
+    nonce: a.nonce,
+    code_challenge: a.codeChallenge,
+    code_challenge_method: 'S256',
+  });
+  const pending = cookieNamesWithPrefix(ctx.req.headers.cookie, rt.statePrefix);
+  if (pending.length >= MAX_PENDING_ATTEMPTS) for (const n of pending) addSetCookie(ctx, clearCookie(n, rt.secure));
+  addSetCookie(ctx, serializeCookie(a.cookieName, a.cookieValue, { secure: rt.secure, maxAge: STATE_TTL_SECONDS }));
+  ctx.reasons.push('login.redirect');
+  sendRedirect(ctx, url.href);
+}
+
+/** `/.gatehouse/login?rd=<target>`: starts a login that returns to `rd` when it is safe, else `/`. */
+export async function handleLoginEndpoint(rt: SessionRuntime, ctx: RequestContext): Promise<void> {
+  requireMethod(ctx, ['GET', 'HEAD']);
+  const rd = new URLSearchParams(ctx.query.slice(1)).get('rd') ?? undefined;
+  await startLogin(rt, ctx, safeReturnTo(rd, rt.returnTo) ?? '/');
+}
+
+/** Marks a state as used; a second callback with it (replay, or a concurrent duplicate) fails. */
+async function consumeState(rt: SessionRuntime, state: string): Promise<void> {
+  const key = `used-state:${stateId(state)}`;
+  try {
+    await rt.store.withLock(key, 30_000, 0, async () => {
+      if ((await rt.store.get(key)) !== undefined) throw new GatehouseError('GH_LOGIN_STATE_REPLAYED', 'state already used');
+      await rt.store.set(key, { used: Date.now() }, STATE_TTL_SECONDS * 1000);
+    });
+  } catch (e) {
+    if (isGatehouseError(e, 'GH_SESSION_LOCK_TIMEOUT')) throw new GatehouseError('GH_LOGIN_STATE_REPLAYED', 'concurrent callback for the same state');
+    throw e;
+  }
+}
+
+/**
+ * `/.gatehouse/callback`: validates the authorization response against the attempt sealed in
+ * its state cookie (single-use), redeems the code, and creates a new server-side session (a
+ * fresh id every time: no fixation). Any failure shows an error page, is audited as
+ * `login.failed`, and creates no session.
+ */
+export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): Promise<void> {
+  requireMethod(ctx, ['GET']);
+  const params = new URLSearchParams(ctx.query.slice(1));
+  const cookieHeader = ctx.req.headers.cookie;
+  const state = params.get('state');
+  let attempt: LoginAttempt | undefined;
+  try {
+    let cookie: string | undefined;
+    if (state) {
+      const name = rt.states.cookieName(state);
+      cookie = readCookie(cookieHeader, name);
+      if (cookie !== undefined) addSetCookie(ctx, clearCookie(name, rt.secure));
+    }
+    const idpError = params.get('error');
+    if (idpError !== null) {
+      const desc = params.get('error_description');
+      throw new GatehouseError('GH_LOGIN_IDP_ERROR', `${idpError}${desc ? `: ${desc}` : ''}`, {
+        reasons: ['GH_LOGIN_IDP_ERROR', `oauth.${idpError.slice(0, 64)}`],
+      });
+    }
+    if (!state) throw new GatehouseError('GH_LOGIN_STATE_MISSING', 'callback without a state parameter');
+    if (cookie === undefined) throw new GatehouseError('GH_LOGIN_STATE_MISSING', 'no login state cookie for this state (expired, other browser, or cookies blocked)');
+    attempt = await rt.states.open(cookie, state);
+    await consumeState(rt, state);
+    const callbackUrl = new URL(rt.redirectUri);
+    callbackUrl.search = ctx.query;
+    const tokens = await rt.client.exchangeCode(callbackUrl, attempt);
+    let claims: Record<string, unknown> = { ...(tokens.claims ?? {}) };
+    const sub = claims.sub;
+    if (typeof sub !== 'string' || sub === '') throw new GatehouseError('GH_LOGIN_ID_TOKEN_INVALID', 'ID token without sub');
+    if (rt.cfg.login.userinfo && tokens.accessToken !== undefined) {
+      const info = await rt.client.userInfo(tokens.accessToken, sub);
+      claims = { ...info, ...claims };
+    }
+    const previous = readCookie(cookieHeader, rt.cookieName);
+    if (previous !== undefined && previous !== '') await rt.sessions.destroy(previous, 'logout').catch(() => undefined);
+    const id = await rt.sessions.create(claims, tokens, typeof claims.sid === 'string' ? claims.sid : undefined);
+    addSetCookie(ctx, serializeCookie(rt.cookieName, id, { secure: rt.secure, maxAge: Math.floor(rt.cfg.absolute_lifetime / 1000) }));
+    ctx.reasons.push('login.success');
+    rt.audit(ctx, {
+      type: 'login',
+      decision: 'allow',
+      status: 302,
+      subject: sub,
+      credential_id: credentialId(id),
+      reasons: ['login.success'],
+    });
+    sendRedirect(ctx, attempt.returnTo);
+  } catch (e) {
+    const err = toGatehouseError(e, 'login');
+    for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
+    rt.audit(ctx, { type: 'login.failed', decision: 'deny', status: err.status, error: err.code, reasons: err.reasons, detail: err.detail ?? describe(e) });
+    rt.logger.info({ req_id: ctx.id, error: err.code, detail: err.detail }, 'login failed');
+    if (err.status >= 500 && err.code !== 'GH_LOGIN_IDP_UNAVAILABLE' && err.code !== 'GH_LOGIN_CODE_EXCHANGE_FAILED') throw err;
+    const retry = `/.gatehouse/login?rd=${encodeURIComponent(attempt?.returnTo ?? '/')}`;
+    sendHtml(ctx, err.status, loginErrorPage(err, ctx.id, retry));
+  }
+}

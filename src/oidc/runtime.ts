@@ -1,0 +1,236 @@
+import type { Logger } from 'pino';
+import type { AuditEvent } from '../audit/event.js';
+import type { CompileContext } from '../pipeline/feature.js';
+import type { RequestContext } from '../pipeline/context.js';
+import type { Principal } from '../pipeline/principal.js';
+import type { SessionConfig } from '../session/schema.js';
+import { KeyRing } from '../session/keyring.js';
+import { createSessionStore, type SessionStore, type SessionStoreConfig } from '../session/store.js';
+import { MemorySessionStore } from '../session/memory-store.js';
+import { safeReturnTo, type ReturnToOptions } from './redirect.js';
+import { OidcClient } from './client.js';
+import { LoginStateCodec } from './state.js';
+import { SessionManager, type SessionEvents } from './sessions.js';
+import { defaultClaimMapper, referencedGroups, sessionPrincipal, type ClaimMapper } from './principal.js';
+
+/** Name of the service holding the {@link SessionRuntime}. */
+export const SESSION_SERVICE = 'session';
+
+/** Everything the session endpoints and authenticator share, compiled once per config load. */
+export interface SessionRuntime {
+  readonly cfg: SessionConfig;
+  readonly provider: string;
+  /** `https://gatehouse.example.com` — from server.external_url, never from request headers. */
+  readonly origin: string;
+  readonly redirectUri: string;
+  readonly secure: boolean;
+  readonly cookieName: string;
+  readonly statePrefix: string;
+  readonly keys: KeyRing;
+  readonly store: SessionStore;
+  readonly client: OidcClient;
+  readonly states: LoginStateCodec;
+  readonly sessions: SessionManager;
+  readonly returnTo: ReturnToOptions;
+  /** Absolute URL the IdP sends the browser to after logout. */
+  readonly postLogoutRedirect: string;
+  readonly logger: Logger;
+  audit(ctx: RequestContext | undefined, event: Partial<AuditEvent> & Pick<AuditEvent, 'type' | 'decision' | 'status'>): void;
+}
+
+interface AuditLike {
+  emit(e: AuditEvent): void;
+}
+
+interface ProviderLike {
+  readonly issuer: string;
+  readonly discovery_url?: string | undefined;
+  readonly http_timeout?: number | undefined;
+  readonly insecure_allow_http?: boolean | undefined;
+}
+
+interface SharedStore {
+  readonly key: string;
+  readonly store: SessionStore;
+  refs: number;
+}
+
+/**
+ * The session store survives config reloads when the gateway provides a `persistent` service
+ * map (kept for the gateway's lifetime): a reload with the same store settings reuses it, so
+ * in-memory sessions are not lost. Reference-counted; closed when the last state using it closes.
+ */
+function acquireStore(cctx: CompileContext, cfg: SessionStoreConfig): { store: SessionStore; release: () => Promise<void> } {
+  const persistent = cctx.services.get('persistent') as Map<string, unknown> | undefined;
+  const key = JSON.stringify(cfg);
+  const held = persistent?.get('session.store') as SharedStore | undefined;
+  let shared: SharedStore;
+  if (held && held.key === key) {
+    shared = held;
+    shared.refs++;
+  } else {
+    shared = { key, store: createSessionStore(cfg, cctx.logger), refs: 1 };
+    persistent?.set('session.store', shared);
+  }
+  let released = false;
+  return {
+    store: shared.store,
+    release: async () => {
+      if (released) return;
+      released = true;
+      if (--shared.refs > 0) return;
+      if (persistent?.get('session.store') === shared) persistent.delete('session.store');
+      await shared.store.close();
+    },
+  };
+}
+
+function storeConfig(cfg: SessionConfig): SessionStoreConfig {
+  if (cfg.store === 'redis' && cfg.redis) {
+    const r = cfg.redis;
+    return { store: 'redis', url: r.url, prefix: r.prefix, timeoutMs: r.timeout, sentinels: r.sentinels, sentinelName: r.sentinel_name };
+  }
+  return { store: 'memory' };
+}
+
+/**
+ * Builds the session runtime from `session` (and `server.external_url`, `providers`). Reports
+ * problems with exact key paths through `cctx.issue` and returns undefined when it cannot build.
+ */
+export function buildSessionRuntime(cctx: CompileContext, mapperFor: (provider: string) => ClaimMapper | undefined): SessionRuntime | undefined {
+  const cfg = cctx.config.session;
+  if (!cfg) return undefined;
+  const login = cfg.login;
+  let ok = true;
+  const fail = (path: string, message: string) => {
+    ok = false;
+    cctx.issue(path, message);
+  };
+  const ext = cctx.config.server.external_url;
+  if (ext === undefined) {
+    fail('server.external_url', 'required when `session` is configured: the login redirect URI is built from it (never from the Host header)');
+  }
+  const providers = (cctx.config.providers ?? {}) as Record<string, ProviderLike>;
+  const provider = providers[login.provider];
+  if (!provider) {
+    const known = Object.keys(providers);
+    fail('session.login.provider', `unknown provider "${login.provider}"${known.length ? `; expected one of ${known.join(', ')}` : ' (no providers are defined)'}`);
+  }
+  let keys: KeyRing | undefined;
+  try {
+    keys = KeyRing.fromSecrets(cfg.secrets);
+  } catch (e) {
+    fail('session.secrets', (e as Error).message);
+  }
+  if (!ok || !ext || !provider || !keys) return undefined;
+
+  const origin = new URL(ext).origin;
+  const secure = origin.startsWith('https:');
+  const cookieName = cfg.cookie_name ?? (secure ? '__Host-gatehouse' : 'gatehouse_session');
+  if (!secure && (cookieName.startsWith('__Host-') || cookieName.startsWith('__Secure-'))) {
+    fail('session.cookie_name', `"${cookieName}" needs https: browsers only accept __Host-/__Secure- cookies with Secure (server.external_url is http)`);
+  }
+  const allowHttp = login.insecure_allow_http || provider.insecure_allow_http === true;
+  const discoveryUrl = provider.discovery_url ?? provider.issuer;
+  if (!allowHttp && !/^https:/i.test(discoveryUrl)) {
+    fail('session.login.insecure_allow_http', `provider "${login.provider}" is not https (${discoveryUrl}); set insecure_allow_http: true for a local development IdP only`);
+  }
+  const returnTo: ReturnToOptions = { origin, allowedDomains: login.allowed_redirect_domains };
+  const postLogoutRaw = login.post_logout_redirect_uri ?? `${origin}/`;
+  const postLogout = safeReturnTo(postLogoutRaw, returnTo);
+  if (postLogout === undefined) {
+    fail('session.login.post_logout_redirect_uri', 'must be on server.external_url or a host in allowed_redirect_domains (http(s), no userinfo)');
+  }
+  if (!ok) return undefined;
+
+  const logger = cctx.logger.child({ area: 'session' });
+  const client = new OidcClient(
+    {
+      provider: login.provider,
+      issuer: discoveryUrl,
+      clientId: login.client_id,
+      clientSecret: login.client_secret,
+      authMethod: login.token_endpoint_auth_method,
+      allowHttp,
+      timeoutSeconds: Math.max(1, Math.ceil((provider.http_timeout ?? 10_000) / 1000)),
+    },
+    logger,
+  );
+  const { store, release } = cctx.dryRun
+    ? { store: new MemorySessionStore() as SessionStore, release: () => Promise.resolve() }
+    : acquireStore(cctx, storeConfig(cfg));
+  const referenced = referencedGroups(cctx.config);
+  // Resolved at first login: the authn feature compiles after this one.
+  let mapper: ClaimMapper | undefined;
+  const principalOf = (claims: Record<string, unknown>, id: string, expiresAt: number): Principal =>
+    sessionPrincipal(claims, (mapper ??= mapperFor(login.provider) ?? defaultClaimMapper), { provider: login.provider, sessionId: id, expiresAt, maxGroups: login.max_groups, referencedGroups: referenced });
+
+  const auditLog = cctx.services.get('audit') as AuditLike | undefined;
+  const audit: SessionRuntime['audit'] = (ctx, event) => {
+    if (!auditLog) return;
+    const base: AuditEvent = {
+      time: new Date().toISOString(),
+      request_id: ctx?.id ?? '',
+      path: ctx?.path,
+      host: ctx?.host,
+      method: ctx?.method,
+      client_ip: ctx?.clientIp,
+      provider: login.provider,
+      auth_method: 'session',
+      reasons: [],
+      latency_ms: ctx ? Number(process.hrtime.bigint() - ctx.start) / 1e6 : 0,
+      ...event,
+    };
+    try {
+      auditLog.emit(base);
+    } catch (e) {
+      logger.error({ err: (e as Error).message }, 'audit emit failed');
+    }
+  };
+  const events: SessionEvents = {
+    refreshed: (_id, rec) =>
+      audit(undefined, { type: 'session.refreshed', decision: 'allow', status: 200, subject: rec.p.subject, credential_id: rec.p.credentialId, reasons: ['session.refreshed'] }),
+    ended: (_id, rec, reason, detail) =>
+      audit(undefined, {
+        type: 'session.ended',
+        decision: 'allow',
+        status: 200,
+        subject: rec?.p.subject,
+        credential_id: rec?.p.credentialId,
+        reasons: [`session.${reason}`],
+        detail,
+      }),
+  };
+  const sessions = new SessionManager(
+    store,
+    keys,
+    client,
+    { absolute: cfg.absolute_lifetime, idle: cfg.idle_timeout, refreshBefore: cfg.refresh_before },
+    logger,
+    principalOf,
+    events,
+  );
+  if (!cctx.dryRun) cctx.onStart(() => client.start());
+  cctx.onClose(async () => {
+    client.close();
+    await release();
+  });
+  return {
+    cfg,
+    provider: login.provider,
+    origin,
+    redirectUri: `${origin}${login.redirect_path}`,
+    secure,
+    cookieName,
+    statePrefix: secure ? '__Host-gh-state-' : 'gh-state-',
+    keys,
+    store,
+    client,
+    states: new LoginStateCodec(keys, secure ? '__Host-gh-state-' : 'gh-state-'),
+    sessions,
+    returnTo,
+    postLogoutRedirect: postLogout as string,
+    logger,
+    audit,
+  };
+}

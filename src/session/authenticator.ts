@@ -1,0 +1,51 @@
+import type { RouteConfig } from '../config/schema.js';
+import type { CompileContext } from '../pipeline/feature.js';
+import type { RequestContext } from '../pipeline/context.js';
+import { AUTHN_NONE, type Authenticator, type AuthnResult } from '../pipeline/stages.js';
+import { clearCookie, readCookie } from '../oidc/cookies.js';
+import { addSetCookie } from '../oidc/http.js';
+import { isBrowserNavigation, startLogin } from '../oidc/login.js';
+import { safeReturnTo } from '../oidc/redirect.js';
+import { SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
+
+/** Session ids are 32 random bytes in base64url (see `newSessionId`). */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * The `session` authenticator: the browser's session cookie names a server-side session whose
+ * principal (from the ID token and optionally userinfo) is used like a bearer token's. Without
+ * a session, a browser navigation is redirected to the IdP; anything else gets 401.
+ */
+export function sessionAuthenticator(rt: SessionRuntime): Authenticator {
+  return {
+    id: 'session',
+    async authenticate(ctx: RequestContext): Promise<AuthnResult> {
+      const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+      if (id === undefined) return AUTHN_NONE;
+      const rec = SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
+      if (rec === undefined) {
+        addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
+        ctx.reasons.push('session.unknown');
+        return AUTHN_NONE;
+      }
+      return { kind: 'ok', principal: rec.p };
+    },
+    async challenge(ctx: RequestContext): Promise<boolean> {
+      if (!isBrowserNavigation(ctx)) return false;
+      await startLogin(rt, ctx, safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/');
+      return true;
+    },
+  };
+}
+
+/** Factory for `auth: session` in a route (see src/authn/registry.ts). */
+export function sessionFactory(_route: RouteConfig, keyPath: string, cctx: CompileContext): Authenticator | undefined {
+  const rt = cctx.services.get(SESSION_SERVICE) as SessionRuntime | undefined;
+  if (rt === undefined) {
+    if (cctx.config.session === undefined) {
+      cctx.issue(`${keyPath}.auth`, '"session" needs a top-level `session` section (login provider, client id, secrets)');
+    }
+    return undefined;
+  }
+  return sessionAuthenticator(rt);
+}

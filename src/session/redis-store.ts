@@ -1,0 +1,212 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { GatehouseError, isGatehouseError } from '../errors/index.js';
+import type { RedisStoreConfig, SessionData, SessionStore } from './store.js';
+
+/** Release a lock only when it still holds our token (it may have expired and been re-taken). */
+const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
+/** SADD + extend (never shorten) the set's expiry to cover the newest member. */
+const INDEX = `redis.call('sadd', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if redis.call('pttl', KEYS[1]) < ttl then redis.call('pexpire', KEYS[1], ttl) end
+return 1`;
+
+const LOCK_POLL_MS = 25;
+
+/**
+ * Session store shared by several Gatehouse instances through Redis (ioredis).
+ *
+ * Keys: `<prefix>s:<id>` (JSON, `SET … PX`), `<prefix>i:<index>` (sets of ids, expiring with
+ * their newest member), `<prefix>lock:<key>` (`SET NX PX` + token-checked release). The client
+ * never queues commands while disconnected and retries a command at most once, so when Redis
+ * is unreachable every operation rejects within the configured timeout with
+ * `GH_SESSION_STORE_UNAVAILABLE` instead of hanging the request.
+ */
+export class RedisSessionStore implements SessionStore {
+  readonly kind = 'redis' as const;
+  readonly #client: Redis;
+  readonly #prefix: string;
+  readonly #timeoutMs: number;
+  readonly #logger: Logger;
+  #everReady = false;
+  #down = false;
+
+  constructor(cfg: RedisStoreConfig, logger: Logger) {
+    this.#prefix = cfg.prefix ?? 'gatehouse:';
+    this.#timeoutMs = cfg.timeoutMs ?? 2000;
+    this.#logger = logger;
+    const opts: RedisOptions = {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: this.#timeoutMs,
+      commandTimeout: this.#timeoutMs,
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+      lazyConnect: false,
+    };
+    if (cfg.sentinels !== undefined && cfg.sentinels.length > 0) {
+      const u = new URL(cfg.url);
+      const db = Number(u.pathname.slice(1) || 0);
+      this.#client = new Redis({
+        ...opts,
+        sentinels: cfg.sentinels.map((s) => ({ host: s.host, port: s.port })),
+        name: cfg.sentinelName ?? 'mymaster',
+        ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+        ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+        db: Number.isInteger(db) ? db : 0,
+        ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+      });
+    } else {
+      this.#client = new Redis(cfg.url, opts);
+    }
+    this.#client.on('ready', () => {
+      this.#everReady = true;
+      if (this.#down) this.#logger.info({ store: 'redis' }, 'session store: redis connection restored');
+      this.#down = false;
+    });
+    this.#client.on('error', (err: Error) => {
+      if (!this.#down)
+        this.#logger.error({ store: 'redis', err: err.message }, 'session store: redis unavailable');
+      this.#down = true;
+    });
+  }
+
+  async get(id: string): Promise<SessionData | undefined> {
+    const raw = await this.#run('get', (c) => c.get(this.#skey(id)));
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw) as SessionData;
+    } catch {
+      this.#logger.warn({ store: 'redis' }, 'session store: discarding an unreadable session record');
+      return undefined;
+    }
+  }
+
+  async set(id: string, data: SessionData, ttlMs: number): Promise<void> {
+    const ttl = Math.ceil(ttlMs);
+    if (ttl <= 0) {
+      await this.delete(id);
+      return;
+    }
+    const json = JSON.stringify(data);
+    await this.#run('set', (c) => c.set(this.#skey(id), json, 'PX', ttl));
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.#run('delete', (c) => c.del(this.#skey(id)));
+  }
+
+  async index(index: string, id: string, ttlMs: number): Promise<void> {
+    const ttl = Math.ceil(ttlMs);
+    if (ttl <= 0) return;
+    await this.#run('index', (c) => c.eval(INDEX, 1, this.#ikey(index), id, ttl));
+  }
+
+  async deleteByIndex(index: string): Promise<number> {
+    const key = this.#ikey(index);
+    const ids = await this.#run('deleteByIndex', (c) => c.smembers(key));
+    if (ids.length === 0) return 0;
+    const res = await this.#run('deleteByIndex', (c) =>
+      c
+        .multi()
+        .del(...ids.map((id) => this.#skey(id)))
+        .del(key)
+        .exec(),
+    );
+    const first = res?.[0];
+    if (first === undefined || first[0] !== null)
+      throw unavailable('deleteByIndex', first?.[0] ?? new Error('transaction aborted'));
+    return Number(first[1]);
+  }
+
+  async withLock<T>(key: string, ttlMs: number, waitMs: number, fn: () => Promise<T>): Promise<T> {
+    const lockKey = `${this.#prefix}lock:${key}`;
+    const token = randomBytes(16).toString('base64url');
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const ok = await this.#run('lock', (c) => c.set(lockKey, token, 'PX', ttl, 'NX'));
+      if (ok === 'OK') break;
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new GatehouseError('GH_SESSION_LOCK_TIMEOUT', `lock ${key} still held after ${waitMs} ms`);
+      await sleep(Math.min(LOCK_POLL_MS, left));
+    }
+    try {
+      return await fn();
+    } finally {
+      try {
+        await this.#run('unlock', (c) => c.eval(RELEASE, 1, lockKey, token));
+      } catch (e) {
+        // The lock expires on its own after ttlMs; never mask the result of fn.
+        this.#logger.warn(
+          { store: 'redis', err: (e as Error).message },
+          'session store: could not release lock',
+        );
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#client.status === 'ready') {
+      try {
+        await this.#client.quit();
+        return;
+      } catch {
+        /* fall through */
+      }
+    }
+    this.#client.disconnect();
+  }
+
+  #skey(id: string): string {
+    return `${this.#prefix}s:${id}`;
+  }
+
+  #ikey(index: string): string {
+    return `${this.#prefix}i:${index}`;
+  }
+
+  /** Runs one command, waiting for the first connection but failing fast once a connection failed. */
+  async #run<T>(op: string, cmd: (c: Redis) => Promise<T>): Promise<T> {
+    if (this.#client.status !== 'ready') await this.#awaitReady(op);
+    try {
+      return await cmd(this.#client);
+    } catch (e) {
+      if (isGatehouseError(e)) throw e;
+      throw unavailable(op, e);
+    }
+  }
+
+  async #awaitReady(op: string): Promise<void> {
+    const st = this.#client.status;
+    if (this.#everReady || this.#down || st === 'end' || st === 'close')
+      throw unavailable(op, new Error(`connection ${st}`));
+    const c = this.#client;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        c.off('ready', onReady);
+        c.off('end', onEnd);
+        c.off('error', onEnd);
+        if (err) reject(unavailable(op, err));
+        else resolve();
+      };
+      const onReady = () => done();
+      const onEnd = (err?: Error) => done(err ?? new Error('connection ended'));
+      const timer = setTimeout(
+        () => done(new Error(`not connected after ${this.#timeoutMs} ms`)),
+        this.#timeoutMs,
+      );
+      c.once('ready', onReady);
+      c.once('end', onEnd);
+      c.once('error', onEnd);
+    });
+  }
+}
+
+function unavailable(op: string, cause: unknown): GatehouseError {
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  return new GatehouseError('GH_SESSION_STORE_UNAVAILABLE', `redis ${op}: ${msg}`, { cause });
+}

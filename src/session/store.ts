@@ -1,0 +1,81 @@
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { MemorySessionStore } from './memory-store.js';
+import { RedisSessionStore } from './redis-store.js';
+
+/** A session record: any JSON-serialisable object. */
+export interface SessionData {
+  [k: string]: unknown;
+}
+
+/**
+ * Server-side session storage behind one interface, so a single Gatehouse keeps everything in
+ * memory and several instances share sessions through Redis. Every implementation passes the
+ * same conformance suite (`test/session/conformance.ts`).
+ *
+ * Failures of the backing store reject with `GatehouseError('GH_SESSION_STORE_UNAVAILABLE')`
+ * quickly; a request never hangs on the store.
+ */
+export interface SessionStore {
+  readonly kind: 'memory' | 'redis';
+  get(id: string): Promise<SessionData | undefined>;
+  /** `ttlMs` = time until the absolute expiry of this record. */
+  set(id: string, data: SessionData, ttlMs: number): Promise<void>;
+  delete(id: string): Promise<void>;
+  /**
+   * Delete every session associated with `index` (e.g. `sid:<idp sid>` or `sub:<subject>`),
+   * for OpenID Connect Back-Channel Logout. Resolves to the number of sessions deleted.
+   */
+  deleteByIndex(index: string): Promise<number>;
+  /** Associate session `id` with the index key `index` for `ttlMs`. */
+  index(index: string, id: string, ttlMs: number): Promise<void>;
+  /**
+   * Single-flight lock, across instances when the store is shared: runs `fn` while holding
+   * `lock:<key>` for at most `ttlMs`. Other callers poll for up to `waitMs`, then reject with
+   * `GatehouseError('GH_SESSION_LOCK_TIMEOUT')`.
+   */
+  withLock<T>(key: string, ttlMs: number, waitMs: number, fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A Redis Sentinel address. */
+export interface RedisSentinel {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Configuration of the in-memory store. */
+export interface MemoryStoreConfig {
+  readonly store: 'memory';
+  /** Maximum number of records (sessions + index entries); the oldest are evicted first. Default 100 000. */
+  readonly maxEntries?: number;
+  /** Sweep interval in ms for expired records. Default 60 000. */
+  readonly sweepIntervalMs?: number;
+}
+
+/** Configuration of the Redis store. */
+export interface RedisStoreConfig {
+  readonly store: 'redis';
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` for TLS. */
+  readonly url: string;
+  /** Prefix of every key. Default `gatehouse:`. */
+  readonly prefix?: string;
+  /** When set, connect through Redis Sentinel; `sentinelName` names the monitored master. */
+  readonly sentinels?: readonly RedisSentinel[];
+  readonly sentinelName?: string;
+  /** Connect and per-command timeout in ms. Default 2000. */
+  readonly timeoutMs?: number;
+}
+
+export type SessionStoreConfig = MemoryStoreConfig | RedisStoreConfig;
+
+/** A new session id: 256 bits from the CSPRNG, base64url (43 characters). */
+export function newSessionId(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** Builds the configured session store. */
+export function createSessionStore(cfg: SessionStoreConfig, logger: Logger): SessionStore {
+  if (cfg.store === 'redis') return new RedisSessionStore(cfg, logger);
+  return new MemorySessionStore(cfg);
+}
