@@ -14,7 +14,7 @@ import { checkFloor } from './lib/floors.js';
 import { ROOT, SkipCandidate } from './lib/gatehouse.js';
 import { startUpstreamNginx } from './lib/nginx.js';
 import { readOptions, type BenchOptions } from './lib/options.js';
-import { busyPercent, cpuJiffies, cpuMicros, peakRssKiB, processTree } from './lib/procs.js';
+import { busyPercent, cpuJiffies, cpuMicros, onExit, peakRssKiB, processTree } from './lib/procs.js';
 import {
   floorsTable,
   notRun,
@@ -23,7 +23,7 @@ import {
   type CandidateSummary,
   type RoundResult,
 } from './lib/report.js';
-import { routeLines, runRouteBench, type RouteBenchRow } from './lib/routes-bench.js';
+import { microLines, runMicro, type MicroResults } from './lib/micro.js';
 import { cvPercent, median, pairedRatios } from './lib/stats.js';
 import { runWrk } from './lib/wrk.js';
 
@@ -167,6 +167,7 @@ async function main(): Promise<void> {
   if (cpus().length < 2)
     log('warning: fewer than 2 CPUs: load generator and proxy share a core; ratios will be meaningless');
   const dir = mkdtempSync(join(tmpdir(), 'gh-bench-'));
+  if (process.env.BENCH_KEEP_DIR !== '1') onExit(() => rmSync(dir, { recursive: true, force: true }));
   const started = new Date();
   const cands = selectCandidates(opts.only);
   log(
@@ -179,14 +180,10 @@ async function main(): Promise<void> {
       `warning: the machine is not idle (CPU ${opts.loadCpu} ${idle.load.toFixed(0)} %, CPU ${opts.proxyCpu} ${idle.proxy.toFixed(0)} % busy before start): figures will be noisy`,
     );
 
-  let routeRows: RouteBenchRow[] | undefined;
-  let routeError: string | undefined;
-  if (!opts.skipRoutes) {
-    try {
-      routeRows = await runRouteBench();
-    } catch (e) {
-      routeError = (e as Error).message;
-    }
+  let micro: MicroResults | undefined;
+  if (!opts.skipMicro) {
+    log('micro-benchmarks: route matching, identity propagation …');
+    micro = await runMicro();
   }
 
   const upstream = await startUpstreamNginx(opts.proxyCpu);
@@ -277,9 +274,7 @@ async function main(): Promise<void> {
   );
   out.push(resultsTable(sums), '', 'Per-round requests/s:', '', roundsTable(sums, opts.rounds), '');
   out.push('Floors (reported, never fatal):', '', floorsTable(sums), '');
-  if (routeRows) {
-    out.push('Route matching (bench/routes.ts, in the runner process):', '', ...routeLines(routeRows), '');
-  } else if (routeError) out.push(`Route matching: not run — ${routeError}`, '');
+  if (micro) out.push(...microLines(micro), '');
   const nr = notRun(sums);
   if (nr) out.push('Not measured:', nr, '');
   if (saturated)
@@ -312,11 +307,10 @@ async function main(): Promise<void> {
       kernel: readFileSync('/proc/version', 'utf8').trim(),
     },
     candidates: sums,
-    routes: routeRows ?? { error: routeError ?? 'skipped' },
+    micro: micro ?? { skipped: true },
   };
   writeFileSync(join(resultsDir, 'latest.json'), JSON.stringify(json, null, 2) + '\n');
   log(`wrote bench/results/latest.json`);
-  if (process.env.BENCH_KEEP_DIR !== '1') rmSync(dir, { recursive: true, force: true });
 }
 
 main().then(

@@ -4,7 +4,13 @@
  * For a cold-cache run, use more distinct tokens than the verified-token cache holds
  * (`DEFAULT_TOKEN_CACHE_ENTRIES`): cycling through them in order misses an LRU every time.
  */
-import { generateIdpKey, startIdp, type IdpAlg, type IdpKey, type IdpServer } from '../test/helpers/idp-server.js';
+import {
+  generateIdpKey,
+  startIdp,
+  type IdpAlg,
+  type IdpKey,
+  type IdpServer,
+} from '../test/helpers/idp-server.js';
 import { DEFAULT_TOKEN_CACHE_ENTRIES } from '../src/authn/providers.js';
 
 export { DEFAULT_TOKEN_CACHE_ENTRIES };
@@ -16,7 +22,10 @@ export function createKeyPair(alg: IdpAlg = 'RS256', kid?: string): Promise<IdpK
 }
 
 /** A JWKS + discovery server on 127.0.0.1:0 with one key of `alg`; `fetches()` counts JWKS GETs. */
-export async function startJwksServer(alg: IdpAlg = 'RS256', audience = 'api://gatehouse-bench'): Promise<IdpServer & { fetches(): number }> {
+export async function startJwksServer(
+  alg: IdpAlg = 'RS256',
+  audience = 'api://gatehouse-bench',
+): Promise<IdpServer & { fetches(): number }> {
   const idp = await startIdp({ algs: [alg], audience });
   return Object.assign(idp, { fetches: () => idp.counts.jwks });
 }
@@ -30,13 +39,25 @@ export function providerFor(idp: IdpServer): Record<string, unknown> {
  * `n` distinct valid access tokens (`typ: at+jwt`, distinct `jti`) signed by the IdP's first key,
  * valid for `ttlSec`. `claims` are merged into each (e.g. groups, email).
  */
-export function makeTokens(idp: IdpServer, n: number, claims: Record<string, unknown> = {}, ttlSec = 4 * 3600): string[] {
+export function makeTokens(
+  idp: IdpServer,
+  n: number,
+  claims: Record<string, unknown> = {},
+  ttlSec = 4 * 3600,
+): string[] {
   const key = idp.keys[0];
   if (!key) throw new Error('the IdP has no key');
   const now = Math.floor(Date.now() / 1000);
   const out = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    const payload = idp.claims({ sub: `bench-user-${i % 1000}`, email: `bench-user-${i % 1000}@example.com`, iat: now, exp: now + ttlSec, jti: `bench-${i}`, ...claims });
+    const payload = idp.claims({
+      sub: `bench-user-${i % 1000}`,
+      email: `bench-user-${i % 1000}@example.com`,
+      iat: now,
+      exp: now + ttlSec,
+      jti: `bench-${i}`,
+      ...claims,
+    });
     out[i] = idp.signRaw({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, payload, key);
   }
   return out;

@@ -1,6 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startIdp, type IdpAlg, type IdpServer } from '../../test/helpers/idp-server.js';
+import {
+  DEFAULT_TOKEN_CACHE_ENTRIES,
+  makeTokens,
+  providerFor,
+  startJwksServer,
+  type IdpAlg,
+  type IdpServer,
+} from '../tokens.js';
 import type { BenchContext, Candidate, RunningCandidate } from './candidate.js';
 import { shared } from './candidate.js';
 import { GATE_PATH, launchGatehouse } from './cand-core.js';
@@ -15,47 +22,33 @@ export const IDENTITY_HEADERS = {
   'X-Auth-Groups': '{groups}',
 } as const;
 const GROUP = 'bench-users';
-/** The verified-token cache holds 10,000 entries (src/authn/providers.ts); cold sets must be larger. */
-export const TOKEN_CACHE_ENTRIES = 10_000;
 
 /** A JWKS-publishing IdP stand-in per algorithm, in the runner process (hit only at start). */
 function benchIdp(ctx: BenchContext, alg: IdpAlg): Promise<IdpServer> {
   return shared(ctx, `idp-${alg}`, async () => {
-    const idp = await startIdp({ algs: [alg], audience: 'api://gatehouse-bench' });
+    const idp = await startJwksServer(alg);
     ctx.cleanup(() => idp.close());
     return idp;
   });
 }
 
-/** Claims of the bench user; `n` makes every token distinct (cold cache). */
-function claims(idp: IdpServer, n: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return idp.claims({
-    sub: `bench-user-${n % 1000}`,
-    email: `bench-user-${n % 1000}@example.com`,
-    name: 'Bench User',
-    groups: [GROUP, 'staff'],
-    exp: Math.floor(Date.now() / 1000) + 4 * 3600,
-    jti: `bench-${n}`,
-    ...extra,
-  });
+/** Claims every bench token carries besides the standard ones (the group rule needs GROUP). */
+const USER_CLAIMS = { name: 'Bench User', groups: [GROUP, 'staff'] };
+
+/** One valid token with `extra` claims (jti distinct by `n`). */
+function oneToken(idp: IdpServer, n: number, extra: Record<string, unknown> = {}): string {
+  return makeTokens(idp, 1, { ...USER_CLAIMS, jti: `bench-gate-${n}`, ...extra })[0] as string;
 }
 
-function sign(idp: IdpServer, payload: Record<string, unknown>): string {
-  const key = idp.keys[0];
-  if (!key) throw new Error('bench IdP has no key');
-  return idp.signRaw({ alg: key.alg, kid: key.kid, typ: 'at+jwt' }, payload, key);
-}
-
-/** A file of `count` distinct valid tokens (one per line), signed once per run and algorithm. */
+/**
+ * A file of distinct valid tokens (one per line), signed once per run and algorithm: at least
+ * twice the verified-token cache, so cycling through them in order misses the LRU every time.
+ */
 function tokenFile(ctx: BenchContext, idp: IdpServer, alg: IdpAlg): Promise<{ file: string; first: string }> {
   return shared(ctx, `tokens-${alg}`, async () => {
-    const count = Math.max(ctx.opts.coldTokens, 2 * TOKEN_CACHE_ENTRIES);
+    const count = Math.max(ctx.opts.coldTokens, 2 * DEFAULT_TOKEN_CACHE_ENTRIES);
     const t0 = Date.now();
-    const lines: string[] = [];
-    for (let i = 0; i < count; i++) {
-      lines.push(sign(idp, claims(idp, i)));
-      if (i % 2000 === 1999) await new Promise((r) => setImmediate(r));
-    }
+    const lines = makeTokens(idp, count, USER_CLAIMS);
     const file = join(ctx.dir, `tokens-${alg}.txt`);
     writeFileSync(file, lines.join('\n') + '\n');
     ctx.log(`  signed ${count} ${alg} tokens in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -93,10 +86,10 @@ async function gateBearer(v: BearerVariant, url: string, idp: IdpServer, token: 
   );
   expectStatus(
     `${v.id}: GET /bench with an expired token`,
-    await httpGet(`${url}/bench`, auth(sign(idp, claims(idp, 1, { exp: 1000, iat: 900 })))),
+    await httpGet(`${url}/bench`, auth(oneToken(idp, 1, { exp: 1000, iat: 900 }))),
     401,
   );
-  const outsider = sign(idp, claims(idp, 2, { groups: ['staff'] }));
+  const outsider = oneToken(idp, 2, { groups: ['staff'] });
   expectStatus(
     `${v.id}: GET /bench, token without group ${GROUP}`,
     await httpGet(`${url}/bench`, auth(outsider)),
@@ -141,7 +134,7 @@ export function bearerCandidate(v: BearerVariant): Candidate {
     async start(ctx): Promise<RunningCandidate> {
       const idp = await benchIdp(ctx, v.alg);
       const tokens = v.cold ? await tokenFile(ctx, idp, v.alg) : undefined;
-      const token = tokens?.first ?? sign(idp, claims(idp, 0));
+      const token = tokens?.first ?? oneToken(idp, 0);
       const identity = v.identity === null ? undefined : (v.identity ?? { headers: IDENTITY_HEADERS });
       const route = {
         auth: 'bearer',
@@ -151,13 +144,7 @@ export function bearerCandidate(v: BearerVariant): Candidate {
       };
       const top = {
         providers: {
-          bench: {
-            issuer: idp.issuer,
-            jwks_uri: idp.jwksUri,
-            discovery: false,
-            audiences: [idp.audience],
-            algorithms: [v.alg],
-          },
+          bench: { ...providerFor(idp), algorithms: [v.alg] },
         },
         policies: {
           'bench-users': { rules: [{ name: 'bench-group', effect: 'allow', when: { group: GROUP } }] },

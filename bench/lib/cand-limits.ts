@@ -3,14 +3,10 @@ import { requireBinary } from '../../test/helpers/binaries.js';
 import { freePort, waitFor } from '../../test/helpers/ports.js';
 import type { BenchContext, Candidate, RunningCandidate } from './candidate.js';
 import { shared } from './candidate.js';
-import { GATE_PATH, gatePlain, launchGatehouse, type GatehouseDoc } from './cand-core.js';
+import { cachedDoc, limitMemoryDoc, limitRedisDoc, quotaMemoryDoc, type LimitsBenchDoc } from '../limits.js';
+import { GATE_PATH, gatePlain, launchGatehouse } from './cand-core.js';
 import { expectStatus, httpGet } from './http.js';
 import { spawnPinned, stopChild } from './procs.js';
-
-/** A limit high enough never to reject during the run: the cost measured is the check itself. */
-const OPEN_LIMIT = { name: 'bench-rate', rate: '10000000/s', key: 'ip' };
-/** A limit the gate route trips on its second request, proving the limiter is active. */
-const GATE_LIMIT = { name: 'gate-rate', rate: '1/min', key: 'ip' };
 
 function redisCommand(port: number, cmd: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -53,27 +49,23 @@ function benchRedis(ctx: BenchContext): Promise<{ port: number; pid: number }> {
   });
 }
 
+/** Starts a limited candidate; its gate route (limit 1 per minute/hour) must answer 200, then 429. */
 async function startLimited(
   ctx: BenchContext,
   id: string,
-  top: Record<string, unknown>,
+  doc: LimitsBenchDoc,
   extraPids: number[],
 ): Promise<RunningCandidate> {
-  const doc: GatehouseDoc = {
-    route: { auth: 'none', limits: [OPEN_LIMIT] },
-    gateRoute: { auth: 'none', limits: [GATE_LIMIT] },
-    top,
-  };
   const { gh, logFiles } = await launchGatehouse(ctx, id, doc);
   try {
     await gatePlain(id, gh.url);
     expectStatus(
-      `${id}: first request on the 1/min gate route`,
+      `${id}: first request on the gate route (limit 1)`,
       await httpGet(`${gh.url}${GATE_PATH}/a`),
       200,
     );
     expectStatus(
-      `${id}: second request on the 1/min gate route`,
+      `${id}: second request on the gate route (limit 1)`,
       await httpGet(`${gh.url}${GATE_PATH}/a`),
       429,
     );
@@ -90,7 +82,16 @@ export const limitMemory: Candidate = {
   label: 'Gatehouse plain + rate limit (memory store)',
   relativeTo: 'gh-plain',
   floors: [{ kind: 'relative', min: 0.95, source: 'issue 6' }],
-  start: (ctx) => startLimited(ctx, 'gh-limit-memory', { limits: { store: 'memory' } }, []),
+  start: (ctx) => startLimited(ctx, 'gh-limit-memory', limitMemoryDoc(), []),
+};
+
+/** A sliding-window quota per client IP in memory: also an in-memory limiter (< 5 % cost). */
+export const quotaMemory: Candidate = {
+  id: 'gh-quota-memory',
+  label: 'Gatehouse plain + quota (memory store, sliding window)',
+  relativeTo: 'gh-plain',
+  floors: [{ kind: 'relative', min: 0.95, source: 'issue 6' }],
+  start: (ctx) => startLimited(ctx, 'gh-quota-memory', quotaMemoryDoc(), []),
 };
 
 /** The same limit with counters in Redis (CPU and RSS include redis-server). Target: < 25 % cost. */
@@ -101,12 +102,9 @@ export const limitRedis: Candidate = {
   floors: [{ kind: 'relative', min: 0.75, source: 'issue 6' }],
   async start(ctx) {
     const redis = await benchRedis(ctx);
-    const c = await startLimited(
-      ctx,
-      'gh-limit-redis',
-      { limits: { store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}` } } },
-      [redis.pid],
-    );
+    const c = await startLimited(ctx, 'gh-limit-redis', limitRedisDoc(`redis://127.0.0.1:${redis.port}`), [
+      redis.pid,
+    ]);
     const keys = await redisCommand(redis.port, 'DBSIZE');
     if (!/^:[1-9]/.test(keys)) {
       await c.stop();
@@ -123,10 +121,7 @@ export const cached: Candidate = {
   relativeTo: 'gh-plain',
   floors: [],
   async start(ctx) {
-    const { gh, logFiles } = await launchGatehouse(ctx, 'gh-cache', {
-      route: { auth: 'none', cache: { ttl: '1h' } },
-      top: { cache: { store: 'memory' } },
-    });
+    const { gh, logFiles } = await launchGatehouse(ctx, 'gh-cache', cachedDoc());
     try {
       await gatePlain('gh-cache', gh.url);
       const second = await httpGet(`${gh.url}/bench`);

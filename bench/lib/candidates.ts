@@ -2,7 +2,7 @@ import type { Candidate } from './candidate.js';
 import { gatehousePlain, nginxReference, nginxSelfTest } from './cand-core.js';
 import { bearerCandidates } from './cand-bearer.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
-import { cached, limitMemory, limitRedis } from './cand-limits.js';
+import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 
 /**
  * Every candidate, in the order they are interleaved each round. The nginx reference must be
@@ -21,6 +21,7 @@ export const CANDIDATES: readonly Candidate[] = [
   assertion,
   easyAuth,
   limitMemory,
+  quotaMemory,
   limitRedis,
   cached,
 ];

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { startNginx, type NginxServer } from '../../test/helpers/nginx.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { disown, own } from './procs.js';
@@ -24,6 +25,7 @@ async function launch(block: string, port: number, cpu: number): Promise<Running
     stop: async () => {
       await srv.stop();
       disown(srv.pid);
+      rmSync(srv.dir, { recursive: true, force: true });
     },
   };
 }

@@ -19,8 +19,8 @@ export interface BenchOptions {
   readonly coldTokens: number;
   /** Access/audit log destination for Gatehouse candidates: a file in the run directory, or /dev/null. */
   readonly logTarget: 'file' | 'devnull';
-  /** Skip the route-matching micro-benchmark. */
-  readonly skipRoutes: boolean;
+  /** Skip the micro-benchmarks (route matching, identity propagation). */
+  readonly skipMicro: boolean;
   /** A run during which other processes used more than this % of the proxy core is repeated… */
   readonly maxOtherPercent: number;
   /** …at most this many times (the least disturbed attempt is kept). */
@@ -67,7 +67,7 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
       .filter(Boolean),
     coldTokens: positiveInt(env, 'BENCH_COLD_TOKENS', 20_000),
     logTarget: log,
-    skipRoutes: env.BENCH_SKIP_ROUTES === '1',
+    skipMicro: env.BENCH_SKIP_MICRO === '1',
     maxOtherPercent: Number(env.BENCH_MAX_OTHER ?? 15),
     noisyRetries: Number(env.BENCH_NOISY_RETRIES ?? (quick ? 0 : 2)),
   };

@@ -7,6 +7,13 @@ import { readFileSync, readdirSync } from 'node:fs';
  */
 const owned = new Set<number>();
 let hooked = false;
+const exitHooks: (() => void)[] = [];
+
+/** Synchronous clean-up run when the runner exits, however it exits (e.g. removing temp dirs). */
+export function onExit(fn: () => void): void {
+  hookExit();
+  exitHooks.push(fn);
+}
 
 function killAll(signal: NodeJS.Signals): void {
   for (const pid of owned) {
@@ -21,7 +28,10 @@ function killAll(signal: NodeJS.Signals): void {
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => killAll('SIGKILL'));
+  process.on('exit', () => {
+    killAll('SIGKILL');
+    for (const fn of exitHooks) fn();
+  });
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(sig, () => {
       process.stderr.write(`\nbench: ${sig}, stopping ${owned.size} child process(es)\n`);

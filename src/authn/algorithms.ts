@@ -45,9 +45,15 @@ export function verifySignature(spec: AlgSpec, key: KeyObject, input: string, si
     const data = Buffer.from(input, 'latin1');
     if (spec.ecdsa) return verify(spec.hash, data, { key, dsaEncoding: 'ieee-p1363' }, sig);
     if (spec.pss !== undefined) {
-      return verify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pss }, sig);
+      return verify(
+        spec.hash,
+        data,
+        { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: spec.pss },
+        sig,
+      );
     }
-    if (spec.kty === 'RSA') return verify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, sig);
+    if (spec.kty === 'RSA')
+      return verify(spec.hash, data, { key, padding: constants.RSA_PKCS1_PADDING }, sig);
     return verify(null, data, key, sig);
   } catch {
     return false;
@@ -56,6 +62,8 @@ export function verifySignature(spec: AlgSpec, key: KeyObject, input: string, si
 
 /** HMAC check in constant time over equal-length digests (RFC 7518 §3.2). */
 export function verifyHmac(spec: AlgSpec, secret: Buffer, input: string, sig: Buffer): boolean {
-  const mac = createHmac(spec.hash as string, secret).update(input, 'latin1').digest();
+  const mac = createHmac(spec.hash as string, secret)
+    .update(input, 'latin1')
+    .digest();
   return mac.length === sig.length && timingSafeEqual(mac, sig);
 }

@@ -23,7 +23,10 @@ export const bearerFactory: AuthenticatorFactory = (route, keyPath, cctx) => {
   names.forEach((n, j) => {
     if (!registry.providers.has(n)) {
       bad = true;
-      cctx.issue(`${keyPath}.providers[${j}]`, `unknown provider "${n}"; expected one of ${registry.names.join(', ')}`);
+      cctx.issue(
+        `${keyPath}.providers[${j}]`,
+        `unknown provider "${n}"; expected one of ${registry.names.join(', ')}`,
+      );
     }
   });
   if (bad) return undefined;
@@ -32,7 +35,10 @@ export const bearerFactory: AuthenticatorFactory = (route, keyPath, cctx) => {
   for (const p of verifier.providers) {
     const other = seen.get(p.issuer);
     if (other !== undefined) {
-      cctx.issue(`${keyPath}.providers`, `providers "${other}" and "${p.name}" share the issuer ${p.issuer}; a route can accept only one provider per issuer`);
+      cctx.issue(
+        `${keyPath}.providers`,
+        `providers "${other}" and "${p.name}" share the issuer ${p.issuer}; a route can accept only one provider per issuer`,
+      );
     }
     seen.set(p.issuer, p.name);
   }

@@ -45,10 +45,13 @@ export class Discovery {
 
   private async load(): Promise<DiscoveryDocument> {
     const raw = await this.http.json(this.url);
-    if (typeof raw !== 'object' || raw === null) throw new Error(`discovery document at ${this.url} is not a JSON object`);
+    if (typeof raw !== 'object' || raw === null)
+      throw new Error(`discovery document at ${this.url} is not a JSON object`);
     const d = raw as Record<string, unknown>;
     if (d.issuer !== this.issuer) {
-      throw new Error(`discovery document at ${this.url} names issuer ${JSON.stringify(d.issuer)}, expected ${JSON.stringify(this.issuer)}`);
+      throw new Error(
+        `discovery document at ${this.url} names issuer ${JSON.stringify(d.issuer)}, expected ${JSON.stringify(this.issuer)}`,
+      );
     }
     this.doc = Object.freeze({
       issuer: this.issuer,

@@ -34,7 +34,9 @@ function challengeFor(reason: string): Readonly<Record<string, string>> {
   let h = challengeCache.get(reason);
   if (!h) {
     const desc = DESCRIPTIONS[reason] ?? 'The token is invalid';
-    h = Object.freeze({ 'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${desc}"` });
+    h = Object.freeze({
+      'WWW-Authenticate': `Bearer realm="gatehouse", error="invalid_token", error_description="${desc}"`,
+    });
     challengeCache.set(reason, h);
   }
   return h;
@@ -53,7 +55,8 @@ export function multipleTokensError(detail: string): GatehouseError {
   return new GatehouseError('GH_TOKEN_MULTIPLE', detail, {
     reasons: ['token.multiple'],
     headers: {
-      'WWW-Authenticate': 'Bearer realm="gatehouse", error="invalid_request", error_description="Use exactly one way to send the token"',
+      'WWW-Authenticate':
+        'Bearer realm="gatehouse", error="invalid_request", error_description="Use exactly one way to send the token"',
     },
   });
 }

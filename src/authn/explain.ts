@@ -28,7 +28,9 @@ export async function explainToken(
   const checks: TraceEntry[] = [];
   const raw = token.trim().replace(/^bearer +/i, '');
   try {
-    const principal = await providers.verifierFor(opts.providers).verify(raw, { nowMs: opts.now, noCache: true, trace: collect(checks) });
+    const principal = await providers
+      .verifierFor(opts.providers)
+      .verify(raw, { nowMs: opts.now, noCache: true, trace: collect(checks) });
     return { checks, principal };
   } catch (e) {
     if (isGatehouseError(e)) return { checks, error: e };

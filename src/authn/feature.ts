@@ -18,7 +18,11 @@ export const authnFeature: Feature = {
     const auth = Array.isArray(route.auth) ? route.auth : [route.auth];
     if (auth.includes('none')) {
       if (auth.length === 1 && (route.providers !== undefined || route.token !== undefined)) {
-        cctx.issue(`${keyPath}.auth`, 'auth: none is a public route; `providers` and `token` have no effect', 'warning');
+        cctx.issue(
+          `${keyPath}.auth`,
+          'auth: none is a public route; `providers` and `token` have no effect',
+          'warning',
+        );
       }
       return;
     }
@@ -26,7 +30,10 @@ export const authnFeature: Feature = {
     for (const name of auth) {
       const factory = authenticatorFactories.get(name);
       if (!factory) {
-        cctx.issue(`${keyPath}.auth`, `unknown authenticator "${name}"; expected one of none, ${known.join(', ')}`);
+        cctx.issue(
+          `${keyPath}.auth`,
+          `unknown authenticator "${name}"; expected one of none, ${known.join(', ')}`,
+        );
         continue;
       }
       const a = factory(route, keyPath, cctx);

@@ -8,14 +8,27 @@ export class IdpHttp {
   private readonly agent: Agent;
 
   constructor(private readonly timeoutMs: number) {
-    this.agent = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 4_000 });
+    this.agent = new Agent({
+      connect: { timeout: timeoutMs },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      keepAliveTimeout: 4_000,
+    });
   }
 
   /**
    * GETs or POSTs `url` and returns the parsed JSON body. Redirects are not followed; any status
    * other than 200, a body over 512 KiB, a timeout or invalid JSON throws.
    */
-  async json(url: string, init: { method?: 'GET' | 'POST'; headers?: Record<string, string>; body?: string; timeoutMs?: number } = {}): Promise<unknown> {
+  async json(
+    url: string,
+    init: {
+      method?: 'GET' | 'POST';
+      headers?: Record<string, string>;
+      body?: string;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<unknown> {
     const signal = AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs);
     const res = await request(url, {
       method: init.method ?? 'GET',

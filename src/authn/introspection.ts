@@ -77,8 +77,16 @@ export class Introspector {
       this.logger.warn({ provider: this.provider, err: (e as Error).message }, 'token introspection failed');
       throw idpUnavailable(this.provider, `introspection at ${url} failed: ${(e as Error).message}`);
     }
-    if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as { active?: unknown }).active !== 'boolean') {
-      throw idpUnavailable(this.provider, `introspection at ${url} answered without a boolean "active" (RFC 7662 §2.2)`);
+    if (
+      typeof body !== 'object' ||
+      body === null ||
+      Array.isArray(body) ||
+      typeof (body as { active?: unknown }).active !== 'boolean'
+    ) {
+      throw idpUnavailable(
+        this.provider,
+        `introspection at ${url} answered without a boolean "active" (RFC 7662 §2.2)`,
+      );
     }
     const r = body as Record<string, unknown>;
     const now = this.now();

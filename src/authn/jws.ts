@@ -15,7 +15,9 @@ export const MAX_TOKEN_LENGTH = 16 * 1024;
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const B64_VALUE = new Int8Array(128).fill(-1);
-'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('').forEach((c, i) => (B64_VALUE[c.charCodeAt(0)] = i));
+'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  .split('')
+  .forEach((c, i) => (B64_VALUE[c.charCodeAt(0)] = i));
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -46,7 +48,9 @@ function decodeJsonObject(seg: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
 }
 
 /**
@@ -57,7 +61,11 @@ function decodeJsonObject(seg: string): Record<string, unknown> | undefined {
 export function parseCompactJws(token: string, trace?: Tracer): ParsedJws {
   if (token.length > MAX_TOKEN_LENGTH) {
     trace?.('format', false, `token is ${token.length} bytes; the limit is ${MAX_TOKEN_LENGTH}`);
-    throw tokenError('GH_TOKEN_MALFORMED', 'token.too_large', `token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`);
+    throw tokenError(
+      'GH_TOKEN_MALFORMED',
+      'token.too_large',
+      `token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`,
+    );
   }
   const a = token.indexOf('.');
   const b = a < 0 ? -1 : token.indexOf('.', a + 1);
@@ -83,6 +91,10 @@ export function parseCompactJws(token: string, trace?: Tracer): ParsedJws {
     trace?.('header', false, 'the payload is not a UTF-8 JSON object (JWT claims set)');
     throw tokenError('GH_TOKEN_MALFORMED', 'token.malformed', 'payload is not a JSON object');
   }
-  trace?.('header', true, `alg=${String(header.alg)}${header.kid === undefined ? '' : ` kid=${String(header.kid)}`}${header.typ === undefined ? '' : ` typ=${String(header.typ)}`}`);
+  trace?.(
+    'header',
+    true,
+    `alg=${String(header.alg)}${header.kid === undefined ? '' : ` kid=${String(header.kid)}`}${header.typ === undefined ? '' : ` typ=${String(header.typ)}`}`,
+  );
   return { header, claims, signingInput: token.slice(0, b), signature: Buffer.from(s, 'base64url') };
 }

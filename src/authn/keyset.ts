@@ -17,7 +17,10 @@ export interface KeyEntry {
 }
 
 /** Result of a key lookup for one token. */
-export type KeySelection = { readonly kind: 'one'; readonly entry: KeyEntry } | { readonly kind: 'none' } | { readonly kind: 'many'; readonly count: number };
+export type KeySelection =
+  | { readonly kind: 'one'; readonly entry: KeyEntry }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'many'; readonly count: number };
 
 export interface KeySetOptions {
   readonly provider: string;
@@ -38,7 +41,12 @@ function usableAlgs(jwk: Record<string, unknown>): Set<string> {
   const { kty, key_ops: ops, ext, alg, use, crv } = jwk;
   if (ext !== undefined && typeof ext !== 'boolean') return out;
   if (ops !== undefined) {
-    if (!Array.isArray(ops) || !ops.every((o, i) => typeof o === 'string' && ops.indexOf(o) === i) || !ops.includes('verify')) return out;
+    if (
+      !Array.isArray(ops) ||
+      !ops.every((o, i) => typeof o === 'string' && ops.indexOf(o) === i) ||
+      !ops.includes('verify')
+    )
+      return out;
   }
   if (use !== undefined && use !== 'sig') return out;
   for (const s of ALGS.values()) {
@@ -108,10 +116,17 @@ export class KeySet {
     for (const e of next) if (e.kid !== undefined) byKid.set(e.kid, [...(byKid.get(e.kid) ?? []), e]);
     const added = next.filter((e) => !previous.has(e.fingerprint));
     if (this.loadedAt > 0 && (added.length > 0 || removed.length > 0)) {
-      this.opts.logger.info({ provider: this.opts.provider, added: added.map((e) => e.kid), removed: removed.map((e) => e.kid) }, 'JWKS keys rotated');
+      this.opts.logger.info(
+        { provider: this.opts.provider, added: added.map((e) => e.kid), removed: removed.map((e) => e.kid) },
+        'JWKS keys rotated',
+      );
     }
     for (const e of added) {
-      if (e.problem) this.opts.logger.warn({ provider: this.opts.provider, kid: e.kid }, `JWKS key unusable: ${e.problem}`);
+      if (e.problem)
+        this.opts.logger.warn(
+          { provider: this.opts.provider, kid: e.kid },
+          `JWKS key unusable: ${e.problem}`,
+        );
     }
     this.entries = next;
     this.byKid = byKid;
@@ -174,7 +189,10 @@ export class KeySet {
       return true;
     } catch (e) {
       this.lastError = `JWKS fetch from ${url} failed: ${(e as Error).message}`;
-      this.opts.logger.warn({ provider: this.opts.provider, err: this.lastError, stale: this.loaded && this.usable() }, 'JWKS fetch failed');
+      this.opts.logger.warn(
+        { provider: this.opts.provider, err: this.lastError, stale: this.loaded && this.usable() },
+        'JWKS fetch failed',
+      );
       return false;
     }
   }
@@ -185,7 +203,9 @@ export class KeySet {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt).unref());
       if (await this.refresh()) break;
     }
-    this.schedule(this.loaded ? this.opts.refreshMs : Math.min(this.opts.refreshMs, Math.max(this.opts.cooldownMs, 1000)));
+    this.schedule(
+      this.loaded ? this.opts.refreshMs : Math.min(this.opts.refreshMs, Math.max(this.opts.cooldownMs, 1000)),
+    );
     if (!this.loaded) throw new Error(this.lastError ?? 'JWKS not loaded');
   }
 
@@ -193,7 +213,11 @@ export class KeySet {
     if (this.closed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      void this.refresh().then((ok) => this.schedule(ok ? this.opts.refreshMs : Math.min(this.opts.refreshMs, Math.max(this.opts.cooldownMs, 1000))));
+      void this.refresh().then((ok) =>
+        this.schedule(
+          ok ? this.opts.refreshMs : Math.min(this.opts.refreshMs, Math.max(this.opts.cooldownMs, 1000)),
+        ),
+      );
     }, ms);
     this.timer.unref();
   }

@@ -29,7 +29,10 @@ function claimType(path: string, expected: string): never {
 
 /** Maps verified claims onto a {@link Principal}; strict about types. Compiled once per provider. */
 export class ClaimMapper {
-  private readonly scalar: Record<'subject' | 'name' | 'email' | 'clientId' | 'tenant', Array<[string, Getter]>>;
+  private readonly scalar: Record<
+    'subject' | 'name' | 'email' | 'clientId' | 'tenant',
+    Array<[string, Getter]>
+  >;
   private readonly lists: Record<'groups' | 'roles' | 'scopes', Array<[string, Getter]>>;
 
   constructor(
@@ -38,7 +41,13 @@ export class ClaimMapper {
   ) {
     const c = (ps: readonly string[]): Array<[string, Getter]> => ps.map((p) => [p, compilePath(p)]);
     const p = preset.paths;
-    this.scalar = { subject: c(p.subject), name: c(p.name), email: c(p.email), clientId: c(p.clientId), tenant: c(p.tenant) };
+    this.scalar = {
+      subject: c(p.subject),
+      name: c(p.name),
+      email: c(p.email),
+      clientId: c(p.clientId),
+      tenant: c(p.tenant),
+    };
     this.lists = { groups: c(p.groups), roles: c(p.roles), scopes: c(p.scopes) };
   }
 
@@ -60,7 +69,11 @@ export class ClaimMapper {
       let items: readonly string[];
       if (typeof v === 'string') items = field === 'scopes' ? v.split(' ').filter((s) => s !== '') : [v];
       else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) items = v as string[];
-      else claimType(path, field === 'scopes' ? 'a space-separated string or an array of strings' : 'an array of strings');
+      else
+        claimType(
+          path,
+          field === 'scopes' ? 'a space-separated string or an array of strings' : 'an array of strings',
+        );
       if (!out) out = [...items];
       else for (const i of items) if (!out.includes(i)) out.push(i);
     }
@@ -73,13 +86,21 @@ export class ClaimMapper {
       if (claims[k] !== undefined && typeof claims[k] !== 'string') claimType(k, 'a string');
     }
     const aud = claims.aud;
-    if (aud !== undefined && typeof aud !== 'string' && !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))) {
+    if (
+      aud !== undefined &&
+      typeof aud !== 'string' &&
+      !(Array.isArray(aud) && aud.every((a) => typeof a === 'string'))
+    ) {
       claimType('aud', 'a string or an array of strings');
     }
     const subject = this.str(claims, 'subject');
     if (subject === undefined || subject === '') {
       trace?.('principal', false, `no subject claim (${this.preset.paths.subject.join(', ')})`);
-      throw tokenError('GH_TOKEN_INVALID', 'token.claim_missing', `no subject claim (${this.preset.paths.subject.join(', ')})`);
+      throw tokenError(
+        'GH_TOKEN_INVALID',
+        'token.claim_missing',
+        `no subject claim (${this.preset.paths.subject.join(', ')})`,
+      );
     }
     const clientId = this.str(claims, 'clientId');
     const exp = claims.exp;
@@ -101,7 +122,11 @@ export class ClaimMapper {
       credentialId: typeof claims.jti === 'string' && claims.jti !== '' ? claims.jti : credentialId,
       claims,
     };
-    trace?.('principal', true, `${p.kind} ${p.subject} via ${p.provider}${p.groupsOverage ? ' (groups overage: group list incomplete)' : ''}`);
+    trace?.(
+      'principal',
+      true,
+      `${p.kind} ${p.subject} via ${p.provider}${p.groupsOverage ? ' (groups overage: group list incomplete)' : ''}`,
+    );
     return Object.freeze(p);
   }
 }

@@ -25,9 +25,11 @@ export interface ClientCertClaims {
 /** RFC 4514-style DN from Node's subject object (most specific RDN first, as OpenSSL prints it reversed). */
 export function formatDn(obj: Record<string, string | string[]> | undefined): string {
   if (!obj) return '';
-  const esc = (v: string): string => v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`).replace(/^[ #]|[ ]$/g, (c) => `\\${c}`);
+  const esc = (v: string): string =>
+    v.replace(/[\\,+"<>;=]/g, (c) => `\\${c}`).replace(/^[ #]|[ ]$/g, (c) => `\\${c}`);
   const parts: string[] = [];
-  for (const [k, v] of Object.entries(obj)) for (const item of Array.isArray(v) ? v : [v]) parts.push(`${k}=${esc(item)}`);
+  for (const [k, v] of Object.entries(obj))
+    for (const item of Array.isArray(v) ? v : [v]) parts.push(`${k}=${esc(item)}`);
   return parts.reverse().join(',');
 }
 
@@ -127,9 +129,13 @@ export function mtlsAuthenticator(): Authenticator {
       const cert = socket.getPeerCertificate(false);
       if (!cert || Object.keys(cert).length === 0 || !cert.raw) return AUTHN_NONE;
       if (!socket.authorized) {
-        throw new GatehouseError('GH_CLIENT_CERT_INVALID', `client certificate rejected: ${String(socket.authorizationError)}`, {
-          reasons: ['mtls.cert.invalid'],
-        });
+        throw new GatehouseError(
+          'GH_CLIENT_CERT_INVALID',
+          `client certificate rejected: ${String(socket.authorizationError)}`,
+          {
+            reasons: ['mtls.cert.invalid'],
+          },
+        );
       }
       const principal = certPrincipal(cert);
       bySocket.set(socket, principal);

@@ -93,12 +93,25 @@ function keycloak(clients: readonly string[]): Preset {
       tenant: [],
     },
     kind: (c) =>
-      typeof c.preferred_username === 'string' && c.preferred_username.startsWith('service-account-') ? 'client' : c.client_id !== undefined ? 'client' : 'user',
+      typeof c.preferred_username === 'string' && c.preferred_username.startsWith('service-account-')
+        ? 'client'
+        : c.client_id !== undefined
+          ? 'client'
+          : 'user',
   };
 }
 
 const google: Preset = {
-  paths: { subject: ['sub'], name: ['name'], email: ['email'], groups: [], roles: [], scopes: ['scope'], clientId: ['azp'], tenant: ['hd'] },
+  paths: {
+    subject: ['sub'],
+    name: ['name'],
+    email: ['email'],
+    groups: [],
+    roles: [],
+    scopes: ['scope'],
+    clientId: ['azp'],
+    tenant: ['hd'],
+  },
   kind: (c) => (typeof c.email === 'string' && c.email.endsWith('.gserviceaccount.com') ? 'client' : 'user'),
 };
 

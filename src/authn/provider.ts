@@ -52,7 +52,10 @@ export interface ProviderDeps {
 export function compileProvider(name: string, cfg: ProviderConfig, deps: ProviderDeps): Provider {
   const http = new IdpHttp(cfg.http_timeout);
   const wantsDiscovery = cfg.discovery ?? cfg.jwks_uri === undefined;
-  const discovery = wantsDiscovery || cfg.discovery_url !== undefined ? new Discovery(http, cfg.discovery_url ?? discoveryUrlFor(cfg.issuer), cfg.issuer) : undefined;
+  const discovery =
+    wantsDiscovery || cfg.discovery_url !== undefined
+      ? new Discovery(http, cfg.discovery_url ?? discoveryUrlFor(cfg.issuer), cfg.issuer)
+      : undefined;
   const asymmetric = cfg.algorithms.some((a) => !a.startsWith('HS'));
   const keys =
     asymmetric && cfg.token_type !== 'opaque'
@@ -61,7 +64,8 @@ export function compileProvider(name: string, cfg: ProviderConfig, deps: Provide
           jwksUri: async () => {
             if (cfg.jwks_uri !== undefined) return cfg.jwks_uri;
             const d = await (discovery as Discovery).get();
-            if (!d.jwks_uri) throw new Error(`discovery document ${(discovery as Discovery).url} has no jwks_uri`);
+            if (!d.jwks_uri)
+              throw new Error(`discovery document ${(discovery as Discovery).url} has no jwks_uri`);
             return d.jwks_uri;
           },
           fetchJson: deps.fetchJson ?? ((url) => http.json(url)),
@@ -79,10 +83,19 @@ export function compileProvider(name: string, cfg: ProviderConfig, deps: Provide
         async () => {
           if (ic.endpoint !== undefined) return ic.endpoint;
           const d = await (discovery as Discovery).get();
-          if (!d.introspection_endpoint) throw new Error(`discovery document ${(discovery as Discovery).url} has no introspection_endpoint`);
+          if (!d.introspection_endpoint)
+            throw new Error(
+              `discovery document ${(discovery as Discovery).url} has no introspection_endpoint`,
+            );
           return d.introspection_endpoint;
         },
-        { clientId: ic.client_id, clientSecret: ic.client_secret, authMethod: ic.auth_method, cacheTtlMs: ic.cache_ttl, negativeTtlMs: ic.negative_cache_ttl },
+        {
+          clientId: ic.client_id,
+          clientSecret: ic.client_secret,
+          authMethod: ic.auth_method,
+          cacheTtlMs: ic.cache_ttl,
+          negativeTtlMs: ic.negative_cache_ttl,
+        },
         http,
         deps.logger,
         deps.now,

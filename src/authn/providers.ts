@@ -44,7 +44,11 @@ export class ProviderRegistry {
     const id = [...new Set(chosen)].sort().join(',');
     let v = this.verifiers.get(id);
     if (!v) {
-      v = new TokenVerifier(id, [...new Set(chosen)].map((n) => this.providers.get(n) as Provider), this.cache);
+      v = new TokenVerifier(
+        id,
+        [...new Set(chosen)].map((n) => this.providers.get(n) as Provider),
+        this.cache,
+      );
       this.verifiers.set(id, v);
     }
     return v;
@@ -81,7 +85,11 @@ export function compileProviders(
     }
     const other = issuers.get(cfg.issuer);
     if (other !== undefined) {
-      cctx.issue?.(`providers.${name}.issuer`, `issuer ${cfg.issuer} is also used by provider "${other}"; a route cannot accept both (tokens are matched to providers by issuer)`, 'warning');
+      cctx.issue?.(
+        `providers.${name}.issuer`,
+        `issuer ${cfg.issuer} is also used by provider "${other}"; a route cannot accept both (tokens are matched to providers by issuer)`,
+        'warning',
+      );
     }
     issuers.set(cfg.issuer, name);
     map.set(name, compileProvider(name, cfg, { logger: cctx.logger, now: opts.now }));

@@ -74,46 +74,78 @@ export const providerSchema = z
       .describe('Fetch `<issuer>/.well-known/openid-configuration`. Default: true unless `jwks_uri` is set.'),
     discovery_url: httpUrl
       .optional()
-      .describe('Explicit discovery document URL (Entra ID v1: the v1 issuer differs from the metadata host).'),
+      .describe(
+        'Explicit discovery document URL (Entra ID v1: the v1 issuer differs from the metadata host).',
+      ),
     jwks_uri: httpUrl.optional(),
-    audiences: z.array(z.string().min(1)).min(1).optional().describe('Accepted `aud` values (any one must match).'),
+    audiences: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Accepted `aud` values (any one must match).'),
     insecure_allow_missing_audience: z
       .boolean()
       .default(false)
-      .describe('DANGEROUS: accept tokens without an audience check (for IdPs whose client-credentials tokens have no `aud`).'),
-    algorithms: z.array(algorithm).min(1).default([...DEFAULT_ALGORITHMS]),
+      .describe(
+        'DANGEROUS: accept tokens without an audience check (for IdPs whose client-credentials tokens have no `aud`).',
+      ),
+    algorithms: z
+      .array(algorithm)
+      .min(1)
+      .default([...DEFAULT_ALGORITHMS]),
     shared_secret: z
       .string()
-      .min(32, 'expected at least 32 characters (RFC 7518 §3.2: the HMAC key must be at least as long as the hash)')
+      .min(
+        32,
+        'expected at least 32 characters (RFC 7518 §3.2: the HMAC key must be at least as long as the hash)',
+      )
       .optional()
       .describe('HMAC secret for HS256/384/512. Required for, and only used by, HS* algorithms.'),
     clock_skew: duration.default(60_000),
-    max_token_age: duration.optional().describe('Refuse tokens whose `iat` is older than this (requires `iat`).'),
+    max_token_age: duration
+      .optional()
+      .describe('Refuse tokens whose `iat` is older than this (requires `iat`).'),
     required_typ: z
       .string()
       .min(1)
       .optional()
       .describe('Required JWT `typ` header, e.g. `at+jwt` (RFC 9068). Default: absent, `JWT` or `at+jwt`.'),
-    reject_id_tokens: z.boolean().default(true).describe('Refuse tokens that look like OpenID Connect ID tokens.'),
+    reject_id_tokens: z
+      .boolean()
+      .default(true)
+      .describe('Refuse tokens that look like OpenID Connect ID tokens.'),
     login_client_ids: z
       .array(z.string().min(1))
       .default([])
-      .describe('Client ids that receive ID tokens from this provider: a token whose only audience is one of them is an ID token.'),
-    claims_namespace: z.string().optional().describe('Auth0: prefix of namespaced custom claims, e.g. `https://example.com/`.'),
+      .describe(
+        'Client ids that receive ID tokens from this provider: a token whose only audience is one of them is an ID token.',
+      ),
+    claims_namespace: z
+      .string()
+      .optional()
+      .describe('Auth0: prefix of namespaced custom claims, e.g. `https://example.com/`.'),
     roles_client: z
       .string()
       .optional()
-      .describe('Keycloak: client whose `resource_access.<client>.roles` count as roles. Default: each audience.'),
+      .describe(
+        'Keycloak: client whose `resource_access.<client>.roles` count as roles. Default: each audience.',
+      ),
     claims: claimsSchema.optional(),
     token_type: z
       .enum(['jwt', 'opaque', 'auto'])
       .default('auto')
-      .describe('`opaque`: always introspect. `auto`: compact JWS are verified locally, anything else is introspected.'),
+      .describe(
+        '`opaque`: always introspect. `auto`: compact JWS are verified locally, anything else is introspected.',
+      ),
     jwks_refresh: duration.default(300_000).describe('Background JWKS refresh interval.'),
     jwks_stale: duration
       .default(6 * 3_600_000)
-      .describe('How long held keys keep verifying after `jwks_refresh` when the IdP cannot be reached; then 503.'),
-    jwks_cooldown: duration.default(30_000).describe('Minimum interval between JWKS refetches caused by an unknown `kid`.'),
+      .describe(
+        'How long held keys keep verifying after `jwks_refresh` when the IdP cannot be reached; then 503.',
+      ),
+    jwks_cooldown: duration
+      .default(30_000)
+      .describe('Minimum interval between JWKS refetches caused by an unknown `kid`.'),
     http_timeout: duration.default(5_000).describe('Timeout for discovery, JWKS and introspection requests.'),
     introspection: introspectionSchema.optional(),
   })
@@ -129,26 +161,48 @@ export const providerSchema = z
       });
     }
     if (p.shared_secret !== undefined && hs.length === 0) {
-      ctx.addIssue({ code: 'custom', path: ['shared_secret'], message: 'shared_secret is set but algorithms lists no HS256/HS384/HS512' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['shared_secret'],
+        message: 'shared_secret is set but algorithms lists no HS256/HS384/HS512',
+      });
     }
     if (p.audiences === undefined && !p.insecure_allow_missing_audience) {
       ctx.addIssue({
         code: 'custom',
         path: ['audiences'],
-        message: 'audiences is required (the accepted `aud` values); set insecure_allow_missing_audience: true only for IdPs whose tokens carry no audience',
+        message:
+          'audiences is required (the accepted `aud` values); set insecure_allow_missing_audience: true only for IdPs whose tokens carry no audience',
       });
     }
     if (p.discovery === true && p.jwks_uri !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['jwks_uri'], message: 'set either discovery: true or jwks_uri, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwks_uri'],
+        message: 'set either discovery: true or jwks_uri, not both',
+      });
     }
     const needsKeys = asym.length > 0 && p.token_type !== 'opaque';
     if (needsKeys && p.discovery === false && p.jwks_uri === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['jwks_uri'], message: 'jwks_uri is required when discovery is false' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['jwks_uri'],
+        message: 'jwks_uri is required when discovery is false',
+      });
     }
     if (p.token_type === 'opaque' && p.introspection === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['introspection'], message: 'token_type: opaque requires introspection' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['introspection'],
+        message: 'token_type: opaque requires introspection',
+      });
     }
-    if (p.introspection && p.introspection.endpoint === undefined && p.discovery === false && p.discovery_url === undefined) {
+    if (
+      p.introspection &&
+      p.introspection.endpoint === undefined &&
+      p.discovery === false &&
+      p.discovery_url === undefined
+    ) {
       ctx.addIssue({
         code: 'custom',
         path: ['introspection', 'endpoint'],
@@ -159,25 +213,39 @@ export const providerSchema = z
 
 /** Top-level `providers` section: map of provider name → provider. */
 export const providersSchema = z
-  .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, "_", "." or "-"'), providerSchema)
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.-]+$/, 'provider names use letters, digits, "_", "." or "-"'),
+    providerSchema,
+  )
   .describe('Trusted identity providers, by name.');
 
 /** Where a route looks for its bearer token. */
 export const tokenSourcesSchema = z
   .object({
-    authorization: z.boolean().default(true).describe('Read `Authorization: Bearer <token>` (RFC 6750 §2.1).'),
+    authorization: z
+      .boolean()
+      .default(true)
+      .describe('Read `Authorization: Bearer <token>` (RFC 6750 §2.1).'),
     header: z
       .string()
       .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name')
       .optional()
       .describe('Also read the raw token from this header.'),
-    cookie: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a cookie name').optional(),
+    cookie: z
+      .string()
+      .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected a cookie name')
+      .optional(),
     query: z
       .string()
       .regex(/^[A-Za-z0-9._~-]+$/, 'expected a query parameter name')
       .optional()
-      .describe('Also accept the token in this query parameter (RFC 6750 §2.3; off unless set). Removed before forwarding.'),
-    cache: z.boolean().default(true).describe('Cache verified tokens (expiry and rules are still checked per request).'),
+      .describe(
+        'Also accept the token in this query parameter (RFC 6750 §2.3; off unless set). Removed before forwarding.',
+      ),
+    cache: z
+      .boolean()
+      .default(true)
+      .describe('Cache verified tokens (expiry and rules are still checked per request).'),
   })
   .strict();
 

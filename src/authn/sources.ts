@@ -31,20 +31,30 @@ const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 function checked(token: string, where: string): string {
   if (token.length > MAX_TOKEN_LENGTH) {
-    throw tokenError('GH_TOKEN_MALFORMED', 'token.too_large', `${where}: token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`);
+    throw tokenError(
+      'GH_TOKEN_MALFORMED',
+      'token.too_large',
+      `${where}: token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`,
+    );
   }
-  if (!TOKEN68.test(token)) throw tokenError('GH_TOKEN_MALFORMED', 'token.malformed', `${where}: not a token68 value`);
+  if (!TOKEN68.test(token))
+    throw tokenError('GH_TOKEN_MALFORMED', 'token.malformed', `${where}: not a token68 value`);
   return token;
 }
 
 function fromAuthorization(value: string): string | undefined {
   if (value.length > MAX_TOKEN_LENGTH + 16) {
     if (!SCHEME_BEARER.test(value)) return undefined;
-    throw tokenError('GH_TOKEN_MALFORMED', 'token.too_large', `Authorization: value is ${value.length} bytes`);
+    throw tokenError(
+      'GH_TOKEN_MALFORMED',
+      'token.too_large',
+      `Authorization: value is ${value.length} bytes`,
+    );
   }
   const m = BEARER.exec(value);
   if (m) return m[1] as string;
-  if (SCHEME_BEARER.test(value)) throw tokenError('GH_TOKEN_MALFORMED', 'token.malformed', 'Authorization: expected "Bearer <token>"');
+  if (SCHEME_BEARER.test(value))
+    throw tokenError('GH_TOKEN_MALFORMED', 'token.malformed', 'Authorization: expected "Bearer <token>"');
   return undefined;
 }
 

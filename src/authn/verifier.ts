@@ -53,40 +53,68 @@ export class TokenVerifier {
     const trace = opts.trace;
     if (token.length > MAX_TOKEN_LENGTH) {
       trace?.('format', false, `token is ${token.length} bytes; the limit is ${MAX_TOKEN_LENGTH}`);
-      throw tokenError('GH_TOKEN_MALFORMED', 'token.too_large', `token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`);
+      throw tokenError(
+        'GH_TOKEN_MALFORMED',
+        'token.too_large',
+        `token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`,
+      );
     }
     const nowMs = opts.nowMs ?? Date.now();
     const hash = tokenHash(token);
     const key = `${this.id}:${hash}`;
     if (!opts.noCache) {
       const hit = this.cache.get(key);
-      if (hit && nowMs < hit.deadlineMs && (hit.key === undefined || (!hit.key.retired && hit.provider.keys?.usable() === true))) {
+      if (
+        hit &&
+        nowMs < hit.deadlineMs &&
+        (hit.key === undefined || (!hit.key.retired && hit.provider.keys?.usable() === true))
+      ) {
         return hit.principal;
       }
       if (hit) this.cache.delete(key);
     }
     const credentialId = hash.slice(0, 16);
-    if (!looksLikeJws(token)) return this.introspect(this.introspecting, token, hash, credentialId, nowMs, trace);
+    if (!looksLikeJws(token))
+      return this.introspect(this.introspecting, token, hash, credentialId, nowMs, trace);
     const jws = parseCompactJws(token, trace);
     const iss = jws.claims.iss;
     const provider = typeof iss === 'string' ? this.byIssuer.get(iss) : undefined;
     if (!provider) {
-      trace?.('iss', false, `iss ${JSON.stringify(iss)} is not the issuer of ${this.providers.map((p) => `"${p.name}"`).join(', ')}`);
-      throw tokenError('GH_TOKEN_ISSUER', 'token.issuer', `iss ${JSON.stringify(iss)} matches no accepted provider`);
+      trace?.(
+        'iss',
+        false,
+        `iss ${JSON.stringify(iss)} is not the issuer of ${this.providers.map((p) => `"${p.name}"`).join(', ')}`,
+      );
+      throw tokenError(
+        'GH_TOKEN_ISSUER',
+        'token.issuer',
+        `iss ${JSON.stringify(iss)} matches no accepted provider`,
+      );
     }
     trace?.('provider', true, `iss selects provider "${provider.name}"`);
-    if (provider.tokenType === 'opaque') return this.introspect(provider, token, hash, credentialId, nowMs, trace);
+    if (provider.tokenType === 'opaque')
+      return this.introspect(provider, token, hash, credentialId, nowMs, trace);
     const v = verifyJwt(provider, jws, Math.floor(nowMs / 1000), trace);
-    return v instanceof Promise ? v.then((r) => this.finish(r, key, credentialId, opts)) : this.finish(v, key, credentialId, opts);
+    return v instanceof Promise
+      ? v.then((r) => this.finish(r, key, credentialId, opts))
+      : this.finish(v, key, credentialId, opts);
   }
 
   private finish(v: VerifiedJwt, key: string, credentialId: string, opts: VerifyOptions): Principal {
     const principal = v.provider.mapper.map(v.claims, 'jwt', credentialId, opts.trace);
-    if (!opts.noCache) this.cache.set(key, { principal, provider: v.provider, key: v.key, deadlineMs: v.deadlineMs });
+    if (!opts.noCache)
+      this.cache.set(key, { principal, provider: v.provider, key: v.key, deadlineMs: v.deadlineMs });
     return principal;
   }
 
-  private async introspect(p: Provider | undefined, token: string, hash: string, credentialId: string, nowMs: number, trace?: Tracer): Promise<Principal> {
+  private async introspect(
+    p: Provider | undefined,
+    token: string,
+    hash: string,
+    credentialId: string,
+    nowMs: number,
+    trace?: Tracer,
+  ): Promise<Principal> {
     if (!p?.introspector) {
       trace?.('format', false, 'not a JWT, and no accepted provider does introspection');
       throw tokenError('GH_TOKEN_MALFORMED', 'token.not_jwt', 'opaque token and no introspecting provider');
@@ -94,7 +122,11 @@ export class TokenVerifier {
     const r = await p.introspector.introspect(token, hash);
     if (!r) {
       trace?.('introspection', false, `provider "${p.name}" says the token is not active`);
-      throw tokenError('GH_TOKEN_INVALID', 'token.inactive', `introspection at provider "${p.name}": active=false`);
+      throw tokenError(
+        'GH_TOKEN_INVALID',
+        'token.inactive',
+        `introspection at provider "${p.name}": active=false`,
+      );
     }
     trace?.('introspection', true, `provider "${p.name}" says the token is active`);
     const now = nowMs / 1000;
@@ -104,7 +136,10 @@ export class TokenVerifier {
     }
     if (p.audiences !== undefined && !(p.allowMissingAudience && r.aud === undefined)) {
       const aud = r.aud;
-      const ok = typeof aud === 'string' ? p.audiences.includes(aud) : Array.isArray(aud) && p.audiences.some((a) => aud.includes(a));
+      const ok =
+        typeof aud === 'string'
+          ? p.audiences.includes(aud)
+          : Array.isArray(aud) && p.audiences.some((a) => aud.includes(a));
       if (!ok) {
         trace?.('aud', false, `aud ${JSON.stringify(aud)} contains none of ${p.audiences.join(', ')}`);
         throw tokenError('GH_TOKEN_AUDIENCE', 'token.audience', `introspection aud ${JSON.stringify(aud)}`);

@@ -32,6 +32,7 @@ function appendTrace(ctx: RequestContext, trace: readonly TraceEntry[] | undefin
 /** The authoriser of `auth: none` routes without rules: always allows with `route.public`. */
 export const publicAuthorizer: Authorizer = {
   id: 'authz.public',
+  allowsAll: true,
   authorize(ctx, _principal, explain) {
     if (!explain) return PUBLIC;
     appendTrace(ctx, PUBLIC_EXPLAINED.trace);

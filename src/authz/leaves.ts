@@ -27,11 +27,27 @@ export function membership(
   mode: 'one' | 'any' | 'all',
   wanted: readonly string[],
 ): Criterion {
-  const pick = (p: Principal) => (kind === 'group' ? p.groups : kind === 'role' ? p.roles : p.scopes);
-  const test: Test =
-    mode === 'all'
-      ? (p) => p !== undefined && wanted.every((w) => pick(p).includes(w))
-      : (p) => p !== undefined && wanted.some((w) => pick(p).includes(w));
+  const pick: (p: Principal) => readonly string[] =
+    kind === 'group' ? (p) => p.groups : kind === 'role' ? (p) => p.roles : (p) => p.scopes;
+  const n = wanted.length;
+  const first = wanted[0] as string;
+  let test: Test;
+  if (n === 1) test = (p) => p !== undefined && pick(p).includes(first);
+  else if (mode === 'all') {
+    test = (p) => {
+      if (p === undefined) return false;
+      const have = pick(p);
+      for (let i = 0; i < n; i++) if (!have.includes(wanted[i] as string)) return false;
+      return true;
+    };
+  } else {
+    test = (p) => {
+      if (p === undefined) return false;
+      const have = pick(p);
+      for (let i = 0; i < n; i++) if (have.includes(wanted[i] as string)) return true;
+      return false;
+    };
+  }
   const missing = (p: Principal | undefined) =>
     p === undefined ? [...wanted] : wanted.filter((w) => !pick(p).includes(w));
   const key = mode === 'one' ? kind : `${kind}s_${mode}`;
@@ -130,6 +146,8 @@ export function pathPrefix(prefixes: readonly string[]): Criterion {
   });
 }
 
+const SOURCE_IP_MEMO = 4096;
+
 /** `source_ip`: a BlockList built once. */
 export function sourceIp(cidrs: readonly string[]): Criterion {
   const list = new BlockList();
@@ -140,13 +158,23 @@ export function sourceIp(cidrs: readonly string[]): Criterion {
     const bits = slash < 0 ? (fam === 'ipv6' ? 128 : 32) : Number(c.slice(slash + 1));
     list.addSubnet(ip, bits, fam);
   }
+  // BlockList.check costs microseconds (it builds a SocketAddress); clients repeat, so
+  // remember recent answers in a bounded map, cleared when full.
+  const seen = new Map<string, boolean>();
+  const check = (ip: string): boolean => {
+    let hit = seen.get(ip);
+    if (hit === undefined) {
+      const fam = isIP(ip);
+      hit = fam !== 0 && list.check(ip, fam === 6 ? 'ipv6' : 'ipv4');
+      if (seen.size >= SOURCE_IP_MEMO) seen.clear();
+      seen.set(ip, hit);
+    }
+    return hit;
+  };
   return leaf({
     label: `source_ip ${q(cidrs.length === 1 ? cidrs[0] : cidrs)}`,
     identity: false,
-    test: (_p, r) => {
-      const fam = isIP(r.clientIp);
-      return fam !== 0 && list.check(r.clientIp, fam === 6 ? 'ipv6' : 'ipv4');
-    },
+    test: (_p, r) => check(r.clientIp),
     observed: (_p, r) => `client ip: ${r.clientIp}`,
   });
 }

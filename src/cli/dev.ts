@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { validateConfig, ConfigError } from '../config/load.js';
 import { Gateway } from '../server/gateway.js';
-import { DEMO_USERS, startDevProvider, type DevProvider } from '../dev/provider.js';
+import { DEMO_USERS, startDevProvider, type DevProvider, type DevProviderOptions } from '../dev/provider.js';
 import { startDemoApp, type DemoApp } from '../dev/demo-app.js';
 import { type CliIo, parseFlags } from './io.js';
 
@@ -34,8 +34,20 @@ function freeLoopbackPort(): Promise<number> {
  * the demo app needs a signed-in user, `/admin` only admins; identity reaches the app as
  * X-Forwarded-User/-Email/-Groups.
  */
-export function devConfig(port: number, issuer: string, app: string, clientSecret: string, sessionSecret: string): Record<string, unknown> {
-  const identity = { headers: { 'X-Forwarded-User': '{sub}', 'X-Forwarded-Email': '{email}', 'X-Forwarded-Groups': '{groups}' } };
+export function devConfig(
+  port: number,
+  issuer: string,
+  app: string,
+  clientSecret: string,
+  sessionSecret: string,
+): Record<string, unknown> {
+  const identity = {
+    headers: {
+      'X-Forwarded-User': '{sub}',
+      'X-Forwarded-Email': '{email}',
+      'X-Forwarded-Groups': '{groups}',
+    },
+  };
   return {
     server: { listeners: [{ address: '127.0.0.1', port }], external_url: `http://127.0.0.1:${port}` },
     log: { level: 'warn', access_log: false },
@@ -60,14 +72,30 @@ export function devConfig(port: number, issuer: string, app: string, clientSecre
         rules: [{ name: 'admins-only', effect: 'allow', when: { group: 'admins' } }],
         identity,
       },
-      { name: 'whoami', match: { path: '/api' }, upstream: 'intranet', auth: ['bearer', 'session'], allow: 'authenticated', identity },
-      { name: 'intranet', match: { path: '/' }, upstream: 'intranet', auth: 'session', allow: 'authenticated', identity },
+      {
+        name: 'whoami',
+        match: { path: '/api' },
+        upstream: 'intranet',
+        auth: ['bearer', 'session'],
+        allow: 'authenticated',
+        identity,
+      },
+      {
+        name: 'intranet',
+        match: { path: '/' },
+        upstream: 'intranet',
+        auth: 'session',
+        allow: 'authenticated',
+        identity,
+      },
     ],
   };
 }
 
 function banner(url: string, idp: DevProvider, app: DemoApp): string {
-  const users = DEMO_USERS.map((u) => `    ${u.id.padEnd(6)} ${u.password.padEnd(20)} groups: ${u.groups.join(', ') || '–'}`).join('\n');
+  const users = DEMO_USERS.map(
+    (u) => `    ${u.id.padEnd(6)} ${u.password.padEnd(20)} groups: ${u.groups.join(', ') || '–'}`,
+  ).join('\n');
   return `
   Gatehouse dev is running.
 
@@ -94,7 +122,9 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
   const { flags, positionals, error } = parseFlags(argv, { port: { alias: 'p', value: true } });
   const port = flags.port === undefined ? 8080 : Number(flags.port);
   if (error || positionals.length > 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
-    io.stderr.write(`gatehouse dev: ${error ?? (positionals.length ? `unexpected argument ${positionals[0]}` : `invalid --port ${String(flags.port)}`)}\nusage: gatehouse dev [--port N]\n`);
+    io.stderr.write(
+      `gatehouse dev: ${error ?? (positionals.length ? `unexpected argument ${positionals[0]}` : `invalid --port ${String(flags.port)}`)}\nusage: gatehouse dev [--port N]\n`,
+    );
     return 2;
   }
   const gwPort = port === 0 ? await freeLoopbackPort() : port;
@@ -102,10 +132,10 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
   const clientSecret = randomBytes(24).toString('base64url');
   const line = (s: string) => io.stdout.write(`${s}\n`);
   const idpLog = {
-    warn: (_o: object, m: string) => line(`[dev-idp] ${m}`),
+    warn: (_o: object, m: string) => void line(`[dev-idp] ${m}`),
     info: () => undefined,
-    error: (o: object, m: string) => io.stderr.write(`[dev-idp] ${m} ${JSON.stringify(o)}\n`),
-  };
+    error: (o: object, m: string) => void io.stderr.write(`[dev-idp] ${m} ${JSON.stringify(o)}\n`),
+  } as unknown as NonNullable<DevProviderOptions['logger']>;
   let app: DemoApp | undefined;
   let idp: DevProvider | undefined;
   let gw: Gateway | undefined;
@@ -129,14 +159,22 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
       ],
       logger: idpLog,
     });
-    const config = validateConfig(devConfig(gwPort, idp.issuer, app.url, clientSecret, randomBytes(32).toString('base64url')));
-    gw = Gateway.create({ config, baseDir: process.cwd(), logDestination: io.stdout as unknown as DestinationStream });
+    const config = validateConfig(
+      devConfig(gwPort, idp.issuer, app.url, clientSecret, randomBytes(32).toString('base64url')),
+    );
+    gw = Gateway.create({
+      config,
+      baseDir: process.cwd(),
+      logDestination: io.stdout as unknown as DestinationStream,
+    });
     await gw.start();
   } catch (e) {
     await stopAll();
     const msg = e instanceof ConfigError ? e.message : (e as Error).message;
     const inUse = (e as NodeJS.ErrnoException).code === 'EADDRINUSE';
-    io.stderr.write(`gatehouse dev: failed to start: ${msg}${inUse ? ` (port ${gwPort} is in use: try --port 0 or another port)` : ''}\n`);
+    io.stderr.write(
+      `gatehouse dev: failed to start: ${msg}${inUse ? ` (port ${gwPort} is in use: try --port 0 or another port)` : ''}\n`,
+    );
     return 1;
   }
   io.stdout.write(banner(url, idp, app));

@@ -4,7 +4,7 @@ import type { CompileContext, ConfigIssue } from '../pipeline/feature.js';
 import type { CompiledRoute, RouteStages } from '../pipeline/route.js';
 import type { Authorizer, InternalEndpoint } from '../pipeline/stages.js';
 import { features } from '../pipeline/registry.js';
-import { Router } from '../routing/router.js';
+import { Router, routeHostProblem, routePathProblem } from '../routing/router.js';
 import { createUpstream, type UpstreamHandle } from '../upstream/pool.js';
 import { CidrSet, checkCidr } from '../util/ip.js';
 import { normalizeHeaderName } from '../identity/strip.js';
@@ -47,6 +47,7 @@ export interface CompileOptions {
 
 const PUBLIC_AUTHORIZER: Authorizer = Object.freeze({
   id: 'public',
+  allowsAll: true,
   authorize: () => Object.freeze({ allow: true, reasons: Object.freeze(['route.public']) }),
 });
 
@@ -136,6 +137,14 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     for (const f of features) f.compileRoute?.(r, keyPath, cctx, stages);
     const stripNames = new Set([...stages.stripNames].map(normalizeHeaderName));
     const maxBody = r.max_body_size ?? config.server.max_body_size;
+    const pp = routePathProblem(r.match.path, r.case_insensitive);
+    if (pp) issue(`${keyPath}.match.path`, pp);
+    const hosts = r.match.host;
+    [hosts ?? []].flat().forEach((h, hi) => {
+      const hp = routeHostProblem(h);
+      if (hp) issue(`${keyPath}.match.host${Array.isArray(hosts) ? `[${hi}]` : ''}`, hp);
+    });
+    const authorizer = stages.authorizer ?? (isPublic ? PUBLIC_AUTHORIZER : DENY_ALL);
     if (!upstream) return;
     routes.push(
       Object.freeze({
@@ -152,7 +161,8 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
         rewritePrefix: r.rewrite_prefix,
         public: isPublic,
         authenticators: Object.freeze(stages.authenticators),
-        authorizer: stages.authorizer ?? (isPublic ? PUBLIC_AUTHORIZER : DENY_ALL),
+        authorizer,
+        fastPath: isPublic && authorizer.allowsAll === true && stages.limiters.length === 0 && stages.mutators.length === 0,
         limiters: Object.freeze(stages.limiters),
         mutators: Object.freeze(stages.mutators),
         stripNames,

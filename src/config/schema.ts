@@ -14,6 +14,8 @@ import {
   routeSessionFields,
   sessionSchema,
 } from './area-schemas.js';
+import { metricsSchema } from '../metrics/schema.js';
+import { forwardAuthSchema } from '../forward/schema.js';
 
 const cidr = z
   .string()
@@ -121,6 +123,7 @@ export const configSchema = z
         max_body_size: z.union([size, z.literal('unlimited')]).default(10 * 1024 * 1024),
         shutdown_timeout: duration.default(30_000),
         workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
+        metrics: metricsSchema.prefault({}),
       })
       .strict()
       .prefault({}),
@@ -141,6 +144,7 @@ export const configSchema = z
     limits: limitsSchema.optional(),
     cache: cacheSchema.optional(),
     api_keys: apiKeysSchema.optional(),
+    forward_auth: forwardAuthSchema.optional(),
     audit: z
       .object({
         stdout: z.boolean().default(false),

@@ -1,12 +1,16 @@
 import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { RuntimeState } from '../config/compile.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
-import { checkIisSegments, normalizeTarget } from '../http/normalize.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { CompiledRoute } from '../pipeline/route.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
-import type { Router } from '../routing/router.js';
-import { hostOnly } from '../server/context.js';
+import { Context, type OriginalRequest } from '../server/context.js';
+import { matchRoute, normalizeInto } from '../server/handler.js';
+import type { RecordAs } from '../server/recorder.js';
+import { sendError } from '../server/respond.js';
 import { runStages } from '../server/stages.js';
+import { runAuthenticated } from './authorized.js';
+import type { DecisionCache } from './decision-cache.js';
 
 const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
@@ -16,6 +20,15 @@ const METHOD = /^[A-Z]{1,16}$/;
 export const AUTH_PATH = '/.gatehouse/auth';
 /** nginx `auth_request` variant: login redirects become 401 + Location, other denials 401/403. */
 export const AUTH_PATH_NGINX = '/.gatehouse/auth/nginx';
+
+/** What forward-auth needs from the runtime state it was compiled into. */
+export interface ForwardAuthRuntime {
+  /** The parts of the runtime state that `Context` and `matchRoute` read. */
+  readonly state: Pick<RuntimeState, 'trusted' | 'router'>;
+  /** `forward_auth.cache_ttl` > 0: the authentication cache. */
+  readonly cache: DecisionCache | undefined;
+  readonly logger: Logger;
+}
 
 function one(v: string | string[] | undefined, name: string): string | undefined {
   if (v === undefined) return undefined;
@@ -30,7 +43,7 @@ function one(v: string | string[] | undefined, name: string): string | undefined
  * `X-Original-Method` (else the subrequest's own), host from `X-Forwarded-Host` (else Host).
  * Scheme and client address were already derived from X-Forwarded-Proto/-For for trusted peers.
  */
-function originalRequest(ctx: RequestContext): { uri: string; method: string; hostHeader: string } {
+function originalRequest(ctx: RequestContext): OriginalRequest {
   const h = ctx.req.headers;
   const fwdUri = one(h['x-forwarded-uri'], 'X-Forwarded-Uri');
   const origUri = one(h['x-original-uri'], 'X-Original-URI');
@@ -52,10 +65,10 @@ function originalRequest(ctx: RequestContext): { uri: string; method: string; ho
   const method = (fwdMethod ?? origMethod ?? ctx.req.method ?? 'GET').toUpperCase();
   if (!METHOD.test(method))
     throw new GatehouseError('GH_FORWARD_AUTH_BAD_REQUEST', `bad method ${JSON.stringify(method)}`);
-  const hostHeader = one(h['x-forwarded-host'], 'X-Forwarded-Host') ?? ctx.hostHeader;
-  if (!HOST.test(hostHeader))
-    throw new GatehouseError('GH_FORWARD_AUTH_BAD_REQUEST', `bad host ${JSON.stringify(hostHeader)}`);
-  return { uri, method, hostHeader };
+  const host = one(h['x-forwarded-host'], 'X-Forwarded-Host') ?? ctx.hostHeader;
+  if (!HOST.test(host))
+    throw new GatehouseError('GH_FORWARD_AUTH_BAD_REQUEST', `bad host ${JSON.stringify(host)}`);
+  return { method, scheme: ctx.scheme, host, uri, clientIp: ctx.clientIp };
 }
 
 /** nginx treats any auth answer other than 2xx/401/403 as an error: redirects become 401 (Location kept). */
@@ -70,8 +83,8 @@ function redirectsAs401(res: ServerResponse): void {
   } as ServerResponse['writeHead'];
 }
 
-function forNginx(e: unknown): unknown {
-  if (!isGatehouseError(e) || e.status === 401 || e.status === 403) return e;
+function forNginx(e: GatehouseError): GatehouseError {
+  if (e.status === 401 || e.status === 403) return e;
   return new GatehouseError(e.code, e.detail, {
     headers: { ...e.headers, 'X-Gatehouse-Error': e.code },
     reasons: e.reasons,
@@ -80,38 +93,33 @@ function forNginx(e: unknown): unknown {
   });
 }
 
+function hasSetCookie(ctx: RequestContext): boolean {
+  for (const k of ctx.responseHeaders.keys()) if (k.toLowerCase() === 'set-cookie') return true;
+  return false;
+}
+
 /**
- * Answers a forward-auth check: re-targets the context to the original request, normalises and
- * matches it with the same router, then runs the same stages as inline mode (`runStages`).
- * Allowed → 200 carrying the identity headers to copy (`ctx.inject`) plus Gatehouse's response
- * headers (Set-Cookie, RateLimit). Denied → the usual 401/403/429 error (nginx: 401/403 only).
+ * Decides on the original request `ctx` exactly like inline mode: normalise, match with the same
+ * router, run the route's stages (or, on a decision-cache hit, the stages after authentication).
+ * Allowed → 200 with the identity headers to copy (`ctx.inject`) and Gatehouse's response headers
+ * (Set-Cookie, RateLimit). Throws GatehouseError to deny.
  */
-async function check(
-  ctx: RequestContext,
-  router: () => Router<CompiledRoute>,
-  nginx: boolean,
-): Promise<void> {
-  if (!ctx.peerTrusted)
-    throw new GatehouseError(
-      'GH_FORWARD_AUTH_UNTRUSTED',
-      `peer ${ctx.peer} is not in server.trusted_proxies`,
-    );
-  const orig = originalRequest(ctx);
-  const target = normalizeTarget(orig.uri, orig.hostHeader);
-  // The context now describes the original request: matching, rules, limits and audit all see it.
-  const c = ctx as { -readonly [K in keyof RequestContext]: RequestContext[K] };
-  c.method = orig.method;
-  c.hostHeader = orig.hostHeader;
-  c.host = hostOnly(orig.hostHeader);
-  c.path = target.path;
-  c.query = target.query;
-  ctx.extra['forwardAuth'] = true;
-  const m = router().match(ctx.host, ctx.path, ctx.method);
-  if ('error' in m) throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`);
-  ctx.route = m.route;
-  if (m.route.caseInsensitive) checkIisSegments(ctx.path);
-  if (nginx) redirectsAs401(ctx.res);
-  if (await runStages(ctx)) return;
+async function decide(ctx: Context, uri: string, rt: ForwardAuthRuntime): Promise<void> {
+  normalizeInto(ctx, uri);
+  const route = matchRoute(ctx, rt.state as RuntimeState);
+  const cache = route.public ? undefined : rt.cache;
+  const key = cache?.key(ctx);
+  const known = key === undefined ? undefined : cache?.get(key);
+  let handled: boolean;
+  if (known !== undefined) {
+    ctx.reasons.push('forward_auth.cache_hit');
+    handled = await runAuthenticated(ctx, known);
+  } else {
+    handled = await runStages(ctx);
+    if (!handled && key !== undefined && ctx.principal !== undefined && !hasSetCookie(ctx))
+      cache?.set(key, ctx.principal);
+  }
+  if (handled) return;
   const headers: Record<string, string | string[]> = {
     'cache-control': 'no-store',
     'content-length': '0',
@@ -123,16 +131,39 @@ async function check(
   ctx.res.end();
 }
 
-/** The two forward-auth endpoints; `router` returns the current state's router. */
-export function forwardAuthEndpoints(router: () => Router<CompiledRoute>): InternalEndpoint[] {
+/**
+ * Answers a forward-auth check. Only trusted proxies may ask. The original request gets its own
+ * {@link Context} (method, scheme, host, URI and client address from the proxy's headers), which
+ * is the one audited, counted and logged (`RecordAs`); errors are rendered with its request id.
+ */
+async function check(outer: RequestContext, rt: ForwardAuthRuntime, nginx: boolean): Promise<void> {
+  if (!outer.peerTrusted)
+    throw new GatehouseError('GH_FORWARD_AUTH_UNTRUSTED', `peer ${outer.peer} is not in server.trusted_proxies`);
+  const orig = originalRequest(outer);
+  const ctx = new Context(outer.req, outer.res, rt.state as RuntimeState, orig.scheme === 'https', orig);
+  ctx.extra['forwardAuth'] = true;
+  outer.extra['recordAs'] = { ctx } satisfies RecordAs;
+  if (nginx) redirectsAs401(ctx.res);
+  try {
+    await decide(ctx, orig.uri, rt);
+  } catch (e) {
+    let err: GatehouseError;
+    if (isGatehouseError(e)) err = e;
+    else {
+      rt.logger.error({ err: e, req_id: ctx.id }, 'unexpected error in forward-auth');
+      err = new GatehouseError('GH_INTERNAL', String((e as Error)?.message ?? e));
+    }
+    if (nginx) err = forNginx(err);
+    for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
+    outer.extra['recordAs'] = { ctx, err } satisfies RecordAs;
+    sendError(ctx.res, err, ctx.id, outer.req.headers.accept, ctx.responseHeaders, outer.req.method);
+  }
+}
+
+/** The two forward-auth endpoints. */
+export function forwardAuthEndpoints(rt: ForwardAuthRuntime): InternalEndpoint[] {
   return [
-    { path: AUTH_PATH, handle: (ctx) => check(ctx, router, false) },
-    {
-      path: AUTH_PATH_NGINX,
-      handle: (ctx) =>
-        check(ctx, router, true).catch((e: unknown) => {
-          throw forNginx(e);
-        }),
-    },
+    { path: AUTH_PATH, handle: (ctx) => check(ctx, rt, false) },
+    { path: AUTH_PATH_NGINX, handle: (ctx) => check(ctx, rt, true) },
   ];
 }

@@ -72,7 +72,9 @@ export class RouteAssertion {
   get(p: Principal): string | Promise<string> {
     const now = this.now();
     const credKey =
-      p.credentialId === undefined ? undefined : `${p.provider}\n${p.subject}\n${p.credentialId}\n${p.expiresAt ?? ''}`;
+      p.credentialId === undefined
+        ? undefined
+        : `${p.provider}\n${p.subject}\n${p.credentialId}\n${p.expiresAt ?? ''}`;
     let e = this.byObject.get(p) ?? (credKey === undefined ? undefined : this.byCredential.get(credKey));
     if (e) {
       if (e.token !== undefined && now < e.refreshAt) return e.token;
@@ -112,8 +114,16 @@ export class RouteAssertion {
     let exp = iat + Math.max(1, Math.floor(opts.ttlMs / 1000));
     if (p.expiresAt !== undefined && p.expiresAt > iat && p.expiresAt < exp) exp = p.expiresAt;
     const payload: Record<string, unknown> = {};
-    for (const c of opts.claims) if (Object.hasOwn(p.claims, c) && p.claims[c] !== undefined) payload[c] = p.claims[c];
-    Object.assign(payload, { iss: this.issuer, aud: opts.audience, sub: p.subject, iat, exp, jti: randomUUID() });
+    for (const c of opts.claims)
+      if (Object.hasOwn(p.claims, c) && p.claims[c] !== undefined) payload[c] = p.claims[c];
+    Object.assign(payload, {
+      iss: this.issuer,
+      aud: opts.audience,
+      sub: p.subject,
+      iat,
+      exp,
+      jti: randomUUID(),
+    });
     if (p.email !== undefined) payload.email = p.email;
     if (p.name !== undefined) payload.name = p.name;
     const groups = filterList(p.groups, opts.groups);

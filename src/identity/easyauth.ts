@@ -78,7 +78,12 @@ export function clientPrincipalDocument(p: Principal, authTyp: string): ClientPr
   return {
     auth_typ: authTyp,
     claims,
-    name_typ: p.email !== undefined ? EMAIL_TYP : typeof p.claims.preferred_username === 'string' ? 'preferred_username' : 'name',
+    name_typ:
+      p.email !== undefined
+        ? EMAIL_TYP
+        : typeof p.claims.preferred_username === 'string'
+          ? 'preferred_username'
+          : 'name',
     role_typ: ROLE_TYP,
   };
 }
@@ -92,7 +97,8 @@ export function clientPrincipalId(p: Principal): string {
 /** `X-MS-CLIENT-PRINCIPAL-NAME`: preferred_username, email, upn, name, then the subject. */
 export function clientPrincipalName(p: Principal): string {
   const c = p.claims;
-  for (const v of [c.preferred_username, p.email, c.upn, p.name]) if (typeof v === 'string' && v !== '') return v;
+  for (const v of [c.preferred_username, p.email, c.upn, p.name])
+    if (typeof v === 'string' && v !== '') return v;
   return p.subject;
 }
 

@@ -58,12 +58,15 @@ export function percentEncodeValue(s: string, extra = ''): string {
   return pctEncode(s, (b) => {
     i++;
     if (b === 0x20) return i !== 0 && i !== last && b !== e0;
-    return b > 0x20 && b < 0x7f && b !== 0x25 && b !== e0 && !(multi && extra.includes(String.fromCharCode(b)));
+    return (
+      b > 0x20 && b < 0x7f && b !== 0x25 && b !== e0 && !(multi && extra.includes(String.fromCharCode(b)))
+    );
   });
 }
 
 const ATTR_CHAR = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~') ATTR_CHAR[c.charCodeAt(0)] = 1;
+for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&+-.^_`|~')
+  ATTR_CHAR[c.charCodeAt(0)] = 1;
 
 /**
  * RFC 8187 mode: printable ASCII is sent as is; anything else becomes an ext-value
@@ -78,14 +81,22 @@ export function rfc8187EncodeValue(s: string): string {
 
 function rejectCheck(s: string, sep?: string): string {
   if (!isPlainAscii(s)) {
-    throw new GatehouseError('GH_IDENTITY_UNENCODABLE', 'identity value contains non-ASCII or control characters', {
-      reasons: ['identity.value.unencodable'],
-    });
+    throw new GatehouseError(
+      'GH_IDENTITY_UNENCODABLE',
+      'identity value contains non-ASCII or control characters',
+      {
+        reasons: ['identity.value.unencodable'],
+      },
+    );
   }
   if (sep !== undefined && sep !== '' && s.includes(sep)) {
-    throw new GatehouseError('GH_IDENTITY_UNENCODABLE', `list item contains the separator ${JSON.stringify(sep)}`, {
-      reasons: ['identity.value.unencodable'],
-    });
+    throw new GatehouseError(
+      'GH_IDENTITY_UNENCODABLE',
+      `list item contains the separator ${JSON.stringify(sep)}`,
+      {
+        reasons: ['identity.value.unencodable'],
+      },
+    );
   }
   return s;
 }
@@ -101,7 +112,8 @@ export function valueEncoding(mode: NonAsciiMode): ValueEncoding {
         scalar: (v) => percentEncodeValue(v),
         list: (items, sep) => {
           let out = '';
-          for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : sep) + percentEncodeValue(items[i] as string, sep);
+          for (let i = 0; i < items.length; i++)
+            out += (i === 0 ? '' : sep) + percentEncodeValue(items[i] as string, sep);
           return out;
         },
         whole: identity,

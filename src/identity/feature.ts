@@ -6,9 +6,20 @@ import type { RouteStages } from '../pipeline/route.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
 import { RESERVED_ASSERTION_CLAIMS, RouteAssertion } from './assertion.js';
 import { HEADER_NAME, valueEncoding } from './encode.js';
-import { CLIENT_CERT_HEADER_NAMES, easyAuthHeaderNames, identityMutator, type CompiledHeader } from './inject.js';
+import {
+  CLIENT_CERT_HEADER_NAMES,
+  easyAuthHeaderNames,
+  identityMutator,
+  type CompiledHeader,
+} from './inject.js';
 import { AssertionKeySet } from './keyset.js';
-import { PRM_PATH, protectedResourceEndpoint, registerResourceRoute, resourcePath, type ProtectedResource } from './prm.js';
+import {
+  PRM_PATH,
+  protectedResourceEndpoint,
+  registerResourceRoute,
+  resourcePath,
+  type ProtectedResource,
+} from './prm.js';
 import { HEADER_PRESETS, type RouteIdentityConfig } from './schema.js';
 import { normalizeHeaderName } from './strip.js';
 import { compileTemplate } from './template.js';
@@ -51,13 +62,15 @@ interface GlobalState {
 
 const states = new WeakMap<CompileContext, GlobalState>();
 
-const authList = (route: RouteConfig): string[] => (typeof route.auth === 'string' ? [route.auth] : [...route.auth]);
+const authList = (route: RouteConfig): string[] =>
+  typeof route.auth === 'string' ? [route.auth] : [...route.auth];
 
 /** Names (as configured) of every header a route's identity config injects. */
 export function routeHeaderNames(idc: RouteIdentityConfig | undefined): string[] {
   if (!idc) return [];
   const names: string[] = [];
-  if (idc.headers !== undefined) names.push(...Object.keys(typeof idc.headers === 'string' ? HEADER_PRESETS[idc.headers] : idc.headers));
+  if (idc.headers !== undefined)
+    names.push(...Object.keys(typeof idc.headers === 'string' ? HEADER_PRESETS[idc.headers] : idc.headers));
   if (idc.easy_auth) names.push(...easyAuthHeaderNames(idc.easy_auth.provider_name, true));
   if (idc.assertion) names.push(idc.assertion.header);
   if (idc.client_cert_headers) names.push(...CLIENT_CERT_HEADER_NAMES);
@@ -85,7 +98,9 @@ function jwksEndpoint(keys: AssertionKeySet): InternalEndpoint {
     path: JWKS_PATH,
     handle(ctx) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-        throw new GatehouseError('GH_METHOD_NOT_ALLOWED', 'JWKS is read-only', { headers: { allow: 'GET, HEAD' } });
+        throw new GatehouseError('GH_METHOD_NOT_ALLOWED', 'JWKS is read-only', {
+          headers: { allow: 'GET, HEAD' },
+        });
       }
       const body = keys.jwksJson();
       ctx.res.writeHead(200, {
@@ -121,7 +136,10 @@ function compileGlobal(cctx: CompileContext): GlobalState {
       );
     }
     if (ac?.key_file !== undefined && ac.key_dir !== undefined) {
-      cctx.issue('identity.assertion.key_dir', 'set either key_file (manual keys) or key_dir (managed keys), not both');
+      cctx.issue(
+        'identity.assertion.key_dir',
+        'set either key_file (manual keys) or key_dir (managed keys), not both',
+      );
     }
     const keyPath = ac?.key_file !== undefined ? 'identity.assertion.key_file' : 'identity.assertion.key_dir';
     try {
@@ -173,7 +191,10 @@ function compileGlobal(cctx: CompileContext): GlobalState {
     const host = r.match.host;
     resources.push({
       path: resourcePath(r.match.path),
-      hosts: host === undefined ? undefined : (typeof host === 'string' ? [host] : host).map((h) => h.toLowerCase()),
+      hosts:
+        host === undefined
+          ? undefined
+          : (typeof host === 'string' ? [host] : host).map((h) => h.toLowerCase()),
       authorizationServers: servers,
       scopes: rm?.scopes_supported ?? [],
       resourceName: rm?.resource_name,
@@ -190,7 +211,9 @@ function compileHeaders(idc: RouteIdentityConfig, keyPath: string, cctx: Compile
   const out: CompiledHeader[] = [];
   if (idc.headers === undefined) return out;
   const preset = typeof idc.headers === 'string';
-  const map: Record<string, string> = preset ? HEADER_PRESETS[idc.headers as keyof typeof HEADER_PRESETS] : (idc.headers as Record<string, string>);
+  const map: Record<string, string> = preset
+    ? HEADER_PRESETS[idc.headers as keyof typeof HEADER_PRESETS]
+    : (idc.headers as Record<string, string>);
   const enc = valueEncoding(idc.non_ascii);
   for (const [name, template] of Object.entries(map)) {
     const path = preset ? `${keyPath}.identity.headers` : `${keyPath}.identity.headers.${name}`;
@@ -206,16 +229,28 @@ function checkNames(idc: RouteIdentityConfig, keyPath: string, cctx: CompileCont
   const seen = new Map<string, string>();
   const check = (name: string, path: string): void => {
     if (!HEADER_NAME.test(name)) {
-      cctx.issue(path, `"${name}" is not a valid header name (RFC 9110 §5.1: letters, digits and !#$%&'*+-.^_\`|~)`);
+      cctx.issue(
+        path,
+        `"${name}" is not a valid header name (RFC 9110 §5.1: letters, digits and !#$%&'*+-.^_\`|~)`,
+      );
       return;
     }
     const norm = normalizeHeaderName(name);
-    if (RESERVED_NAMES.has(norm)) cctx.issue(path, `"${name}" cannot be set by an identity template (use forward_token for Authorization)`);
+    if (RESERVED_NAMES.has(norm))
+      cctx.issue(
+        path,
+        `"${name}" cannot be set by an identity template (use forward_token for Authorization)`,
+      );
     if (name.includes('_')) {
-      cctx.issue(path, `"${name}" contains "_": nginx and other proxies drop such headers by default; prefer "${name.replaceAll('_', '-')}"`, 'warning');
+      cctx.issue(
+        path,
+        `"${name}" contains "_": nginx and other proxies drop such headers by default; prefer "${name.replaceAll('_', '-')}"`,
+        'warning',
+      );
     }
     const prev = seen.get(norm);
-    if (prev !== undefined) cctx.issue(path, `"${name}" is also injected as "${prev}" (names compare case- and _/- insensitively)`);
+    if (prev !== undefined)
+      cctx.issue(path, `"${name}" is also injected as "${prev}" (names compare case- and _/- insensitively)`);
     seen.set(norm, name);
   };
   if (idc.headers !== undefined && typeof idc.headers !== 'string') {
@@ -223,8 +258,11 @@ function checkNames(idc: RouteIdentityConfig, keyPath: string, cctx: CompileCont
   } else if (idc.headers !== undefined) {
     for (const n of Object.keys(HEADER_PRESETS[idc.headers])) check(n, `${keyPath}.identity.headers`);
   }
-  if (idc.easy_auth) for (const n of easyAuthHeaderNames(idc.easy_auth.provider_name, idc.easy_auth.include_tokens)) check(n, `${keyPath}.identity.easy_auth`);
-  if (idc.client_cert_headers) for (const n of CLIENT_CERT_HEADER_NAMES) check(n, `${keyPath}.identity.client_cert_headers`);
+  if (idc.easy_auth)
+    for (const n of easyAuthHeaderNames(idc.easy_auth.provider_name, idc.easy_auth.include_tokens))
+      check(n, `${keyPath}.identity.easy_auth`);
+  if (idc.client_cert_headers)
+    for (const n of CLIENT_CERT_HEADER_NAMES) check(n, `${keyPath}.identity.client_cert_headers`);
   if (idc.assertion) check(idc.assertion.header, `${keyPath}.identity.assertion.header`);
 }
 
@@ -235,7 +273,11 @@ function compileRoute(route: RouteConfig, keyPath: string, cctx: CompileContext,
   if (auth.includes('bearer')) registerResourceRoute(route, g.externalOrigin);
   if (auth.includes('none')) {
     if (route.identity?.assertion || route.identity?.easy_auth || route.identity?.headers !== undefined) {
-      cctx.issue(`${keyPath}.identity`, 'a public route (auth: none) has no verified identity to forward; these settings have no effect', 'warning');
+      cctx.issue(
+        `${keyPath}.identity`,
+        'a public route (auth: none) has no verified identity to forward; these settings have no effect',
+        'warning',
+      );
     }
     return;
   }
@@ -248,15 +290,21 @@ function compileRoute(route: RouteConfig, keyPath: string, cctx: CompileContext,
   };
   checkNames(idc, keyPath, cctx);
   if (idc.forward_token === 'session' && !auth.includes('session')) {
-    cctx.issue(`${keyPath}.identity.forward_token`, 'forward_token: session needs the session authenticator on this route', 'warning');
+    cctx.issue(
+      `${keyPath}.identity.forward_token`,
+      'forward_token: session needs the session authenticator on this route',
+      'warning',
+    );
   }
   let assertion: { header: string; signer: RouteAssertion } | undefined;
   if (idc.assertion && g.keys && g.issuer !== undefined) {
     const a = idc.assertion;
     for (const c of a.claims) {
-      if (RESERVED_ASSERTION_CLAIMS.has(c)) cctx.issue(`${keyPath}.identity.assertion.claims`, `"${c}" is set by Gatehouse and cannot be copied`);
+      if (RESERVED_ASSERTION_CLAIMS.has(c))
+        cctx.issue(`${keyPath}.identity.assertion.claims`, `"${c}" is set by Gatehouse and cannot be copied`);
     }
-    const filter = (f: 'all' | 'none' | string[]): 'all' | ReadonlySet<string> => (f === 'all' ? 'all' : new Set(f === 'none' ? [] : f));
+    const filter = (f: 'all' | 'none' | string[]): 'all' | ReadonlySet<string> =>
+      f === 'all' ? 'all' : new Set(f === 'none' ? [] : f);
     assertion = {
       header: a.header,
       signer: new RouteAssertion(g.keys, g.issuer, {

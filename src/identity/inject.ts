@@ -24,7 +24,8 @@ export interface IdentityPlan {
   readonly forwardToken: 'auto' | 'keep' | 'session' | 'remove';
   readonly maxBytes: number;
   readonly encoding: ValueEncoding;
-  readonly easyAuth: { readonly provider: string; readonly tokenPrefix: string; readonly includeTokens: boolean } | undefined;
+  readonly easyAuth:
+    { readonly provider: string; readonly tokenPrefix: string; readonly includeTokens: boolean } | undefined;
   readonly clientCertHeaders: boolean;
   readonly assertion: { readonly header: string; readonly signer: RouteAssertion } | undefined;
 }
@@ -41,7 +42,12 @@ export const CLIENT_CERT_HEADER_NAMES: readonly string[] = Object.values(CERT_HE
 
 /** Easy Auth header names (the token headers depend on the provider name). */
 export function easyAuthHeaderNames(provider: string, includeTokens: boolean): string[] {
-  const names = ['X-MS-CLIENT-PRINCIPAL', 'X-MS-CLIENT-PRINCIPAL-NAME', 'X-MS-CLIENT-PRINCIPAL-ID', 'X-MS-CLIENT-PRINCIPAL-IDP'];
+  const names = [
+    'X-MS-CLIENT-PRINCIPAL',
+    'X-MS-CLIENT-PRINCIPAL-NAME',
+    'X-MS-CLIENT-PRINCIPAL-ID',
+    'X-MS-CLIENT-PRINCIPAL-IDP',
+  ];
   const p = provider.toUpperCase();
   if (includeTokens) names.push(`X-MS-TOKEN-${p}-ACCESS-TOKEN`, `X-MS-TOKEN-${p}-ID-TOKEN`);
   return names;

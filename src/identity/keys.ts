@@ -1,5 +1,20 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import {
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Signing algorithms offered for the identity assertion (JWS `alg`). */
@@ -28,7 +43,8 @@ const CURVE: Partial<Record<AssertionAlgorithm, string>> = { ES256: 'prime256v1'
 /** Generates a fresh private key for `alg`. */
 export function generateAssertionKey(alg: AssertionAlgorithm): KeyObject {
   if (alg === 'EdDSA') return generateKeyPairSync('ed25519').privateKey;
-  if (alg === 'RS256' || alg === 'PS256') return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  if (alg === 'RS256' || alg === 'PS256')
+    return generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
   return generateKeyPairSync('ec', { namedCurve: CURVE[alg] as string }).privateKey;
 }
 
@@ -38,10 +54,14 @@ export function keyMismatch(key: KeyObject, alg: AssertionAlgorithm): string | u
   if (alg === 'EdDSA') return t === 'ed25519' ? undefined : `algorithm EdDSA needs an Ed25519 key, got ${t}`;
   if (alg === 'RS256' || alg === 'PS256') {
     if (t !== 'rsa') return `algorithm ${alg} needs an RSA key, got ${t}`;
-    return (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048 ? `RSA keys must be at least 2048 bits` : undefined;
+    return (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048
+      ? `RSA keys must be at least 2048 bits`
+      : undefined;
   }
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  return t === 'ec' && curve === CURVE[alg] ? undefined : `algorithm ${alg} needs an EC ${CURVE[alg]} key, got ${t} ${curve ?? ''}`.trim();
+  return t === 'ec' && curve === CURVE[alg]
+    ? undefined
+    : `algorithm ${alg} needs an EC ${CURVE[alg]} key, got ${t} ${curve ?? ''}`.trim();
 }
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of a public JWK: the `kid`. */

@@ -88,7 +88,9 @@ export class AssertionKeySet {
       } else {
         files = withDirLock(dir, () => {
           const again = listKeyDir(dir);
-          return this.rotationDue(again, this.now()) ? [...again, persistNewKey(dir, opts.alg, this.now())] : again;
+          return this.rotationDue(again, this.now())
+            ? [...again, persistNewKey(dir, opts.alg, this.now())]
+            : again;
         });
       }
     }
@@ -116,9 +118,11 @@ export class AssertionKeySet {
   private compute(now: number): State {
     const keys = this.keys;
     const delay = this.opts.keyFile !== undefined ? 0 : this.opts.activationDelayMs;
-    const activeFrom = (i: number): number => (i === 0 ? -Infinity : (keys[i] as AssertionKey).createdAt + delay);
+    const activeFrom = (i: number): number =>
+      i === 0 ? -Infinity : (keys[i] as AssertionKey).createdAt + delay;
     let s = 0;
-    for (let i = 0; i < keys.length; i++) if ((keys[i] as AssertionKey).privateKey && activeFrom(i) <= now) s = i;
+    for (let i = 0; i < keys.length; i++)
+      if ((keys[i] as AssertionKey).privateKey && activeFrom(i) <= now) s = i;
     let nextChange = Infinity;
     const published = keys.filter((k, i) => {
       if (i >= s || this.opts.keyFile !== undefined) return true;

@@ -40,7 +40,10 @@ export function resourcePath(matchPath: string): string {
 /** Records a bearer route so {@link protectedResourceMetadataUrl} can answer for it. */
 export function registerResourceRoute(route: RouteConfig, externalOrigin: string | undefined): void {
   const wellKnownPath = PRM_PATH + resourcePath(route.match.path);
-  routeMeta.set(route, { wellKnownPath, absolute: externalOrigin === undefined ? undefined : externalOrigin + wellKnownPath });
+  routeMeta.set(route, {
+    wellKnownPath,
+    absolute: externalOrigin === undefined ? undefined : externalOrigin + wellKnownPath,
+  });
 }
 
 /**
@@ -77,19 +80,25 @@ const union = (lists: (readonly string[])[]): string[] => [...new Set(lists.flat
  * the external origin (or the request's scheme and Host) plus the route path, and equals the URL
  * the document was fetched from minus the well-known segment, as §3.3 requires clients to check.
  */
-export function protectedResourceEndpoint(resources: readonly ProtectedResource[], externalOrigin: string | undefined): InternalEndpoint {
+export function protectedResourceEndpoint(
+  resources: readonly ProtectedResource[],
+  externalOrigin: string | undefined,
+): InternalEndpoint {
   return {
     path: PRM_PATH,
     prefix: true,
     handle(ctx) {
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
-        throw new GatehouseError('GH_METHOD_NOT_ALLOWED', 'metadata is read-only', { headers: { allow: 'GET, HEAD' } });
+        throw new GatehouseError('GH_METHOD_NOT_ALLOWED', 'metadata is read-only', {
+          headers: { allow: 'GET, HEAD' },
+        });
       }
       const suffix = ctx.path.slice(PRM_PATH.length).replace(/\/+$/, '');
       const candidates = resources.filter((r) => hostMatches(r.hosts, ctx.host));
       let match = candidates.filter((r) => r.path === suffix);
       if (match.length === 0 && suffix === '') match = candidates;
-      if (match.length === 0) throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no bearer route at ${suffix || '/'}`);
+      if (match.length === 0)
+        throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no bearer route at ${suffix || '/'}`);
       const origin = externalOrigin ?? `${ctx.scheme}://${ctx.hostHeader}`;
       const doc: Record<string, unknown> = {
         resource: origin + suffix,

@@ -31,7 +31,10 @@ const listFilter = z
 const routeAssertionSchema = z
   .object({
     header: z.string().default('X-Gatehouse-Assertion').describe('Header carrying the signed assertion JWT.'),
-    audience: z.string().min(1).describe('`aud` of the assertion: the upstream app, e.g. "https://intranet.example.com".'),
+    audience: z
+      .string()
+      .min(1)
+      .describe('`aud` of the assertion: the upstream app, e.g. "https://intranet.example.com".'),
     groups: listFilter,
     roles: listFilter,
     claims: z.array(z.string().min(1)).default([]).describe('Extra claims of the principal copied as is.'),
@@ -62,23 +65,31 @@ export const routeIdentitySchema = z
     headers: z
       .union([z.enum(['oauth2-proxy', 'auth-request', 'remote-user']), z.record(z.string(), z.string())])
       .optional()
-      .describe('Header name → template (`{sub}`, `{email}`, `{name}`, `{groups}`, `{claims.path}`…), or a preset.'),
+      .describe(
+        'Header name → template (`{sub}`, `{email}`, `{name}`, `{groups}`, `{claims.path}`…), or a preset.',
+      ),
     groups_separator: z.string().min(1).max(8).default(','),
     non_ascii: z
       .enum(['percent', 'rfc8187', 'reject'])
       .default('percent')
       .describe('Encoding of values outside printable ASCII. Control characters are never sent raw.'),
-    max_header_bytes: size.default(8 * 1024).describe('Cap on the total size of the identity headers injected.'),
+    max_header_bytes: size
+      .default(8 * 1024)
+      .describe('Cap on the total size of the identity headers injected.'),
     assertion: routeAssertionSchema.optional(),
     easy_auth: easyAuthSchema.optional(),
     forward_token: z
       .enum(['auto', 'keep', 'session', 'remove'])
       .default('auto')
-      .describe('Caller `Authorization` header: `auto` removes it for session/API-key/certificate callers and keeps verified bearer tokens.'),
+      .describe(
+        'Caller `Authorization` header: `auto` removes it for session/API-key/certificate callers and keeps verified bearer tokens.',
+      ),
     client_cert_headers: z
       .boolean()
       .default(false)
-      .describe('Forward the verified client certificate as `X-Client-Cert-Subject`, `-Fingerprint`, `-Spiffe`, `-San`.'),
+      .describe(
+        'Forward the verified client certificate as `X-Client-Cert-Subject`, `-Fingerprint`, `-Spiffe`, `-San`.',
+      ),
     resource_metadata: z
       .object({
         authorization_servers: z.array(httpUrl).min(1).optional(),
@@ -87,7 +98,7 @@ export const routeIdentitySchema = z
       })
       .strict()
       .optional()
-      .describe('RFC 9728 metadata of this bearer route (defaults: the providers\' issuers).'),
+      .describe("RFC 9728 metadata of this bearer route (defaults: the providers' issuers)."),
   })
   .strict();
 
@@ -106,7 +117,9 @@ export const identitySchema = z
         key_dir: z
           .string()
           .optional()
-          .describe('Managed keys: generated on first start (0600) and rotated; default .gatehouse/assertion-keys next to the config.'),
+          .describe(
+            'Managed keys: generated on first start (0600) and rotated; default .gatehouse/assertion-keys next to the config.',
+          ),
         rotate_after: duration
           .refine((ms) => ms >= 3_600_000, 'expected at least 1h')
           .optional()

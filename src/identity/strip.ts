@@ -72,7 +72,8 @@ export function isStripped(normName: string, routeSet: ReadonlySet<string>): boo
   if (c0 >= 128 || FIRST[c0] !== 1) return false;
   if (c0 === 0x78 && normName.charCodeAt(1) === 0x2d) {
     const ps = PREFIX_BY_THIRD[normName.charCodeAt(2)];
-    if (ps !== undefined) for (let i = 0; i < ps.length; i++) if (normName.startsWith(ps[i] as string)) return true;
+    if (ps !== undefined)
+      for (let i = 0; i < ps.length; i++) if (normName.startsWith(ps[i] as string)) return true;
   }
   return ALWAYS_STRIPPED.has(normName);
 }
@@ -89,7 +90,10 @@ export interface StripResult {
  * Removes forged identity headers from Node's `req.rawHeaders` (flat name/value pairs).
  * The forwarder audits `stripped` (`header.spoof.stripped`) and sends `kept`.
  */
-export function stripForgedHeaders(rawHeaders: readonly string[], routeSet: ReadonlySet<string>): StripResult {
+export function stripForgedHeaders(
+  rawHeaders: readonly string[],
+  routeSet: ReadonlySet<string>,
+): StripResult {
   const kept: string[] = [];
   const stripped: string[] = [];
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {

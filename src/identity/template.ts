@@ -56,7 +56,8 @@ function claimGetter(path: readonly string[]): Getter {
   return (p) => {
     let cur: unknown = p.claims;
     for (const k of path) {
-      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, k)) return undefined;
+      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, k))
+        return undefined;
       cur = (cur as Record<string, unknown>)[k];
     }
     return claimValue(cur);
@@ -86,22 +87,31 @@ export type CompiledTemplate = (p: Principal) => string | undefined;
  * placeholder has no value (missing claim, empty list) renders `undefined`: the header is
  * omitted rather than sent half-filled. Returns an error message on invalid templates.
  */
-export function compileTemplate(template: string, enc: ValueEncoding, separator: string): CompiledTemplate | string {
+export function compileTemplate(
+  template: string,
+  enc: ValueEncoding,
+  separator: string,
+): CompiledTemplate | string {
   const parts: Part[] = [];
   let lit = '';
   for (let i = 0; i < template.length; i++) {
     const ch = template[i] as string;
     const code = template.charCodeAt(i);
-    if (code < 0x20 || code > 0x7e) return `literal text must be printable ASCII (found U+${code.toString(16).padStart(4, '0')})`;
-    if (ch === '{' && template[i + 1] === '{') (lit += '{'), i++;
-    else if (ch === '}' && template[i + 1] === '}') (lit += '}'), i++;
-    else if (ch === '}') return 'unbalanced "}" (write "}}" for a literal brace)';
+    if (code < 0x20 || code > 0x7e)
+      return `literal text must be printable ASCII (found U+${code.toString(16).padStart(4, '0')})`;
+    if ((ch === '{' || ch === '}') && template[i + 1] === ch) {
+      lit += ch;
+      i++;
+    } else if (ch === '}') return 'unbalanced "}" (write "}}" for a literal brace)';
     else if (ch === '{') {
       const end = template.indexOf('}', i + 1);
       if (end < 0) return 'unclosed "{"';
       const g = placeholderGetter(template.slice(i + 1, end).trim());
       if (typeof g === 'string') return g;
-      if (lit !== '') parts.push(lit), (lit = '');
+      if (lit !== '') {
+        parts.push(lit);
+        lit = '';
+      }
       parts.push(g);
       i = end;
     } else lit += ch;

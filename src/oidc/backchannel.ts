@@ -12,7 +12,19 @@ export interface LogoutTarget {
 }
 
 /** Signature algorithms accepted for logout tokens: asymmetric only, never `none`. */
-const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
+const ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 /**
  * Verifies OpenID Connect Back-Channel Logout tokens (§2.6) against the IdP's JWKS (jose,
@@ -28,7 +40,10 @@ export class LogoutTokenVerifier {
     private readonly audience: string,
     timeoutMs: number,
   ) {
-    this.#jwks = createRemoteJWKSet(new URL(jwksUri), { timeoutDuration: timeoutMs, cooldownDuration: 30_000 });
+    this.#jwks = createRemoteJWKSet(new URL(jwksUri), {
+      timeoutDuration: timeoutMs,
+      cooldownDuration: 30_000,
+    });
   }
 
   async verify(token: string): Promise<LogoutTarget> {
@@ -54,10 +69,12 @@ export class LogoutTokenVerifier {
       throw new GatehouseError('GH_BACKCHANNEL_LOGOUT_INVALID', `events claim lacks ${BACKCHANNEL_EVENT}`);
     }
     // §2.4: a nonce is prohibited, so an ID token can never be used as a logout token.
-    if (payload.nonce !== undefined) throw new GatehouseError('GH_BACKCHANNEL_LOGOUT_INVALID', 'logout token contains a nonce');
+    if (payload.nonce !== undefined)
+      throw new GatehouseError('GH_BACKCHANNEL_LOGOUT_INVALID', 'logout token contains a nonce');
     const sid = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : undefined;
     const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
-    if (sid === undefined && sub === undefined) throw new GatehouseError('GH_BACKCHANNEL_LOGOUT_INVALID', 'logout token has neither sid nor sub');
+    if (sid === undefined && sub === undefined)
+      throw new GatehouseError('GH_BACKCHANNEL_LOGOUT_INVALID', 'logout token has neither sid nor sub');
     return { sid, sub, jti: typeof payload.jti === 'string' ? payload.jti : undefined };
   }
 }

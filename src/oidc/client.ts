@@ -107,7 +107,9 @@ export class OidcClient {
             : oidc.ClientSecretBasic(o.clientSecret);
       const cfg = await oidc.discovery(new URL(o.issuer), o.clientId, metadata, auth, {
         // ID token signatures are verified too (not only trusted through TLS): OIDC Core §3.1.3.7.
-        execute: o.allowHttp ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks] : [oidc.enableNonRepudiationChecks],
+        execute: o.allowHttp
+          ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks]
+          : [oidc.enableNonRepudiationChecks],
         timeout: o.timeoutSeconds,
       });
       cfg.timeout = o.timeoutSeconds;
@@ -143,7 +145,10 @@ export class OidcClient {
    * verifier, nonce, the ID token's iss/aud/exp/signature and RFC 9207 `iss` are all checked by
    * openid-client.
    */
-  async exchangeCode(callbackUrl: URL, checks: { state: string; nonce: string; verifier: string }): Promise<TokenSet> {
+  async exchangeCode(
+    callbackUrl: URL,
+    checks: { state: string; nonce: string; verifier: string },
+  ): Promise<TokenSet> {
     const cfg = await this.config();
     try {
       const res = await oidc.authorizationCodeGrant(cfg, callbackUrl, {
@@ -201,8 +206,10 @@ function tokenSet(res: oidc.TokenEndpointResponse & oidc.TokenEndpointResponseHe
 /** A short, credential-free description of an openid-client error for logs and audit. */
 export function describe(e: unknown): string {
   if (e instanceof GatehouseError) return `${e.code}: ${e.detail ?? ''}`;
-  if (e instanceof oidc.ResponseBodyError) return `${e.error}${e.error_description ? `: ${e.error_description}` : ''} (HTTP ${e.status})`;
-  if (e instanceof oidc.AuthorizationResponseError) return `${e.error}${e.error_description ? `: ${e.error_description}` : ''}`;
+  if (e instanceof oidc.ResponseBodyError)
+    return `${e.error}${e.error_description ? `: ${e.error_description}` : ''} (HTTP ${e.status})`;
+  if (e instanceof oidc.AuthorizationResponseError)
+    return `${e.error}${e.error_description ? `: ${e.error_description}` : ''}`;
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;
     const cause = e.cause instanceof Error ? ` (${e.cause.message})` : '';
@@ -231,10 +238,16 @@ export function toGatehouseError(e: unknown, during: string): GatehouseError {
   const detail = `${during}: ${describe(e)}`;
   if (e instanceof oidc.ResponseBodyError) {
     if (e.status >= 500) return new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', detail, { cause: e });
-    return new GatehouseError('GH_LOGIN_CODE_EXCHANGE_FAILED', detail, { cause: e, reasons: ['GH_LOGIN_CODE_EXCHANGE_FAILED', `oauth.${e.error}`] });
+    return new GatehouseError('GH_LOGIN_CODE_EXCHANGE_FAILED', detail, {
+      cause: e,
+      reasons: ['GH_LOGIN_CODE_EXCHANGE_FAILED', `oauth.${e.error}`],
+    });
   }
   if (e instanceof oidc.AuthorizationResponseError) {
-    return new GatehouseError('GH_LOGIN_IDP_ERROR', detail, { cause: e, reasons: ['GH_LOGIN_IDP_ERROR', `oauth.${e.error}`] });
+    return new GatehouseError('GH_LOGIN_IDP_ERROR', detail, {
+      cause: e,
+      reasons: ['GH_LOGIN_IDP_ERROR', `oauth.${e.error}`],
+    });
   }
   if (e instanceof oidc.WWWAuthenticateChallengeError) {
     return new GatehouseError('GH_LOGIN_CODE_EXCHANGE_FAILED', detail, { cause: e });

@@ -51,7 +51,9 @@ export function sendJsonBody(ctx: RequestContext, status: number, value: unknown
 /** Throws GH_METHOD_NOT_ALLOWED (with `Allow`) unless the method is one of `allowed`. */
 export function requireMethod(ctx: RequestContext, allowed: readonly string[]): void {
   if (!allowed.includes(ctx.method)) {
-    throw new GatehouseError('GH_METHOD_NOT_ALLOWED', `${ctx.method} ${ctx.path}`, { headers: { allow: allowed.join(', ') } });
+    throw new GatehouseError('GH_METHOD_NOT_ALLOWED', `${ctx.method} ${ctx.path}`, {
+      headers: { allow: allowed.join(', ') },
+    });
   }
 }
 
@@ -60,7 +62,10 @@ export async function readForm(req: IncomingMessage, limit: number): Promise<URL
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') {
     req.resume();
-    throw new GatehouseError('GH_BACKCHANNEL_LOGOUT_INVALID', `content-type ${JSON.stringify(type)}, expected application/x-www-form-urlencoded`);
+    throw new GatehouseError(
+      'GH_BACKCHANNEL_LOGOUT_INVALID',
+      `content-type ${JSON.stringify(type)}, expected application/x-www-form-urlencoded`,
+    );
   }
   const chunks: Buffer[] = [];
   let n = 0;

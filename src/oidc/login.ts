@@ -46,8 +46,12 @@ export async function startLogin(rt: SessionRuntime, ctx: RequestContext, return
     code_challenge_method: 'S256',
   });
   const pending = cookieNamesWithPrefix(ctx.req.headers.cookie, rt.statePrefix);
-  if (pending.length >= MAX_PENDING_ATTEMPTS) for (const n of pending) addSetCookie(ctx, clearCookie(n, rt.secure));
-  addSetCookie(ctx, serializeCookie(a.cookieName, a.cookieValue, { secure: rt.secure, maxAge: STATE_TTL_SECONDS }));
+  if (pending.length >= MAX_PENDING_ATTEMPTS)
+    for (const n of pending) addSetCookie(ctx, clearCookie(n, rt.secure));
+  addSetCookie(
+    ctx,
+    serializeCookie(a.cookieName, a.cookieValue, { secure: rt.secure, maxAge: STATE_TTL_SECONDS }),
+  );
   ctx.reasons.push('login.redirect');
   sendRedirect(ctx, url.href);
 }
@@ -64,11 +68,13 @@ async function consumeState(rt: SessionRuntime, state: string): Promise<void> {
   const key = `used-state:${stateId(state)}`;
   try {
     await rt.store.withLock(key, 30_000, 0, async () => {
-      if ((await rt.store.get(key)) !== undefined) throw new GatehouseError('GH_LOGIN_STATE_REPLAYED', 'state already used');
+      if ((await rt.store.get(key)) !== undefined)
+        throw new GatehouseError('GH_LOGIN_STATE_REPLAYED', 'state already used');
       await rt.store.set(key, { used: Date.now() }, STATE_TTL_SECONDS * 1000);
     });
   } catch (e) {
-    if (isGatehouseError(e, 'GH_SESSION_LOCK_TIMEOUT')) throw new GatehouseError('GH_LOGIN_STATE_REPLAYED', 'concurrent callback for the same state');
+    if (isGatehouseError(e, 'GH_SESSION_LOCK_TIMEOUT'))
+      throw new GatehouseError('GH_LOGIN_STATE_REPLAYED', 'concurrent callback for the same state');
     throw e;
   }
 }
@@ -100,7 +106,11 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       });
     }
     if (!state) throw new GatehouseError('GH_LOGIN_STATE_MISSING', 'callback without a state parameter');
-    if (cookie === undefined) throw new GatehouseError('GH_LOGIN_STATE_MISSING', 'no login state cookie for this state (expired, other browser, or cookies blocked)');
+    if (cookie === undefined)
+      throw new GatehouseError(
+        'GH_LOGIN_STATE_MISSING',
+        'no login state cookie for this state (expired, other browser, or cookies blocked)',
+      );
     attempt = await rt.states.open(cookie, state);
     await consumeState(rt, state);
     const callbackUrl = new URL(rt.redirectUri);
@@ -108,15 +118,27 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
     const tokens = await rt.client.exchangeCode(callbackUrl, attempt);
     let claims: Record<string, unknown> = { ...(tokens.claims ?? {}) };
     const sub = claims.sub;
-    if (typeof sub !== 'string' || sub === '') throw new GatehouseError('GH_LOGIN_ID_TOKEN_INVALID', 'ID token without sub');
+    if (typeof sub !== 'string' || sub === '')
+      throw new GatehouseError('GH_LOGIN_ID_TOKEN_INVALID', 'ID token without sub');
     if (rt.cfg.login.userinfo && tokens.accessToken !== undefined) {
       const info = await rt.client.userInfo(tokens.accessToken, sub);
       claims = { ...info, ...claims };
     }
     const previous = readCookie(cookieHeader, rt.cookieName);
-    if (previous !== undefined && previous !== '') await rt.sessions.destroy(previous, 'logout').catch(() => undefined);
-    const id = await rt.sessions.create(claims, tokens, typeof claims.sid === 'string' ? claims.sid : undefined);
-    addSetCookie(ctx, serializeCookie(rt.cookieName, id, { secure: rt.secure, maxAge: Math.floor(rt.cfg.absolute_lifetime / 1000) }));
+    if (previous !== undefined && previous !== '')
+      await rt.sessions.destroy(previous, 'logout').catch(() => undefined);
+    const id = await rt.sessions.create(
+      claims,
+      tokens,
+      typeof claims.sid === 'string' ? claims.sid : undefined,
+    );
+    addSetCookie(
+      ctx,
+      serializeCookie(rt.cookieName, id, {
+        secure: rt.secure,
+        maxAge: Math.floor(rt.cfg.absolute_lifetime / 1000),
+      }),
+    );
     ctx.reasons.push('login.success');
     rt.audit(ctx, {
       type: 'login',
@@ -130,9 +152,21 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
   } catch (e) {
     const err = toGatehouseError(e, 'login');
     for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
-    rt.audit(ctx, { type: 'login.failed', decision: 'deny', status: err.status, error: err.code, reasons: err.reasons, detail: err.detail ?? describe(e) });
+    rt.audit(ctx, {
+      type: 'login.failed',
+      decision: 'deny',
+      status: err.status,
+      error: err.code,
+      reasons: err.reasons,
+      detail: err.detail ?? describe(e),
+    });
     rt.logger.info({ req_id: ctx.id, error: err.code, detail: err.detail }, 'login failed');
-    if (err.status >= 500 && err.code !== 'GH_LOGIN_IDP_UNAVAILABLE' && err.code !== 'GH_LOGIN_CODE_EXCHANGE_FAILED') throw err;
+    if (
+      err.status >= 500 &&
+      err.code !== 'GH_LOGIN_IDP_UNAVAILABLE' &&
+      err.code !== 'GH_LOGIN_CODE_EXCHANGE_FAILED'
+    )
+      throw err;
     const retry = `/.gatehouse/login?rd=${encodeURIComponent(attempt?.returnTo ?? '/')}`;
     sendHtml(ctx, err.status, loginErrorPage(err, ctx.id, retry));
   }

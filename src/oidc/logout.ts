@@ -38,7 +38,11 @@ export async function handleLogout(rt: SessionRuntime, ctx: RequestContext): Pro
   ctx.reasons.push('logout');
   const end =
     idToken !== undefined
-      ? rt.client.endSessionUrl({ id_token_hint: idToken, post_logout_redirect_uri: absolute, client_id: rt.client.clientId })
+      ? rt.client.endSessionUrl({
+          id_token_hint: idToken,
+          post_logout_redirect_uri: absolute,
+          client_id: rt.client.clientId,
+        })
       : undefined;
   sendRedirect(ctx, end?.href ?? target);
 }
@@ -58,7 +62,8 @@ export function backchannelHandler(rt: SessionRuntime): (ctx: RequestContext) =>
     if (verifier === undefined) {
       const cfg = await rt.client.config();
       const md = cfg.serverMetadata();
-      if (!md.jwks_uri) throw new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', 'provider metadata has no jwks_uri');
+      if (!md.jwks_uri)
+        throw new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', 'provider metadata has no jwks_uri');
       verifier = new LogoutTokenVerifier(md.jwks_uri, md.issuer, rt.client.clientId, 10_000);
     }
     const t = await verifier.verify(token);

@@ -5,10 +5,14 @@ const HINTS: Partial<Record<string, string>> = {
   GH_LOGIN_STATE_MISSING:
     'Sign-in attempts expire after 10 minutes and only work in the browser that started them. Make sure cookies are allowed for this site.',
   GH_LOGIN_STATE_INVALID: 'The sign-in attempt was altered or started before a configuration change.',
-  GH_LOGIN_STATE_REPLAYED: 'Each sign-in link works once. Using the back button after signing in can cause this.',
-  GH_LOGIN_IDP_ERROR: 'Your identity provider refused the sign-in, for example because you cancelled it or are not assigned to this application.',
-  GH_LOGIN_ID_TOKEN_INVALID: 'The answer of the identity provider did not pass verification. Your administrator can find the reason in the audit log.',
-  GH_LOGIN_CODE_EXCHANGE_FAILED: 'The identity provider did not accept Gatehouse’s request. Your administrator can find the reason in the audit log.',
+  GH_LOGIN_STATE_REPLAYED:
+    'Each sign-in link works once. Using the back button after signing in can cause this.',
+  GH_LOGIN_IDP_ERROR:
+    'Your identity provider refused the sign-in, for example because you cancelled it or are not assigned to this application.',
+  GH_LOGIN_ID_TOKEN_INVALID:
+    'The answer of the identity provider did not pass verification. Your administrator can find the reason in the audit log.',
+  GH_LOGIN_CODE_EXCHANGE_FAILED:
+    'The identity provider did not accept Gatehouse’s request. Your administrator can find the reason in the audit log.',
   GH_LOGIN_IDP_UNAVAILABLE: 'The identity provider could not be reached. Try again in a moment.',
 };
 

@@ -3,7 +3,9 @@ import type { GatehouseConfig } from '../config/schema.js';
 import type { Principal } from '../pipeline/principal.js';
 
 /** Maps verified claims to a {@link Principal}; the provider's mapping (same as bearer tokens). */
-export type ClaimMapper = (claims: Readonly<Record<string, unknown>>) => Omit<Principal, 'provider' | 'method' | 'credentialId' | 'expiresAt'>;
+export type ClaimMapper = (
+  claims: Readonly<Record<string, unknown>>,
+) => Omit<Principal, 'provider' | 'method' | 'credentialId' | 'expiresAt'>;
 
 /** Claims that only concern the login exchange itself and are not kept in a session. */
 const EPHEMERAL_CLAIMS = ['nonce', 'at_hash', 'c_hash', 's_hash'];
@@ -19,7 +21,8 @@ function strings(v: unknown): string[] {
 }
 
 /**
- * Default OpenID Connect claim mapping, used when the provider does not supply one: `sub`,
+ * Plain OpenID Connect claim mapping (the runtime uses the provider's preset mapping from
+ * src/authn instead; this one serves tests and tools without a provider config): `sub`,
  * `name`/`preferred_username`, `email`, `groups`, `roles`, `tid` (Entra tenant), and the Entra
  * groups-overage marker (`_claim_names.groups`).
  */
@@ -36,7 +39,8 @@ export const defaultClaimMapper: ClaimMapper = (claims) => {
     scopes: [],
     clientId: str(claims.azp),
     tenant: str(claims.tid),
-    groupsOverage: names !== null && typeof names === 'object' && Object.hasOwn(names, 'groups') ? true : undefined,
+    groupsOverage:
+      names !== null && typeof names === 'object' && Object.hasOwn(names, 'groups') ? true : undefined,
     claims,
   };
 };
@@ -46,7 +50,11 @@ export const defaultClaimMapper: ClaimMapper = (claims) => {
  * that rules reference (when any do), capped at `max`. Keeps stored sessions and forwarded
  * identity headers small for users in hundreds of groups.
  */
-export function filterGroups(groups: readonly string[], max: number, referenced: ReadonlySet<string>): readonly string[] {
+export function filterGroups(
+  groups: readonly string[],
+  max: number,
+  referenced: ReadonlySet<string>,
+): readonly string[] {
   if (groups.length <= max) return groups;
   const kept = referenced.size > 0 ? groups.filter((g) => referenced.has(g)) : groups;
   return kept.length > max ? kept.slice(0, max) : kept;
@@ -59,7 +67,13 @@ export function filterGroups(groups: readonly string[], max: number, referenced:
 export function sessionPrincipal(
   claims: Record<string, unknown>,
   mapper: ClaimMapper,
-  opts: { provider: string; sessionId: string; expiresAt: number; maxGroups: number; referencedGroups: ReadonlySet<string> },
+  opts: {
+    provider: string;
+    sessionId: string;
+    expiresAt: number;
+    maxGroups: number;
+    referencedGroups: ReadonlySet<string>;
+  },
 ): Principal {
   const kept: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(claims)) if (!EPHEMERAL_CLAIMS.includes(k)) kept[k] = v;

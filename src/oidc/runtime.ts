@@ -11,7 +11,10 @@ import { safeReturnTo, type ReturnToOptions } from './redirect.js';
 import { OidcClient } from './client.js';
 import { LoginStateCodec } from './state.js';
 import { SessionManager, type SessionEvents } from './sessions.js';
-import { defaultClaimMapper, referencedGroups, sessionPrincipal, type ClaimMapper } from './principal.js';
+import { referencedGroups, sessionPrincipal, type ClaimMapper } from './principal.js';
+import { ClaimMapper as ProviderClaimMapper } from '../authn/mapper.js';
+import { presetFor } from '../authn/presets.js';
+import type { ProviderConfig } from '../authn/schema.js';
 
 /** Name of the service holding the {@link SessionRuntime}. */
 export const SESSION_SERVICE = 'session';
@@ -35,7 +38,10 @@ export interface SessionRuntime {
   /** Absolute URL the IdP sends the browser to after logout. */
   readonly postLogoutRedirect: string;
   readonly logger: Logger;
-  audit(ctx: RequestContext | undefined, event: Partial<AuditEvent> & Pick<AuditEvent, 'type' | 'decision' | 'status'>): void;
+  audit(
+    ctx: RequestContext | undefined,
+    event: Partial<AuditEvent> & Pick<AuditEvent, 'type' | 'decision' | 'status'>,
+  ): void;
 }
 
 interface AuditLike {
@@ -60,7 +66,10 @@ interface SharedStore {
  * map (kept for the gateway's lifetime): a reload with the same store settings reuses it, so
  * in-memory sessions are not lost. Reference-counted; closed when the last state using it closes.
  */
-function acquireStore(cctx: CompileContext, cfg: SessionStoreConfig): { store: SessionStore; release: () => Promise<void> } {
+function acquireStore(
+  cctx: CompileContext,
+  cfg: SessionStoreConfig,
+): { store: SessionStore; release: () => Promise<void> } {
   const persistent = cctx.services.get('persistent') as Map<string, unknown> | undefined;
   const key = JSON.stringify(cfg);
   const held = persistent?.get('session.store') as SharedStore | undefined;
@@ -88,7 +97,14 @@ function acquireStore(cctx: CompileContext, cfg: SessionStoreConfig): { store: S
 function storeConfig(cfg: SessionConfig): SessionStoreConfig {
   if (cfg.store === 'redis' && cfg.redis) {
     const r = cfg.redis;
-    return { store: 'redis', url: r.url, prefix: r.prefix, timeoutMs: r.timeout, sentinels: r.sentinels, sentinelName: r.sentinel_name };
+    return {
+      store: 'redis',
+      url: r.url,
+      prefix: r.prefix,
+      timeoutMs: r.timeout,
+      sentinels: r.sentinels,
+      sentinelName: r.sentinel_name,
+    };
   }
   return { store: 'memory' };
 }
@@ -97,7 +113,7 @@ function storeConfig(cfg: SessionConfig): SessionStoreConfig {
  * Builds the session runtime from `session` (and `server.external_url`, `providers`). Reports
  * problems with exact key paths through `cctx.issue` and returns undefined when it cannot build.
  */
-export function buildSessionRuntime(cctx: CompileContext, mapperFor: (provider: string) => ClaimMapper | undefined): SessionRuntime | undefined {
+export function buildSessionRuntime(cctx: CompileContext): SessionRuntime | undefined {
   const cfg = cctx.config.session;
   if (!cfg) return undefined;
   const login = cfg.login;
@@ -108,13 +124,19 @@ export function buildSessionRuntime(cctx: CompileContext, mapperFor: (provider: 
   };
   const ext = cctx.config.server.external_url;
   if (ext === undefined) {
-    fail('server.external_url', 'required when `session` is configured: the login redirect URI is built from it (never from the Host header)');
+    fail(
+      'server.external_url',
+      'required when `session` is configured: the login redirect URI is built from it (never from the Host header)',
+    );
   }
   const providers = (cctx.config.providers ?? {}) as Record<string, ProviderLike>;
   const provider = providers[login.provider];
   if (!provider) {
     const known = Object.keys(providers);
-    fail('session.login.provider', `unknown provider "${login.provider}"${known.length ? `; expected one of ${known.join(', ')}` : ' (no providers are defined)'}`);
+    fail(
+      'session.login.provider',
+      `unknown provider "${login.provider}"${known.length ? `; expected one of ${known.join(', ')}` : ' (no providers are defined)'}`,
+    );
   }
   let keys: KeyRing | undefined;
   try {
@@ -128,18 +150,27 @@ export function buildSessionRuntime(cctx: CompileContext, mapperFor: (provider: 
   const secure = origin.startsWith('https:');
   const cookieName = cfg.cookie_name ?? (secure ? '__Host-gatehouse' : 'gatehouse_session');
   if (!secure && (cookieName.startsWith('__Host-') || cookieName.startsWith('__Secure-'))) {
-    fail('session.cookie_name', `"${cookieName}" needs https: browsers only accept __Host-/__Secure- cookies with Secure (server.external_url is http)`);
+    fail(
+      'session.cookie_name',
+      `"${cookieName}" needs https: browsers only accept __Host-/__Secure- cookies with Secure (server.external_url is http)`,
+    );
   }
   const allowHttp = login.insecure_allow_http || provider.insecure_allow_http === true;
   const discoveryUrl = provider.discovery_url ?? provider.issuer;
   if (!allowHttp && !/^https:/i.test(discoveryUrl)) {
-    fail('session.login.insecure_allow_http', `provider "${login.provider}" is not https (${discoveryUrl}); set insecure_allow_http: true for a local development IdP only`);
+    fail(
+      'session.login.insecure_allow_http',
+      `provider "${login.provider}" is not https (${discoveryUrl}); set insecure_allow_http: true for a local development IdP only`,
+    );
   }
   const returnTo: ReturnToOptions = { origin, allowedDomains: login.allowed_redirect_domains };
   const postLogoutRaw = login.post_logout_redirect_uri ?? `${origin}/`;
   const postLogout = safeReturnTo(postLogoutRaw, returnTo);
   if (postLogout === undefined) {
-    fail('session.login.post_logout_redirect_uri', 'must be on server.external_url or a host in allowed_redirect_domains (http(s), no userinfo)');
+    fail(
+      'session.login.post_logout_redirect_uri',
+      'must be on server.external_url or a host in allowed_redirect_domains (http(s), no userinfo)',
+    );
   }
   if (!ok) return undefined;
 
@@ -160,10 +191,18 @@ export function buildSessionRuntime(cctx: CompileContext, mapperFor: (provider: 
     ? { store: new MemorySessionStore() as SessionStore, release: () => Promise.resolve() }
     : acquireStore(cctx, storeConfig(cfg));
   const referenced = referencedGroups(cctx.config);
-  // Resolved at first login: the authn feature compiles after this one.
-  let mapper: ClaimMapper | undefined;
+  // The provider's claim mapping (presets, `claims:` overrides), exactly as for its bearer tokens;
+  // a session always stands for a person, whatever the preset would infer from an ID token.
+  const providerMapper = new ProviderClaimMapper(login.provider, presetFor(provider as ProviderConfig));
+  const mapper: ClaimMapper = (claims) => ({ ...providerMapper.map(claims, 'session', ''), kind: 'user' });
   const principalOf = (claims: Record<string, unknown>, id: string, expiresAt: number): Principal =>
-    sessionPrincipal(claims, (mapper ??= mapperFor(login.provider) ?? defaultClaimMapper), { provider: login.provider, sessionId: id, expiresAt, maxGroups: login.max_groups, referencedGroups: referenced });
+    sessionPrincipal(claims, mapper, {
+      provider: login.provider,
+      sessionId: id,
+      expiresAt,
+      maxGroups: login.max_groups,
+      referencedGroups: referenced,
+    });
 
   const auditLog = cctx.services.get('audit') as AuditLike | undefined;
   const audit: SessionRuntime['audit'] = (ctx, event) => {
@@ -189,7 +228,14 @@ export function buildSessionRuntime(cctx: CompileContext, mapperFor: (provider: 
   };
   const events: SessionEvents = {
     refreshed: (_id, rec) =>
-      audit(undefined, { type: 'session.refreshed', decision: 'allow', status: 200, subject: rec.p.subject, credential_id: rec.p.credentialId, reasons: ['session.refreshed'] }),
+      audit(undefined, {
+        type: 'session.refreshed',
+        decision: 'allow',
+        status: 200,
+        subject: rec.p.subject,
+        credential_id: rec.p.credentialId,
+        reasons: ['session.refreshed'],
+      }),
     ended: (_id, rec, reason, detail) =>
       audit(undefined, {
         type: 'session.ended',

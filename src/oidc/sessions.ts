@@ -67,7 +67,14 @@ export interface SessionEvents {
 }
 
 function isRecord(d: SessionData | undefined): d is SessionData & SessionRecord {
-  return d !== undefined && d.v === 1 && typeof d.x === 'number' && typeof d.s === 'number' && typeof d.p === 'object' && d.p !== null;
+  return (
+    d !== undefined &&
+    d.v === 1 &&
+    typeof d.x === 'number' &&
+    typeof d.s === 'number' &&
+    typeof d.p === 'object' &&
+    d.p !== null
+  );
 }
 
 /**
@@ -86,14 +93,22 @@ export class SessionManager {
     private readonly refresher: Refresher,
     readonly times: SessionTimes,
     private readonly logger: Logger,
-    private readonly principalOf: (claims: Record<string, unknown>, id: string, expiresAt: number) => Principal,
+    private readonly principalOf: (
+      claims: Record<string, unknown>,
+      id: string,
+      expiresAt: number,
+    ) => Principal,
     private readonly events: SessionEvents = {},
   ) {
     this.touchInterval = Math.max(1000, Math.min(60_000, Math.floor(times.idle / 4)));
   }
 
   /** Creates a session for a fresh login; returns its new id (regenerated at every login). */
-  async create(claims: Record<string, unknown>, tokens: TokenSet, idpSid: string | undefined): Promise<string> {
+  async create(
+    claims: Record<string, unknown>,
+    tokens: TokenSet,
+    idpSid: string | undefined,
+  ): Promise<string> {
     const id = newSessionId();
     const now = Date.now();
     const x = now + this.times.absolute;
@@ -108,14 +123,21 @@ export class SessionManager {
       s: now,
       isid: idpSid,
     };
-    await this.#writeTokens(id, { at: tokens.accessToken, rt: tokens.refreshToken, it: tokens.idToken }, tokens.accessExpiresAt, x - now);
+    await this.#writeTokens(
+      id,
+      { at: tokens.accessToken, rt: tokens.refreshToken, it: tokens.idToken },
+      tokens.accessExpiresAt,
+      x - now,
+    );
     await this.store.set(id, rec as unknown as SessionData, Math.min(x - now, this.times.idle));
     const ttl = x - now;
     const sub = rec.p.subject;
     await Promise.all([
       this.store.index(`sub:${sub}`, id, ttl),
       this.store.index(`sub:${sub}`, `t:${id}`, ttl),
-      ...(idpSid ? [this.store.index(`sid:${idpSid}`, id, ttl), this.store.index(`sid:${idpSid}`, `t:${id}`, ttl)] : []),
+      ...(idpSid
+        ? [this.store.index(`sid:${idpSid}`, id, ttl), this.store.index(`sid:${idpSid}`, `t:${id}`, ttl)]
+        : []),
     ]);
     return id;
   }
@@ -144,7 +166,10 @@ export class SessionManager {
   }
 
   /** Ends a session (logout): the id never works again. Returns its ID token for `id_token_hint`. */
-  async destroy(id: string, reason: EndReason = 'logout'): Promise<{ rec: SessionRecord | undefined; idToken: string | undefined }> {
+  async destroy(
+    id: string,
+    reason: EndReason = 'logout',
+  ): Promise<{ rec: SessionRecord | undefined; idToken: string | undefined }> {
     const data = await this.store.get(id);
     const rec = isRecord(data) ? (data as SessionRecord) : undefined;
     const tokens = rec ? await this.#readTokens(id) : undefined;
@@ -155,10 +180,17 @@ export class SessionManager {
 
   /** Refresh threshold: `refresh_before`, but at most half the access token lifetime. */
   #threshold(rec: SessionRecord): number {
-    return rec.al === undefined ? this.times.refreshBefore : Math.min(this.times.refreshBefore, Math.floor(rec.al / 2));
+    return rec.al === undefined
+      ? this.times.refreshBefore
+      : Math.min(this.times.refreshBefore, Math.floor(rec.al / 2));
   }
 
-  async #end(id: string, rec: SessionRecord | undefined, reason: EndReason, detail?: string): Promise<undefined> {
+  async #end(
+    id: string,
+    rec: SessionRecord | undefined,
+    reason: EndReason,
+    detail?: string,
+  ): Promise<undefined> {
     await Promise.all([this.store.delete(id), this.store.delete(`t:${id}`)]);
     this.events.ended?.(id, rec, reason, detail);
     return undefined;
@@ -173,7 +205,9 @@ export class SessionManager {
     let p = this.#inflight.get(id);
     if (p === undefined) {
       p = this.store
-        .withLock(`refresh:${id}`, REFRESH_LOCK_TTL_MS, REFRESH_LOCK_WAIT_MS, () => this.#refreshLocked(id, rec))
+        .withLock(`refresh:${id}`, REFRESH_LOCK_TTL_MS, REFRESH_LOCK_WAIT_MS, () =>
+          this.#refreshLocked(id, rec),
+        )
         .finally(() => this.#inflight.delete(id));
       this.#inflight.set(id, p);
     }
@@ -186,7 +220,8 @@ export class SessionManager {
     if (!isRecord(current)) return undefined;
     const rec = current as SessionRecord;
     const stored = await this.#readTokens(id);
-    if (stored === undefined) return this.#end(id, rec, 'refresh_failed', 'tokens record missing or sealed by a retired secret');
+    if (stored === undefined)
+      return this.#end(id, rec, 'refresh_failed', 'tokens record missing or sealed by a retired secret');
     const now = Date.now();
     if (stored.ae !== undefined && stored.ae - now > this.#threshold(rec)) {
       // Another request or instance refreshed already: adopt its result.
@@ -202,14 +237,21 @@ export class SessionManager {
       if (isGrantRejected(e)) return this.#end(id, rec, 'refresh_failed', describe(e));
       this.#backoff.set(id, now + REFRESH_BACKOFF_MS);
       if (this.#backoff.size > 10_000) this.#backoff.delete(this.#backoff.keys().next().value as string);
-      this.logger.warn({ err: describe(e), session: stale.p.credentialId }, 'token refresh failed; keeping the session and retrying later');
+      this.logger.warn(
+        { err: describe(e), session: stale.p.credentialId },
+        'token refresh failed; keeping the session and retrying later',
+      );
       if (isGatehouseError(e, 'GH_SESSION_STORE_UNAVAILABLE')) throw e;
       return rec;
     }
     if (ts.claims !== undefined && ts.claims.sub !== rec.p.subject) {
       return this.#end(id, rec, 'subject_changed', 'refreshed ID token names another subject');
     }
-    const tokens: Tokens = { at: ts.accessToken ?? stored.tokens.at, rt: ts.refreshToken ?? rt, it: ts.idToken ?? stored.tokens.it };
+    const tokens: Tokens = {
+      at: ts.accessToken ?? stored.tokens.at,
+      rt: ts.refreshToken ?? rt,
+      it: ts.idToken ?? stored.tokens.it,
+    };
     const after = Date.now();
     await this.#writeTokens(id, tokens, ts.accessExpiresAt, rec.x - after);
     rec.ae = ts.accessExpiresAt;
@@ -234,6 +276,9 @@ export class SessionManager {
     const opened = await this.keys.open(d.t, TOKENS_PURPOSE);
     if (opened === undefined) return undefined;
     const s = (v: unknown) => (typeof v === 'string' ? v : undefined);
-    return { tokens: { at: s(opened.at), rt: s(opened.rt), it: s(opened.it) }, ae: typeof d.ae === 'number' ? d.ae : undefined };
+    return {
+      tokens: { at: s(opened.at), rt: s(opened.rt), it: s(opened.it) },
+      ae: typeof d.ae === 'number' ? d.ae : undefined,
+    };
   }
 }

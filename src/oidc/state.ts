@@ -50,8 +50,20 @@ export class LoginStateCodec {
     const nonce = oidc.randomNonce();
     const verifier = oidc.randomPKCECodeVerifier();
     const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
-    const cookieValue = await this.#keys.seal({ s: state, n: nonce, v: verifier, r: returnTo }, PURPOSE, STATE_TTL_SECONDS);
-    return { state, nonce, verifier, returnTo, codeChallenge, cookieName: this.cookieName(state), cookieValue };
+    const cookieValue = await this.#keys.seal(
+      { s: state, n: nonce, v: verifier, r: returnTo },
+      PURPOSE,
+      STATE_TTL_SECONDS,
+    );
+    return {
+      state,
+      nonce,
+      verifier,
+      returnTo,
+      codeChallenge,
+      cookieName: this.cookieName(state),
+      cookieValue,
+    };
   }
 
   /**
@@ -61,10 +73,23 @@ export class LoginStateCodec {
    */
   async open(cookieValue: string, state: string): Promise<LoginAttempt> {
     const p = await this.#keys.open(cookieValue, PURPOSE);
-    if (!p || typeof p.s !== 'string' || typeof p.n !== 'string' || typeof p.v !== 'string' || typeof p.r !== 'string') {
-      throw new GatehouseError('GH_LOGIN_STATE_INVALID', 'login state cookie does not open (tampered, expired or sealed with a retired secret)');
+    if (
+      !p ||
+      typeof p.s !== 'string' ||
+      typeof p.n !== 'string' ||
+      typeof p.v !== 'string' ||
+      typeof p.r !== 'string'
+    ) {
+      throw new GatehouseError(
+        'GH_LOGIN_STATE_INVALID',
+        'login state cookie does not open (tampered, expired or sealed with a retired secret)',
+      );
     }
-    if (p.s !== state) throw new GatehouseError('GH_LOGIN_STATE_INVALID', 'state parameter does not match the login state cookie');
+    if (p.s !== state)
+      throw new GatehouseError(
+        'GH_LOGIN_STATE_INVALID',
+        'state parameter does not match the login state cookie',
+      );
     return { state: p.s, nonce: p.n, verifier: p.v, returnTo: p.r };
   }
 }

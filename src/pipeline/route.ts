@@ -23,6 +23,8 @@ export interface CompiledRoute {
   readonly rewritePrefix: string | undefined;
   /** `auth: none`: no authenticators, the authoriser allows everyone. */
   readonly public: boolean;
+  /** Public, no rules, no limiters, no mutators: forwarded without running the stage pipeline. */
+  readonly fastPath: boolean;
   readonly authenticators: readonly Authenticator[];
   readonly authorizer: Authorizer;
   readonly limiters: readonly Limiter[];

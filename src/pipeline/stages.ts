@@ -28,6 +28,8 @@ export interface Authenticator {
 /** A compiled authoriser: a plain function over the verified identity and the request. */
 export interface Authorizer {
   readonly id: string;
+  /** True for the authoriser of a public route without rules: lets the handler skip the stage pipeline. */
+  readonly allowsAll?: boolean;
   authorize(ctx: RequestContext, principal: Principal | undefined, explain?: boolean): Decision;
 }
 

@@ -1,10 +1,13 @@
 import type { RuntimeState } from '../config/compile.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
 import { sendJson } from './respond.js';
+import { metricsFor } from '../metrics/gateway.js';
+import { metricsEndpoint, METRICS_PATH } from '../metrics/endpoint.js';
 
 /**
  * Liveness and readiness endpoints: `/.gatehouse/health` answers as long as the process serves;
- * `/.gatehouse/ready` once start work (keys, stores) finished — load balancers use it.
+ * `/.gatehouse/ready` once start work (keys, stores) finished — load balancers use it;
+ * `/.gatehouse/metrics` (Prometheus) unless `server.metrics.enabled` is false.
  */
 export function registerBuiltinEndpoints(state: RuntimeState, isReady: () => boolean): void {
   const exact = state.endpoints.exact as Map<string, InternalEndpoint>;
@@ -12,6 +15,9 @@ export function registerBuiltinEndpoints(state: RuntimeState, isReady: () => boo
     path: '/.gatehouse/ready',
     handle: (ctx) => sendJson(ctx.res, isReady() ? 200 : 503, { ready: isReady() }, ctx.id),
   });
+  const metrics = metricsFor((state.services.get('audit') as object | undefined) ?? state);
+  metrics.attachState(state, isReady);
+  if (state.config.server.metrics.enabled) exact.set(METRICS_PATH, metricsEndpoint(metrics, state.config.server.metrics));
   if (!exact.has('/.gatehouse/health')) {
     exact.set('/.gatehouse/health', {
       path: '/.gatehouse/health',

@@ -8,7 +8,7 @@ import type { ErrorCode } from '../errors/index.js';
 import { AuditLog, buildRequestEvent } from '../audit/log.js';
 import type { AuditEvent } from '../audit/event.js';
 import { bindListeners, type BoundListener } from './listeners.js';
-import { RequestHandler } from './handler.js';
+import { RequestHandler, type HandlerHost } from './handler.js';
 import { Recorder } from './recorder.js';
 import { newRequestId } from './context.js';
 import { handleUpgrade } from './upgrade.js';
@@ -29,7 +29,7 @@ export interface GatewayOptions {
  * A running Gatehouse: listeners, the current runtime state (swapped atomically on reload),
  * the audit log and graceful shutdown.
  */
-export class Gateway {
+export class Gateway implements HandlerHost {
   #state: RuntimeState;
   #listeners: BoundListener[] = [];
   #draining = false;
@@ -40,42 +40,48 @@ export class Gateway {
   readonly handler: RequestHandler;
   readonly baseDir: string;
   #auditCapture: AuditEvent[] | undefined;
+  /** Services that outlive reloads (the session store), shared by every compiled state. */
+  readonly #persistent: Map<string, unknown>;
 
-  private constructor(opts: GatewayOptions, logger: Logger, audit: AuditLog, state: RuntimeState) {
+  private constructor(
+    opts: GatewayOptions,
+    logger: Logger,
+    audit: AuditLog,
+    state: RuntimeState,
+    persistent: Map<string, unknown>,
+  ) {
+    this.#persistent = persistent;
     this.logger = logger;
     this.audit = audit;
     this.#state = state;
     this.baseDir = opts.baseDir;
     this.#auditCapture = opts.auditCapture;
     this.recorder = new Recorder(logger, opts.config.log.access_log, audit, buildRequestEvent);
-    const self = this;
-    this.handler = new RequestHandler({
-      get state() {
-        return self.#state;
-      },
-      get draining() {
-        return self.#draining;
-      },
-      get ready() {
-        return self.#ready;
-      },
-      recorder: this.recorder,
-      logger,
-    });
+    this.handler = new RequestHandler(this);
   }
 
   /** Compiles the config (throws ConfigError listing every problem) without binding anything. */
   static create(opts: GatewayOptions): Gateway {
     const logger = createLogger({ level: opts.config.log.level, file: opts.config.log.file, destination: opts.logDestination });
     const audit = new AuditLog(opts.config.audit, { capture: opts.auditCapture, baseDir: opts.baseDir });
-    const state = Gateway.#compile(opts.config, opts.baseDir, logger, audit);
-    const gw = new Gateway(opts, logger, audit, state);
+    const persistent = new Map<string, unknown>();
+    const state = Gateway.#compile(opts.config, opts.baseDir, logger, audit, persistent);
+    const gw = new Gateway(opts, logger, audit, state, persistent);
     registerBuiltinEndpoints(state, () => gw.#ready);
     return gw;
   }
 
-  static #compile(config: GatehouseConfig, baseDir: string, logger: Logger, audit: AuditLog): RuntimeState {
-    const services = new Map<string, unknown>([['audit', audit]]);
+  static #compile(
+    config: GatehouseConfig,
+    baseDir: string,
+    logger: Logger,
+    audit: AuditLog,
+    persistent: Map<string, unknown>,
+  ): RuntimeState {
+    const services = new Map<string, unknown>([
+      ['audit', audit],
+      ['persistent', persistent],
+    ]);
     const state = compileState(config, { logger, baseDir, services });
     for (const w of state.warnings) if (w.severity === 'warning') logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
     return state;
@@ -91,6 +97,10 @@ export class Gateway {
 
   get ready(): boolean {
     return this.#ready;
+  }
+
+  get draining(): boolean {
+    return this.#draining;
   }
 
   /** Binds the listeners, then runs start work (JWKS loads…); ready once both are done. */
@@ -130,7 +140,7 @@ export class Gateway {
    * state, whose pools then close. Listener changes need a restart and are reported.
    */
   async reload(config: GatehouseConfig): Promise<void> {
-    const next = Gateway.#compile(config, this.baseDir, this.logger, this.audit);
+    const next = Gateway.#compile(config, this.baseDir, this.logger, this.audit, this.#persistent);
     registerBuiltinEndpoints(next, () => this.#ready);
     await next.start();
     const old = this.#state;

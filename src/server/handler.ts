@@ -5,7 +5,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
 import type { CompiledRoute } from '../pipeline/route.js';
 import { GatehouseError } from '../errors/index.js';
-import { normalizeTarget, checkIisSegments } from '../http/normalize.js';
+import { normalizeTarget } from '../http/normalize.js';
 import { buildUpstreamHeaders } from '../upstream/headers.js';
 import { forward } from '../upstream/forward.js';
 import { Context } from './context.js';
@@ -59,9 +59,13 @@ export function normalizeInto(ctx: RequestContext, target: string): void {
  */
 export function matchRoute(ctx: RequestContext, state: RuntimeState): CompiledRoute {
   const m = state.router.match(ctx.host, ctx.path, ctx.method);
-  if ('error' in m) throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`);
+  if ('error' in m) {
+    if (m.error === 'GH_METHOD_NOT_ALLOWED') {
+      throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`, { headers: { allow: m.allow.join(', ') } });
+    }
+    throw new GatehouseError(m.error, 'detail' in m ? m.detail : `${ctx.method} ${ctx.host}${ctx.path}`);
+  }
   ctx.route = m.route;
-  if (m.route.caseInsensitive) checkIisSegments(ctx.path);
   return m.route;
 }
 
@@ -122,7 +126,7 @@ export class RequestHandler {
       if (cl !== undefined && Number(cl) > route.maxBodySize) {
         throw new GatehouseError('GH_BODY_TOO_LARGE', `content-length ${cl} > ${route.maxBodySize}`);
       }
-      if (route.public && route.limiters.length === 0 && route.mutators.length === 0) {
+      if (route.fastPath) {
         ctx.reasons.push('route.public');
         return proceed(ctx);
       }

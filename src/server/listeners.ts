@@ -55,6 +55,7 @@ export async function bindListeners(config: GatehouseConfig, baseDir: string, h:
       maxHeaderSize: config.server.max_header_size,
       headersTimeout: t.headers,
       requestTimeout: t.request,
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(t.headers / 2))),
       keepAliveTimeout: t.keep_alive,
       requireHostHeader: false,
       joinDuplicateHeaders: false,

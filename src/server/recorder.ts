@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatehouseError } from '../errors/index.js';
 import type { AuditEvent } from '../audit/event.js';
+import { metricsFor, type GatehouseMetrics } from '../metrics/gateway.js';
 
 /** Where audit events go (the audit log's sinks). */
 export interface AuditSink {
@@ -14,6 +15,15 @@ export type AuditEventBuilder = (ctx: RequestContext, status: number, err?: Gate
 const NS_PER_MS = 1_000_000;
 
 /**
+ * Set as `ctx.extra.recordAs` by an endpoint that decided on behalf of another request
+ * (forward-auth): that request, and `err` when it was denied, is what gets recorded.
+ */
+export interface RecordAs {
+  readonly ctx: RequestContext;
+  readonly err?: GatehouseError | undefined;
+}
+
+/**
  * Records every finished request exactly once: an audit event and (when enabled) one
  * structured access-log line with route, status, bytes, total and upstream durations, client
  * address and request id. Never logs credentials.
@@ -24,16 +34,23 @@ export class Recorder {
     private readonly accessLog: boolean,
     private readonly audit: AuditSink,
     private readonly build: AuditEventBuilder,
+    /** Prometheus metrics, updated once per finished request (shared with `/.gatehouse/metrics`). */
+    readonly metrics: GatehouseMetrics = metricsFor(audit),
   ) {}
 
   record(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void {
     if (ctx.extra.recorded === true) return;
     ctx.extra.recorded = true;
+    const as = ctx.extra.recordAs as RecordAs | undefined;
+    if (as !== undefined) return this.record(as.ctx, status, bytes, err ?? as.err);
+    let event: AuditEvent | undefined;
     try {
-      this.audit.emit(this.build(ctx, status, err));
+      event = this.build(ctx, status, err);
+      this.audit.emit(event);
     } catch (e) {
       this.logger.error({ err: e, req_id: ctx.id }, 'audit emit failed');
     }
+    this.metrics.observe(ctx, status, event?.decision ?? 'error', event?.reasons ?? ctx.reasons, err?.code);
     if (!this.accessLog) return;
     const end = process.hrtime.bigint();
     this.logger.info(

@@ -39,11 +39,18 @@ export function sessionAuthenticator(rt: SessionRuntime): Authenticator {
 }
 
 /** Factory for `auth: session` in a route (see src/authn/registry.ts). */
-export function sessionFactory(_route: RouteConfig, keyPath: string, cctx: CompileContext): Authenticator | undefined {
+export function sessionFactory(
+  _route: RouteConfig,
+  keyPath: string,
+  cctx: CompileContext,
+): Authenticator | undefined {
   const rt = cctx.services.get(SESSION_SERVICE) as SessionRuntime | undefined;
   if (rt === undefined) {
     if (cctx.config.session === undefined) {
-      cctx.issue(`${keyPath}.auth`, '"session" needs a top-level `session` section (login provider, client id, secrets)');
+      cctx.issue(
+        `${keyPath}.auth`,
+        '"session" needs a top-level `session` section (login provider, client id, secrets)',
+      );
     }
     return undefined;
   }

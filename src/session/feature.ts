@@ -6,10 +6,6 @@ import { requireMethod, sendJsonBody } from '../oidc/http.js';
 import { handleCallback, handleLoginEndpoint } from '../oidc/login.js';
 import { backchannelHandler, handleLogout } from '../oidc/logout.js';
 import { buildSessionRuntime, SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
-import type { ClaimMapper } from '../oidc/principal.js';
-
-/** Service through which the authn area may supply its claim mapping per provider (presets). */
-export const CLAIM_MAPPER_SERVICE = 'authn.claimMapper';
 
 /**
  * Removes Gatehouse's own cookies (session and login state) from the `Cookie` header before
@@ -29,7 +25,10 @@ function stripOwnCookies(rt: SessionRuntime): Mutator {
   };
 }
 
-function registerEndpoints(rt: SessionRuntime, register: (path: string, handle: (ctx: Parameters<Mutator['mutate']>[0]) => Promise<void>) => void): void {
+function registerEndpoints(
+  rt: SessionRuntime,
+  register: (path: string, handle: (ctx: Parameters<Mutator['mutate']>[0]) => Promise<void>) => void,
+): void {
   register(rt.cfg.login.redirect_path, (ctx) => handleCallback(rt, ctx));
   register('/.gatehouse/login', (ctx) => handleLoginEndpoint(rt, ctx));
   register('/.gatehouse/logout', (ctx) => handleLogout(rt, ctx));
@@ -65,8 +64,7 @@ function registerEndpoints(rt: SessionRuntime, register: (path: string, handle: 
 export const sessionFeature: Feature = {
   id: 'session',
   compileGlobal(cctx) {
-    const mappers = cctx.services.get(CLAIM_MAPPER_SERVICE) as ((provider: string) => ClaimMapper | undefined) | undefined;
-    const rt = buildSessionRuntime(cctx, (p) => mappers?.(p));
+    const rt = buildSessionRuntime(cctx);
     if (!rt) return;
     cctx.services.set(SESSION_SERVICE, rt);
     registerEndpoints(rt, (path, handle) => cctx.registerEndpoint({ path, handle }));

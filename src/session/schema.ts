@@ -6,7 +6,8 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** RFC 6749 §3.3 scope-token. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** A host name, or `.suffix` for a domain and its subdomains. */
-const DOMAIN = /^\.?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DOMAIN =
+  /^\.?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 /** `session.login`: how Gatehouse signs browsers in at the identity provider (OIDC code flow + PKCE). */
 export const loginSchema = z
@@ -14,13 +15,17 @@ export const loginSchema = z
     provider: z
       .string()
       .min(1)
-      .describe('Name of an entry in `providers`: its issuer is discovered and its claim mapping builds the principal.'),
+      .describe(
+        'Name of an entry in `providers`: its issuer is discovered and its claim mapping builds the principal.',
+      ),
     client_id: z.string().min(1).describe('Client (application) id registered at the identity provider.'),
     client_secret: z
       .string()
       .min(1)
       .optional()
-      .describe('Client secret, usually `${ENV_VAR}`. Omit with token_endpoint_auth_method "none" (public client, PKCE only).'),
+      .describe(
+        'Client secret, usually `${ENV_VAR}`. Omit with token_endpoint_auth_method "none" (public client, PKCE only).',
+      ),
     token_endpoint_auth_method: z
       .enum(['client_secret_basic', 'client_secret_post', 'none'])
       .default('client_secret_basic')
@@ -30,21 +35,37 @@ export const loginSchema = z
       .min(1)
       .default(['openid', 'profile', 'email'])
       .refine((s) => s.includes('openid'), { message: 'must include "openid"' })
-      .describe('Scopes requested at login; "openid" is required, add "offline_access" for refresh tokens where the IdP needs it.'),
+      .describe(
+        'Scopes requested at login; "openid" is required, add "offline_access" for refresh tokens where the IdP needs it.',
+      ),
     redirect_path: z
       .string()
-      .regex(/^\/\.gatehouse\/[A-Za-z0-9._~-]+$/, 'expected a path under /.gatehouse/, e.g. "/.gatehouse/callback"')
+      .regex(
+        /^\/\.gatehouse\/[A-Za-z0-9._~-]+$/,
+        'expected a path under /.gatehouse/, e.g. "/.gatehouse/callback"',
+      )
       .default('/.gatehouse/callback')
       .describe('Callback path; the redirect URI registered at the IdP is server.external_url + this path.'),
     allowed_redirect_domains: z
-      .array(z.string().regex(DOMAIN, 'expected a host name ("portal.example.com") or a ".suffix" (".example.com")'))
+      .array(
+        z
+          .string()
+          .regex(DOMAIN, 'expected a host name ("portal.example.com") or a ".suffix" (".example.com")'),
+      )
       .default([])
-      .describe('Other hosts users may be sent to after login or logout; a leading dot allows all subdomains.'),
+      .describe(
+        'Other hosts users may be sent to after login or logout; a leading dot allows all subdomains.',
+      ),
     post_logout_redirect_uri: z
       .string()
       .optional()
-      .describe('Where the IdP sends the browser after logout (register it at the IdP). Default: server.external_url + "/".'),
-    userinfo: z.boolean().default(false).describe('Also fetch the userinfo endpoint at login and merge its claims.'),
+      .describe(
+        'Where the IdP sends the browser after logout (register it at the IdP). Default: server.external_url + "/".',
+      ),
+    userinfo: z
+      .boolean()
+      .default(false)
+      .describe('Also fetch the userinfo endpoint at login and merge its claims.'),
     max_groups: z
       .number()
       .int()
@@ -55,7 +76,9 @@ export const loginSchema = z
     insecure_allow_http: z
       .boolean()
       .default(false)
-      .describe('DANGEROUS: allow a plain-http identity provider (the embedded dev provider). Logged at warn at start.'),
+      .describe(
+        'DANGEROUS: allow a plain-http identity provider (the embedded dev provider). Logged at warn at start.',
+      ),
     extra_auth_params: z
       .record(z.string(), z.string())
       .default({})
@@ -68,14 +91,21 @@ export const sessionSchema = z
   .object({
     cookie_name: z
       .string()
-      .regex(COOKIE_NAME, 'expected a cookie name (letters, digits, and !#$%&\'*+-.^_`|~)')
+      .regex(COOKIE_NAME, "expected a cookie name (letters, digits, and !#$%&'*+-.^_`|~)")
       .optional()
-      .describe('Session cookie name. Default "__Host-gatehouse" when server.external_url is https, "gatehouse_session" otherwise.'),
+      .describe(
+        'Session cookie name. Default "__Host-gatehouse" when server.external_url is https, "gatehouse_session" otherwise.',
+      ),
     secrets: z
       .array(z.string().min(32, 'expected at least 32 characters (use `openssl rand -base64 32`)'))
       .min(1, 'expected at least one secret')
-      .describe('Key ring, newest first, usually from ${ENV}: the newest seals, all open. See docs/secrets.md.'),
-    store: z.enum(['memory', 'redis']).default('memory').describe('Where sessions live; "redis" shares them between instances.'),
+      .describe(
+        'Key ring, newest first, usually from ${ENV}: the newest seals, all open. See docs/secrets.md.',
+      ),
+    store: z
+      .enum(['memory', 'redis'])
+      .default('memory')
+      .describe('Where sessions live; "redis" shares them between instances.'),
     redis: z
       .object({
         url: z
@@ -91,7 +121,9 @@ export const sessionSchema = z
       })
       .strict()
       .optional(),
-    absolute_lifetime: duration.default(12 * 3_600_000).describe('A session ends this long after login, used or not.'),
+    absolute_lifetime: duration
+      .default(12 * 3_600_000)
+      .describe('A session ends this long after login, used or not.'),
     idle_timeout: duration.default(3_600_000).describe('A session ends after this long without a request.'),
     refresh_before: duration
       .default(60_000)
@@ -101,7 +133,11 @@ export const sessionSchema = z
   .strict()
   .superRefine((s, ctx) => {
     if (s.store === 'redis' && s.redis === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['redis'], message: 'required when store is "redis" (redis.url)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['redis'],
+        message: 'required when store is "redis" (redis.url)',
+      });
     }
     if (s.idle_timeout > s.absolute_lifetime) {
       ctx.addIssue({ code: 'custom', path: ['idle_timeout'], message: 'must not exceed absolute_lifetime' });

@@ -25,7 +25,8 @@ describe('bearer authenticator: token sources, cache and explain', () => {
   it('reads Authorization: Bearer case-insensitively; other schemes are "no credential"', async () => {
     const a = bearerFor(reg);
     const t = await idp.token();
-    for (const h of [`Bearer ${t}`, `bearer ${t}`, `BEARER  ${t}`]) assert.ok((await run(a, [['authorization', h]])).ok, h);
+    for (const h of [`Bearer ${t}`, `bearer ${t}`, `BEARER  ${t}`])
+      assert.ok((await run(a, [['authorization', h]])).ok, h);
     assert.deepEqual(await run(a, [['Authorization', 'Basic dXNlcjpwYXNz']]), { ok: false, none: true });
     assert.deepEqual(await run(a, []), { ok: false, none: true });
     assert.equal(a.wwwAuthenticate, 'Bearer realm="gatehouse"');
@@ -43,7 +44,13 @@ describe('bearer authenticator: token sources, cache and explain', () => {
       [[...bearer(t), ['x-api-token', t]], ''],
       [[...bearer(t)], `?access_token=${t}`],
       [[['Cookie', `at=${t}; at=${t}`]], ''],
-      [[['Cookie', `at=${t}`], ['X-API-TOKEN', t]], ''],
+      [
+        [
+          ['Cookie', `at=${t}`],
+          ['X-API-TOKEN', t],
+        ],
+        '',
+      ],
       [[], `?access_token=${t}&access_token=${t}`],
     ];
     for (const [headers, query] of cases) {
@@ -56,16 +63,26 @@ describe('bearer authenticator: token sources, cache and explain', () => {
 
   it('reads a named header, cookie or (when enabled) query parameter, and strips the query token', async () => {
     const t = await idp.token();
-    const a = bearerFor(reg, { token: { authorization: false, header: 'X-Api-Token', cookie: 'at', query: 'access_token' } });
+    const a = bearerFor(reg, {
+      token: { authorization: false, header: 'X-Api-Token', cookie: 'at', query: 'access_token' },
+    });
     assert.ok((await run(a, [['X-Api-Token', t]])).ok);
     assert.ok((await run(a, [['Cookie', `theme=dark; at=${t}`]])).ok);
     const ctx = fakeCtx([], `?page=2&access_token=${t}&sort=asc`);
     const r = await a.authenticate(ctx);
     assert.equal(r.kind, 'ok');
     assert.equal(ctx.query, '?page=2&sort=asc', 'the token never reaches the upstream URL');
-    assert.deepEqual(await run(a, bearer(t)), { ok: false, none: true }, 'Authorization disabled for this route');
+    assert.deepEqual(
+      await run(a, bearer(t)),
+      { ok: false, none: true },
+      'Authorization disabled for this route',
+    );
     const def = bearerFor(reg);
-    assert.deepEqual(await run(def, [], `?access_token=${t}`), { ok: false, none: true }, 'query tokens are off by default');
+    assert.deepEqual(
+      await run(def, [], `?access_token=${t}`),
+      { ok: false, none: true },
+      'query tokens are off by default',
+    );
   });
 
   it('caches verified tokens per provider set, still checking expiry on every request', async () => {
@@ -79,12 +96,18 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     assert.equal(second.principal, first.principal, 'second request answered from the cache');
     await new Promise((r) => setTimeout(r, 2100));
     const third = await run(a, bearer(t));
-    assert.ok(!third.ok && 'code' in third && third.code === 'GH_TOKEN_EXPIRED', 'cache entry expired with the token (exp + skew)');
+    assert.ok(
+      !third.ok && 'code' in third && third.code === 'GH_TOKEN_EXPIRED',
+      'cache entry expired with the token (exp + skew)',
+    );
     const onlyOther = bearerFor(reg, { providers: ['other'] });
     const t2 = await idp.token();
     assert.ok((await run(a, bearer(t2))).ok);
     const o = await run(onlyOther, bearer(t2));
-    assert.ok(!o.ok && 'code' in o && o.code === 'GH_TOKEN_ISSUER', 'a token cached for one provider set is not accepted by a route trusting another');
+    assert.ok(
+      !o.ok && 'code' in o && o.code === 'GH_TOKEN_ISSUER',
+      'a token cached for one provider set is not accepted by a route trusting another',
+    );
   });
 
   it('credentialId is the jti, else a hash prefix; the principal carries expiry and raw claims', async () => {
@@ -106,7 +129,22 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     assert.ok(ok.principal);
     assert.deepEqual(
       ok.checks.map((c) => c.check),
-      ['format', 'header', 'provider', 'alg', 'typ', 'key', 'signature', 'iss', 'aud', 'nbf', 'exp', 'iat', 'id_token', 'principal'],
+      [
+        'format',
+        'header',
+        'provider',
+        'alg',
+        'typ',
+        'key',
+        'signature',
+        'iss',
+        'aud',
+        'nbf',
+        'exp',
+        'iat',
+        'id_token',
+        'principal',
+      ],
     );
     assert.ok(ok.checks.every((c) => c.pass));
     const bad = await explainToken(reg, await idp.token({ aud: 'api://nope' }));

@@ -22,7 +22,15 @@ function problems(doc: Record<string, unknown>): string[] {
 const base = (providers: Record<string, unknown>, route: Record<string, unknown> = {}) => ({
   upstreams: { app: { url: 'http://127.0.0.1:9' } },
   providers,
-  routes: [{ match: { path: '/api' }, upstream: 'app', auth: 'bearer', rules: [{ name: 'any', effect: 'allow', when: { authenticated: true } }], ...route }],
+  routes: [
+    {
+      match: { path: '/api' },
+      upstream: 'app',
+      auth: 'bearer',
+      rules: [{ name: 'any', effect: 'allow', when: { authenticated: true } }],
+      ...route,
+    },
+  ],
 });
 
 describe('provider configuration errors name the exact key', () => {
@@ -33,11 +41,28 @@ describe('provider configuration errors name the exact key', () => {
     assert.deepEqual(problems(base({ e: { issuer: ISS, audiences: ['api://x'], algorithms: ['HS256'] } })), [
       'providers.e.algorithms: HS256 requires shared_secret for this provider (HMAC keys are never taken from the JWKS)',
     ]);
-    assert.match(problems(base({ e: { issuer: ISS } }))[0] as string, /^providers\.e\.audiences: audiences is required/);
-    assert.match(problems(base({ e: { issuer: ISS, audiences: ['x'], shared_secret: 'short', algorithms: ['HS256'] } }))[0] as string, /^providers\.e\.shared_secret: expected at least 32/);
-    assert.match(problems(base({ e: { issuer: ISS, audiences: ['x'], discovery: false } }))[0] as string, /^providers\.e\.jwks_uri: jwks_uri is required when discovery is false/);
-    assert.match(problems(base({ e: { issuer: ISS, audiences: ['x'], preset: 'azure' } }))[0] as string, /^providers\.e\.preset: /);
-    assert.match(problems(base({ e: { issuer: ISS, audiences: ['x'], clock_skew: 'soon' } }))[0] as string, /^providers\.e\.clock_skew: expected a duration/);
+    assert.match(
+      problems(base({ e: { issuer: ISS } }))[0] as string,
+      /^providers\.e\.audiences: audiences is required/,
+    );
+    assert.match(
+      problems(
+        base({ e: { issuer: ISS, audiences: ['x'], shared_secret: 'short', algorithms: ['HS256'] } }),
+      )[0] as string,
+      /^providers\.e\.shared_secret: expected at least 32/,
+    );
+    assert.match(
+      problems(base({ e: { issuer: ISS, audiences: ['x'], discovery: false } }))[0] as string,
+      /^providers\.e\.jwks_uri: jwks_uri is required when discovery is false/,
+    );
+    assert.match(
+      problems(base({ e: { issuer: ISS, audiences: ['x'], preset: 'azure' } }))[0] as string,
+      /^providers\.e\.preset: /,
+    );
+    assert.match(
+      problems(base({ e: { issuer: ISS, audiences: ['x'], clock_skew: 'soon' } }))[0] as string,
+      /^providers\.e\.clock_skew: expected a duration/,
+    );
   });
 
   it('routes: unknown providers and authenticators; one introspecting provider and one provider per issuer', () => {
@@ -46,14 +71,37 @@ describe('provider configuration errors name the exact key', () => {
     ]);
     const unknownAuth = problems(base({ e: { issuer: ISS, audiences: ['x'] } }, { auth: ['bearer', 'jwt'] }));
     assert.equal(unknownAuth.length, 1);
-    assert.match(unknownAuth[0] as string, /^routes\[0\]\.auth: unknown authenticator "jwt"; expected one of none, .*bearer/);
-    assert.deepEqual(problems({ ...base({}), providers: undefined }), ['routes[0].auth: auth "bearer" needs at least one identity provider under `providers`']);
+    assert.match(
+      unknownAuth[0] as string,
+      /^routes\[0\]\.auth: unknown authenticator "jwt"; expected one of none, .*bearer/,
+    );
+    assert.deepEqual(problems({ ...base({}), providers: undefined }), [
+      'routes[0].auth: auth "bearer" needs at least one identity provider under `providers`',
+    ]);
     const intro = { client_id: 'c', client_secret: 's', endpoint: 'https://idp/introspect' };
-    const two = problems(base({ a: { issuer: 'https://a', audiences: ['x'], introspection: intro }, b: { issuer: 'https://b', audiences: ['x'], introspection: intro } }));
-    assert.match(two[0] as string, /^routes\[0\]\.providers: providers "a", "b" all introspect opaque tokens/);
-    const same = problems(base({ a: { issuer: ISS, audiences: ['x'] }, b: { issuer: ISS, audiences: ['y'] } }));
+    const two = problems(
+      base({
+        a: { issuer: 'https://a', audiences: ['x'], introspection: intro },
+        b: { issuer: 'https://b', audiences: ['x'], introspection: intro },
+      }),
+    );
+    assert.match(
+      two[0] as string,
+      /^routes\[0\]\.providers: providers "a", "b" all introspect opaque tokens/,
+    );
+    const same = problems(
+      base({ a: { issuer: ISS, audiences: ['x'] }, b: { issuer: ISS, audiences: ['y'] } }),
+    );
     assert.match(same[0] as string, /^routes\[0\]\.providers: providers "a" and "b" share the issuer/);
-    assert.deepEqual(problems(base({ a: { issuer: ISS, audiences: ['x'] }, b: { issuer: ISS, audiences: ['y'] } }, { providers: ['b'] })), []);
+    assert.deepEqual(
+      problems(
+        base(
+          { a: { issuer: ISS, audiences: ['x'] }, b: { issuer: ISS, audiences: ['y'] } },
+          { providers: ['b'] },
+        ),
+      ),
+      [],
+    );
   });
 
   it('insecure_allow_missing_audience is logged at warn when compiled', () => {
@@ -61,7 +109,9 @@ describe('provider configuration errors name the exact key', () => {
     const { logger, lines } = memoryLogger();
     const state = compileState(cfg, { logger, baseDir: process.cwd(), dryRun: true });
     void state.close();
-    const warn = lines.find((l) => l.level === 40 && String(l.msg).includes('insecure_allow_missing_audience'));
+    const warn = lines.find(
+      (l) => l.level === 40 && String(l.msg).includes('insecure_allow_missing_audience'),
+    );
     assert.ok(warn, 'warned');
     assert.equal(warn.provider, 'cc');
   });

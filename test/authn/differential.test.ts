@@ -45,7 +45,11 @@ async function fast(s: Setup, token: string): Promise<boolean> {
 
 async function reference(s: Setup, token: string): Promise<boolean> {
   const segs = token.split('.');
-  if (segs.length !== 3 || segs.some((x) => !/^[A-Za-z0-9_-]+$/.test(x) || Buffer.from(x, 'base64url').toString('base64url') !== x)) return false;
+  if (
+    segs.length !== 3 ||
+    segs.some((x) => !/^[A-Za-z0-9_-]+$/.test(x) || Buffer.from(x, 'base64url').toString('base64url') !== x)
+  )
+    return false;
   let h: Record<string, unknown>;
   try {
     h = decodeProtectedHeader(token) as Record<string, unknown>;
@@ -54,7 +58,11 @@ async function reference(s: Setup, token: string): Promise<boolean> {
   }
   if ('crit' in h || 'jwk' in h || 'jku' in h || 'x5u' in h || 'x5c' in h) return false;
   if (s.cfg.typ === undefined && h.typ !== undefined) {
-    if (typeof h.typ !== 'string' || !['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt'].includes(h.typ.toLowerCase())) return false;
+    if (
+      typeof h.typ !== 'string' ||
+      !['jwt', 'at+jwt', 'application/jwt', 'application/at+jwt'].includes(h.typ.toLowerCase())
+    )
+      return false;
   }
   const getKey = createLocalJWKSet(s.jwks);
   try {
@@ -79,12 +87,18 @@ async function reference(s: Setup, token: string): Promise<boolean> {
 function signWith(alg: string, input: string, key: KeyObject | Buffer, variant = 0): Buffer {
   const data = Buffer.from(input);
   const hash = `sha${alg.slice(-3)}`;
-  if (alg.startsWith('HS')) return createHmac(hash, key as Buffer).update(data).digest();
+  if (alg.startsWith('HS'))
+    return createHmac(hash, key as Buffer)
+      .update(data)
+      .digest();
   const k = key as KeyObject;
   if (alg === 'EdDSA' || alg === 'Ed25519') return sign(null, data, k);
-  if (alg.startsWith('ES')) return sign(hash, data, { key: k, dsaEncoding: variant === 1 ? 'der' : 'ieee-p1363' });
+  if (alg.startsWith('ES'))
+    return sign(hash, data, { key: k, dsaEncoding: variant === 1 ? 'der' : 'ieee-p1363' });
   if (alg.startsWith('PS')) {
-    const salt = [Number(alg.slice(-3)) / 8, 0, 20, constants.RSA_PSS_SALTLEN_MAX_SIGN][variant % 4] as number;
+    const salt = [Number(alg.slice(-3)) / 8, 0, 20, constants.RSA_PSS_SALTLEN_MAX_SIGN][
+      variant % 4
+    ] as number;
     return sign(hash, data, { key: k, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: salt });
   }
   return sign(hash, data, k);
@@ -104,7 +118,12 @@ function build(spec: Spec): string {
   const input = `${b64(JSON.stringify(spec.header))}.${typeof spec.payload === 'string' ? b64(spec.payload) : b64(JSON.stringify(spec.payload))}`;
   let sig: Buffer;
   if (spec.signer === 'none') sig = Buffer.alloc(0);
-  else if (spec.signer === 'pem') sig = signWith('HS256', input, Buffer.from((keys.r1 as IdpKey).publicKey.export({ type: 'spki', format: 'pem' }) as string));
+  else if (spec.signer === 'pem')
+    sig = signWith(
+      'HS256',
+      input,
+      Buffer.from((keys.r1 as IdpKey).publicKey.export({ type: 'spki', format: 'pem' }) as string),
+    );
   else {
     const k = keys[spec.signer] as IdpKey;
     try {
@@ -121,7 +140,7 @@ function mutate(t: string, m: number, pos: number): string {
   const c = t[i] ?? 'A';
   switch (m) {
     case 1: // flip one character (bit flip in header, payload or signature)
-      return t.slice(0, i) + String.fromCharCode(c.charCodeAt(0) ^ (1 << pos % 6)) + t.slice(i + 1);
+      return t.slice(0, i) + String.fromCharCode(c.charCodeAt(0) ^ (1 << (pos % 6))) + t.slice(i + 1);
     case 2:
       return `${t}=`;
     case 3:
@@ -143,27 +162,119 @@ function mutate(t: string, m: number, pos: number): string {
   }
 }
 
-const weighted = <T>(good: T, ...bad: T[]) => fc.oneof({ weight: bad.length * 12, arbitrary: fc.constant(good) }, ...bad.map((b) => ({ weight: 1, arbitrary: fc.constant(b) })));
-const maybe = <T>(v: T) => fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(v) });
+const weighted = <T>(good: T, ...bad: T[]) =>
+  fc.oneof(
+    { weight: bad.length * 12, arbitrary: fc.constant(good) },
+    ...bad.map((b) => ({ weight: 1, arbitrary: fc.constant(b) })),
+  );
+const maybe = <T>(v: T) =>
+  fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(v) });
 
 const specArb = fc
   .record({
     signer: weighted('r1', 'r2', 'e1', 'd1', 'd2', 'evil', 'none', 'pem', 'e2'),
-    alg: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519', 'RS384', 'ES384', 'HS256', 'none', 'NONE', 'PS384') }),
-    kid: fc.oneof({ weight: 14, arbitrary: fc.constant('match') }, { weight: 1, arbitrary: fc.constantFrom('r1', 'r2', 'e1', 'd1', 'unknown', 123, null) }, { weight: 1, arbitrary: fc.constant(undefined) }),
-    typ: weighted<unknown>('at+jwt', undefined, 'JWT', 'jwt', 'application/at+jwt', 'AT+JWT', 'dpop+jwt', 'id_token', 5, ''),
-    extra: weighted<Record<string, unknown>>({}, { crit: ['exp'] }, { crit: ['b64'], b64: true }, { jku: 'https://evil/jwks' }, { x5u: 'https://evil/c' }, { x5c: ['MIIB'] }, { b64: false }, { cty: 'JWT' }, { zip: 'DEF' }),
+    alg: fc.oneof(
+      { weight: 8, arbitrary: fc.constant(undefined) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          'RS256',
+          'PS256',
+          'ES256',
+          'EdDSA',
+          'Ed25519',
+          'RS384',
+          'ES384',
+          'HS256',
+          'none',
+          'NONE',
+          'PS384',
+        ),
+      },
+    ),
+    kid: fc.oneof(
+      { weight: 14, arbitrary: fc.constant('match') },
+      { weight: 1, arbitrary: fc.constantFrom('r1', 'r2', 'e1', 'd1', 'unknown', 123, null) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    typ: weighted<unknown>(
+      'at+jwt',
+      undefined,
+      'JWT',
+      'jwt',
+      'application/at+jwt',
+      'AT+JWT',
+      'dpop+jwt',
+      'id_token',
+      5,
+      '',
+    ),
+    extra: weighted<Record<string, unknown>>(
+      {},
+      { crit: ['exp'] },
+      { crit: ['b64'], b64: true },
+      { jku: 'https://evil/jwks' },
+      { x5u: 'https://evil/c' },
+      { x5c: ['MIIB'] },
+      { b64: false },
+      { cty: 'JWT' },
+      { zip: 'DEF' },
+    ),
     iss: weighted<unknown>(ISS, 'https://evil', `${ISS}/`, 7, null, undefined),
     aud: weighted<unknown>(AUD, [AUD, 'x'], ['x', AUD, 5], 'x', [], undefined, 5, ['x']),
-    exp: weighted<unknown>(NOW + 600, NOW - 29, NOW - 30, NOW - 31, NOW + 1, undefined, `${NOW + 600}`, true, NOW + 0.5, -1, 1e300),
+    exp: weighted<unknown>(
+      NOW + 600,
+      NOW - 29,
+      NOW - 30,
+      NOW - 31,
+      NOW + 1,
+      undefined,
+      `${NOW + 600}`,
+      true,
+      NOW + 0.5,
+      -1,
+      1e300,
+    ),
     nbfV: fc.constantFrom(NOW + 29, NOW + 30, NOW + 31, NOW - 100, 'x', null),
-    hasNbf: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-    iat: weighted<unknown>(NOW - 10, NOW + 29, NOW + 31, NOW - 599, NOW - 631, NOW - 700, undefined, 'now', NOW + 30.5),
+    hasNbf: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(false) },
+      { weight: 1, arbitrary: fc.constant(true) },
+    ),
+    iat: weighted<unknown>(
+      NOW - 10,
+      NOW + 29,
+      NOW + 31,
+      NOW - 599,
+      NOW - 631,
+      NOW - 700,
+      undefined,
+      'now',
+      NOW + 30.5,
+    ),
     nonce: maybe('n-1'),
     sub: weighted<unknown>('user-1', 42, undefined),
-    rawPayload: fc.oneof({ weight: 30, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('[]', 'null', '"s"', '{"exp":1e400,"iss":"' + ISS + '","aud":"' + AUD + '"}', '\ufeff{}', '{"a":1,"a":2}') }),
-    variant: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
-    mutation: fc.oneof({ weight: 12, arbitrary: fc.constant(0) }, { weight: 9, arbitrary: fc.integer({ min: 1, max: 9 }) }),
+    rawPayload: fc.oneof(
+      { weight: 30, arbitrary: fc.constant(undefined) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          '[]',
+          'null',
+          '"s"',
+          '{"exp":1e400,"iss":"' + ISS + '","aud":"' + AUD + '"}',
+          '\ufeff{}',
+          '{"a":1,"a":2}',
+        ),
+      },
+    ),
+    variant: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(0) },
+      { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) },
+    ),
+    mutation: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(0) },
+      { weight: 9, arbitrary: fc.integer({ min: 1, max: 9 }) },
+    ),
     pos: fc.nat(2000),
   })
   .map((r): Spec => {
@@ -173,10 +284,25 @@ const specArb = fc
     const header: Record<string, unknown> = { alg: signAlg, ...r.extra };
     if (kid !== undefined) header.kid = kid;
     if (r.typ !== undefined) header.typ = r.typ;
-    const claims: Record<string, unknown> = { iss: r.iss, aud: r.aud, exp: r.exp, iat: r.iat, sub: r.sub, nonce: r.nonce };
+    const claims: Record<string, unknown> = {
+      iss: r.iss,
+      aud: r.aud,
+      exp: r.exp,
+      iat: r.iat,
+      sub: r.sub,
+      nonce: r.nonce,
+    };
     if (r.hasNbf) claims.nbf = r.nbfV;
     for (const k of Object.keys(claims)) if (claims[k] === undefined) delete claims[k];
-    return { header, payload: r.rawPayload ?? claims, signer: r.signer, signAlg, variant: r.variant, mutation: r.mutation, pos: r.pos };
+    return {
+      header,
+      payload: r.rawPayload ?? claims,
+      signer: r.signer,
+      signAlg,
+      variant: r.variant,
+      mutation: r.mutation,
+      pos: r.pos,
+    };
   });
 
 describe('differential: fast path vs jose.jwtVerify', () => {
@@ -198,17 +324,36 @@ describe('differential: fast path vs jose.jwtVerify', () => {
     const jwks = { keys: [keys.r1.jwk, r2.jwk, keys.e1.jwk, e3.jwk, keys.d1.jwk, d2.jwk, encKey.jwk] };
     const configs = [
       { algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA', 'Ed25519', 'ES384'], clock_skew: '30s' },
-      { algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'], clock_skew: 0, max_token_age: '10m', required_typ: 'at+jwt' },
+      {
+        algorithms: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+        clock_skew: 0,
+        max_token_age: '10m',
+        required_typ: 'at+jwt',
+      },
       { algorithms: ['ES256', 'EdDSA', 'PS256'], clock_skew: '30s', max_token_age: 600 * 1000 },
     ];
     for (const c of configs) {
-      const cfg = providerSchema.parse({ issuer: ISS, audiences: [AUD], jwks_uri: 'https://idp.example/jwks', reject_id_tokens: true, ...c });
-      const provider = compileProvider('p', cfg, { logger: pino({ level: 'silent' }), fetchJson: async () => jwks });
+      const cfg = providerSchema.parse({
+        issuer: ISS,
+        audiences: [AUD],
+        jwks_uri: 'https://idp.example/jwks',
+        reject_id_tokens: true,
+        ...c,
+      });
+      const provider = compileProvider('p', cfg, {
+        logger: pino({ level: 'silent' }),
+        fetchJson: async () => jwks,
+      });
       await provider.start();
       setups.push({
         provider,
         jwks: jwks as { keys: JWK[] },
-        cfg: { skew: cfg.clock_skew / 1000, maxAge: cfg.max_token_age === undefined ? undefined : cfg.max_token_age / 1000, typ: cfg.required_typ, algorithms: cfg.algorithms },
+        cfg: {
+          skew: cfg.clock_skew / 1000,
+          maxAge: cfg.max_token_age === undefined ? undefined : cfg.max_token_age / 1000,
+          typ: cfg.required_typ,
+          algorithms: cfg.algorithms,
+        },
       });
     }
   });
@@ -222,7 +367,11 @@ describe('differential: fast path vs jose.jwtVerify', () => {
         const [mine, ref] = [await fast(s, token), await reference(s, token)];
         if (mine) tally.accepted++;
         else tally.rejected++;
-        assert.equal(mine, ref, `fast path ${mine ? 'accepted' : 'rejected'} but jose ${ref ? 'accepted' : 'rejected'}: ${token}\nheader ${JSON.stringify(spec.header)}`);
+        assert.equal(
+          mine,
+          ref,
+          `fast path ${mine ? 'accepted' : 'rejected'} but jose ${ref ? 'accepted' : 'rejected'}: ${token}\nheader ${JSON.stringify(spec.header)}`,
+        );
       }),
       { numRuns: 4000 },
     );

@@ -15,7 +15,8 @@ export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+      for (const l of chunk.toString().split('\n'))
+        if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
       cb();
     },
   });
@@ -23,7 +24,10 @@ export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>
 }
 
 /** Compiles a `providers` section (raw YAML-like object) into a registry; throws on schema errors. */
-export function registryFor(raw: Record<string, unknown>, opts: { now?: () => number; logger?: Logger } = {}): ProviderRegistry {
+export function registryFor(
+  raw: Record<string, unknown>,
+  opts: { now?: () => number; logger?: Logger } = {},
+): ProviderRegistry {
   const cfg = providersSchema.parse(raw);
   return compileProviders(cfg, { logger: opts.logger ?? pino({ level: 'silent' }) }, { now: opts.now });
 }
@@ -42,20 +46,37 @@ export function fakeCtx(headers: Array<[string, string]> = [], query = ''): Requ
 }
 
 /** Builds the bearer authenticator for a route with `providers`/`token` fields against `registry`. */
-export function bearerFor(registry: ProviderRegistry, route: { providers?: string[]; token?: Record<string, unknown> } = {}): Authenticator {
+export function bearerFor(
+  registry: ProviderRegistry,
+  route: { providers?: string[]; token?: Record<string, unknown> } = {},
+): Authenticator {
   const issues: string[] = [];
   const cctx = {
     services: new Map<string, unknown>([['providers', registry]]),
     issue: (path: string, message: string) => issues.push(`${path}: ${message}`),
   } as unknown as CompileContext;
-  const r = { auth: 'bearer', providers: route.providers, token: route.token ? tokenSourcesSchema.parse(route.token) : undefined } as unknown as RouteConfig;
+  const r = {
+    auth: 'bearer',
+    providers: route.providers,
+    token: route.token ? tokenSourcesSchema.parse(route.token) : undefined,
+  } as unknown as RouteConfig;
   const a = bearerFactory(r, 'routes[0]', cctx);
   if (!a) throw new Error(`bearer factory failed: ${issues.join('; ')}`);
   return a;
 }
 
 /** Outcome of one authentication, as a user would see it. */
-export type Outcome = { ok: true; principal: Principal } | { ok: false; none: true } | { ok: false; status: number; code: string; reasons: readonly string[]; headers: Readonly<Record<string, string>> | undefined; detail: string | undefined };
+export type Outcome =
+  | { ok: true; principal: Principal }
+  | { ok: false; none: true }
+  | {
+      ok: false;
+      status: number;
+      code: string;
+      reasons: readonly string[];
+      headers: Readonly<Record<string, string>> | undefined;
+      detail: string | undefined;
+    };
 
 /** Runs an authenticator and turns the result or thrown GatehouseError into an {@link Outcome}. */
 export async function run(a: Authenticator, headers: Array<[string, string]>, query = ''): Promise<Outcome> {
@@ -64,7 +85,14 @@ export async function run(a: Authenticator, headers: Array<[string, string]>, qu
     return r.kind === 'ok' ? { ok: true, principal: r.principal } : { ok: false, none: true };
   } catch (e) {
     if (!(e instanceof GatehouseError)) throw e;
-    return { ok: false, status: e.status, code: e.code, reasons: e.reasons, headers: e.headers, detail: e.detail };
+    return {
+      ok: false,
+      status: e.status,
+      code: e.code,
+      reasons: e.reasons,
+      headers: e.headers,
+      detail: e.detail,
+    };
   }
 }
 

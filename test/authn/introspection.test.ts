@@ -20,14 +20,24 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
         issuer: idp.issuer,
         preset: 'okta',
         audiences: [idp.audience],
-        introspection: { client_id: 'gatehouse', client_secret: 'introspection-secret', cache_ttl: '400ms', negative_cache_ttl: '150ms' },
+        introspection: {
+          client_id: 'gatehouse',
+          client_secret: 'introspection-secret',
+          cache_ttl: '400ms',
+          negative_cache_ttl: '150ms',
+        },
       },
       post: {
         issuer: `${idp.issuer}/post`,
         discovery: false,
         token_type: 'opaque',
         audiences: [idp.audience],
-        introspection: { endpoint: idp.introspectionUrl, client_id: 'gatehouse', client_secret: 'introspection-secret', auth_method: 'client_secret_post' },
+        introspection: {
+          endpoint: idp.introspectionUrl,
+          client_id: 'gatehouse',
+          client_secret: 'introspection-secret',
+          auth_method: 'client_secret_post',
+        },
       },
     });
     auth = bearerFor(reg, { providers: ['okta'] });
@@ -39,7 +49,15 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
 
   it('maps an active token to a principal, authenticating with client_secret_basic', async () => {
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    idp.setOpaque(OPAQUE, { active: true, sub: 'alice', aud: idp.audience, scope: 'orders:read orders:write', client_id: 'app-1', exp, groups: ['staff'] });
+    idp.setOpaque(OPAQUE, {
+      active: true,
+      sub: 'alice',
+      aud: idp.audience,
+      scope: 'orders:read orders:write',
+      client_id: 'app-1',
+      exp,
+      groups: ['staff'],
+    });
     const o = await run(auth, bearer(OPAQUE));
     assert.ok(o.ok, JSON.stringify(o));
     assert.equal(o.principal.method, 'introspection');
@@ -50,12 +68,21 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
     assert.match(o.principal.credentialId ?? '', /^[0-9a-f]{16}$/);
     assert.match(idp.lastIntrospection?.authorization ?? '', /^Basic /);
     assert.equal(idp.lastIntrospection?.form.get('token'), OPAQUE);
-    assert.equal(idp.lastIntrospection?.form.get('client_secret'), null, 'no secret in the form with client_secret_basic');
+    assert.equal(
+      idp.lastIntrospection?.form.get('client_secret'),
+      null,
+      'no secret in the form with client_secret_basic',
+    );
   });
 
   it('caches active results up to the TTL and collapses concurrent calls into one', async () => {
     const t = 'opaque-concurrent-1';
-    idp.setOpaque(t, { active: true, sub: 'bob', aud: idp.audience, exp: Math.floor(Date.now() / 1000) + 3600 });
+    idp.setOpaque(t, {
+      active: true,
+      sub: 'bob',
+      aud: idp.audience,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    });
     idp.delayMs = 100;
     const before = idp.counts.introspect;
     const all = await Promise.all(Array.from({ length: 30 }, () => run(auth, bearer(t))));
@@ -71,7 +98,12 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
 
   it('caches until exp when exp comes first, and rejects inactive tokens with a short negative cache', async () => {
     const t = 'opaque-short';
-    idp.setOpaque(t, { active: true, sub: 'carol', aud: idp.audience, exp: Math.floor(Date.now() / 1000) - 61 });
+    idp.setOpaque(t, {
+      active: true,
+      sub: 'carol',
+      aud: idp.audience,
+      exp: Math.floor(Date.now() / 1000) - 61,
+    });
     const o = await run(auth, bearer(t));
     assert.ok(!o.ok && 'code' in o && o.code === 'GH_TOKEN_EXPIRED');
     const n0 = idp.counts.introspect;
@@ -104,10 +136,17 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
     }
     idp.outage = 'none';
     const wrong = registryFor({
-      w: { issuer: idp.issuer, audiences: [idp.audience], introspection: { client_id: 'gatehouse', client_secret: 'wrong' } },
+      w: {
+        issuer: idp.issuer,
+        audiences: [idp.audience],
+        introspection: { client_id: 'gatehouse', client_secret: 'wrong' },
+      },
     });
     const o = await run(bearerFor(wrong), bearer('opaque-x'));
-    assert.ok(!o.ok && 'code' in o && o.code === 'GH_IDP_UNAVAILABLE', 'a 401 from the endpoint is a configuration fault, not an inactive token');
+    assert.ok(
+      !o.ok && 'code' in o && o.code === 'GH_IDP_UNAVAILABLE',
+      'a 401 from the endpoint is a configuration fault, not an inactive token',
+    );
     await wrong.close();
   });
 

@@ -35,7 +35,9 @@ describe('JWKS loading, refresh, rotation and outages', () => {
     assert.equal(idp.counts.discovery, 3, 'three attempts, then give up');
     await reg.close();
     idp.outage = 'none';
-    const liar = registryFor({ liar: { issuer: `${idp.issuer}/other`, discovery_url: idp.discoveryUrl, audiences: ['x'] } });
+    const liar = registryFor({
+      liar: { issuer: `${idp.issuer}/other`, discovery_url: idp.discoveryUrl, audiences: ['x'] },
+    });
     await assert.rejects(liar.start(), /names issuer .*, expected/);
     await liar.close();
     await idp.close();
@@ -44,7 +46,10 @@ describe('JWKS loading, refresh, rotation and outages', () => {
   it('picks up a rotated key after exactly one refetch and drops cached tokens of the removed key', async () => {
     const idp = await startIdp();
     const { logger, lines } = memoryLogger();
-    const reg = registryFor({ p: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri, jwks_cooldown: '200ms' } }, { logger });
+    const reg = registryFor(
+      { p: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri, jwks_cooldown: '200ms' } },
+      { logger },
+    );
     try {
       await reg.start();
       const auth = bearerFor(reg);
@@ -57,7 +62,11 @@ describe('JWKS loading, refresh, rotation and outages', () => {
       assert.equal(idp.counts.jwks, before + 1, 'one refetch');
       assert.ok((await run(auth, bearer(await idp.token({}, { key: fresh })))).ok);
       assert.equal(idp.counts.jwks, before + 1, 'no further fetch for the now-known kid');
-      assert.equal(codeOf(await run(auth, bearer(oldToken))), '401 GH_TOKEN_INVALID token.kid_unknown', 'cached verification died with its key');
+      assert.equal(
+        codeOf(await run(auth, bearer(oldToken))),
+        '401 GH_TOKEN_INVALID token.kid_unknown',
+        'cached verification died with its key',
+      );
       assert.ok(lines.some((l) => l.msg === 'JWKS keys rotated'));
     } finally {
       await reg.close();
@@ -67,7 +76,9 @@ describe('JWKS loading, refresh, rotation and outages', () => {
 
   it('random-kid storms cause at most one JWKS fetch per cooldown; concurrent misses share one fetch', async () => {
     const idp = await startIdp();
-    const reg = registryFor({ p: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri, jwks_cooldown: '400ms' } });
+    const reg = registryFor({
+      p: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri, jwks_cooldown: '400ms' },
+    });
     try {
       await reg.start();
       const auth = bearerFor(reg);
@@ -89,13 +100,21 @@ describe('JWKS loading, refresh, rotation and outages', () => {
       }
       const elapsed = Date.now() - t0 + 500;
       const allowed = 1 + Math.ceil(elapsed / 400);
-      assert.ok(idp.counts.jwks - start <= allowed, `${idp.counts.jwks - start} fetches for ${n} random kids over ${elapsed} ms (allowed ${allowed})`);
+      assert.ok(
+        idp.counts.jwks - start <= allowed,
+        `${idp.counts.jwks - start} fetches for ${n} random kids over ${elapsed} ms (allowed ${allowed})`,
+      );
       const rotated = await idp.addKey('ES256');
       await sleep(450);
       idp.delayMs = 150;
       const mid = idp.counts.jwks;
-      const good = await Promise.all(Array.from({ length: 50 }, async () => run(auth, bearer(await idp.token({}, { key: rotated })))));
-      assert.ok(good.every((o) => o.ok), 'all 50 concurrent requests with the new kid pass');
+      const good = await Promise.all(
+        Array.from({ length: 50 }, async () => run(auth, bearer(await idp.token({}, { key: rotated })))),
+      );
+      assert.ok(
+        good.every((o) => o.ok),
+        'all 50 concurrent requests with the new kid pass',
+      );
       assert.equal(idp.counts.jwks - mid, 1, 'and share one fetch');
     } finally {
       await reg.close();
@@ -106,7 +125,14 @@ describe('JWKS loading, refresh, rotation and outages', () => {
   it('keeps verifying with held keys within jwks_stale during an outage, then fails closed with 503, then recovers', async () => {
     const idp = await startIdp();
     const reg = registryFor({
-      p: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri, jwks_refresh: '200ms', jwks_stale: '500ms', jwks_cooldown: '100ms' },
+      p: {
+        issuer: idp.issuer,
+        audiences: [idp.audience],
+        jwks_uri: idp.jwksUri,
+        jwks_refresh: '200ms',
+        jwks_stale: '500ms',
+        jwks_cooldown: '100ms',
+      },
     });
     try {
       await reg.start();
@@ -121,7 +147,11 @@ describe('JWKS loading, refresh, rotation and outages', () => {
       const o = await run(auth, bearer(await idp.token()));
       assert.equal(codeOf(o), '503 GH_IDP_UNAVAILABLE idp.unavailable');
       assert.ok(!o.ok && 'headers' in o && o.headers?.['Retry-After'], 'Retry-After is set');
-      assert.equal(codeOf(await run(auth, bearer(cached))), '503 GH_IDP_UNAVAILABLE idp.unavailable', 'a cached token does not outlive the stale window');
+      assert.equal(
+        codeOf(await run(auth, bearer(cached))),
+        '503 GH_IDP_UNAVAILABLE idp.unavailable',
+        'a cached token does not outlive the stale window',
+      );
       idp.outage = 'none';
       await sleep(150);
       assert.ok((await run(auth, bearer(await idp.token()))).ok, 'recovers once the IdP answers');
@@ -133,14 +163,25 @@ describe('JWKS loading, refresh, rotation and outages', () => {
 
   it('an unknown kid while the IdP is unreachable is a 503, not a 401', async () => {
     const idp = await startIdp();
-    const reg = registryFor({ p: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri, jwks_cooldown: '50ms', http_timeout: '300ms' } });
+    const reg = registryFor({
+      p: {
+        issuer: idp.issuer,
+        audiences: [idp.audience],
+        jwks_uri: idp.jwksUri,
+        jwks_cooldown: '50ms',
+        http_timeout: '300ms',
+      },
+    });
     try {
       await reg.start();
       await sleep(60);
       idp.outage = 'hang';
       const k = await idp.addKey('RS256', { publish: true });
       const t0 = Date.now();
-      assert.equal(codeOf(await run(bearerFor(reg), bearer(await idp.token({}, { key: k })))), '503 GH_IDP_UNAVAILABLE idp.unavailable');
+      assert.equal(
+        codeOf(await run(bearerFor(reg), bearer(await idp.token({}, { key: k })))),
+        '503 GH_IDP_UNAVAILABLE idp.unavailable',
+      );
       assert.ok(Date.now() - t0 < 1500, 'bounded by http_timeout');
     } finally {
       await reg.close();

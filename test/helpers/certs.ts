@@ -20,7 +20,13 @@ export interface TestCa extends CertFiles {
    * `IP:127.0.0.1`, `URI:spiffe://example.org/agent`, `email:a@example.com`).
    * `expired: true` makes it valid only in January 2020.
    */
-  issue(opts: { cn: string; san?: string[]; usage?: 'server' | 'client' | 'both'; expired?: boolean; o?: string }): CertFiles;
+  issue(opts: {
+    cn: string;
+    san?: string[];
+    usage?: 'server' | 'client' | 'both';
+    expired?: boolean;
+    o?: string;
+  }): CertFiles;
 }
 
 /** A temp directory holding any number of CAs; `cleanup()` removes it. */
@@ -47,8 +53,23 @@ export function createPki(): TestPki {
     writeFileSync(join(caDir, 'serial'), '1000\n');
     const certPath = join(caDir, 'ca.crt');
     const keyPath = join(caDir, 'ca.key');
-    run(['req', '-x509', ...ecKey, '-keyout', keyPath, '-out', certPath, '-subj', `/O=Gatehouse Tests/CN=${name}`, '-days', '3',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    run([
+      'req',
+      '-x509',
+      ...ecKey,
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+      '-subj',
+      `/O=Gatehouse Tests/CN=${name}`,
+      '-days',
+      '3',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     const cnf = join(caDir, 'ca.cnf');
     writeFileSync(
       cnf,
@@ -77,7 +98,8 @@ commonName = supplied
       issue(opts) {
         const base = join(caDir, `leaf-${++n}`);
         const usage = opts.usage ?? 'server';
-        const eku = usage === 'both' ? 'serverAuth,clientAuth' : usage === 'client' ? 'clientAuth' : 'serverAuth';
+        const eku =
+          usage === 'both' ? 'serverAuth,clientAuth' : usage === 'client' ? 'clientAuth' : 'serverAuth';
         const ext = [
           'basicConstraints=critical,CA:FALSE',
           'keyUsage=critical,digitalSignature,keyEncipherment',
@@ -89,9 +111,32 @@ commonName = supplied
         run(['req', '-new', ...ecKey, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', subj]);
         const dates = opts.expired
           ? ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z']
-          : ['-startdate', new Date(Date.now() - 3_600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z', '-days', '2'];
-        run(['ca', '-batch', '-notext', '-config', cnf, '-cert', certPath, '-keyfile', keyPath, '-in', `${base}.csr`,
-          '-out', `${base}.crt`, '-extfile', `${base}.ext`, '-extensions', 'leaf', ...dates]);
+          : [
+              '-startdate',
+              new Date(Date.now() - 3_600_000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z',
+              '-days',
+              '2',
+            ];
+        run([
+          'ca',
+          '-batch',
+          '-notext',
+          '-config',
+          cnf,
+          '-cert',
+          certPath,
+          '-keyfile',
+          keyPath,
+          '-in',
+          `${base}.csr`,
+          '-out',
+          `${base}.crt`,
+          '-extfile',
+          `${base}.ext`,
+          '-extensions',
+          'leaf',
+          ...dates,
+        ]);
         return {
           cert: readFileSync(`${base}.crt`, 'utf8'),
           key: readFileSync(`${base}.key`, 'utf8'),

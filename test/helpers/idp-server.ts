@@ -4,7 +4,8 @@ import { KeyObject, constants, createHmac, randomUUID, sign as nodeSign } from '
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
 
 /** Asymmetric algorithms the fake IdP can sign with. */
-export type IdpAlg = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
+export type IdpAlg =
+  'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
 
 /** A signing key of the fake IdP. */
 export interface IdpKey {
@@ -50,14 +51,24 @@ export interface IdpServer {
   /** Delay before every response (slow IdP). */
   delayMs: number;
   /** Generates a key; published unless `publish: false`. */
-  addKey(alg?: IdpAlg, opts?: { kid?: string; publish?: boolean; jwkExtra?: Record<string, unknown> }): Promise<IdpKey>;
+  addKey(
+    alg?: IdpAlg,
+    opts?: { kid?: string; publish?: boolean; jwkExtra?: Record<string, unknown> },
+  ): Promise<IdpKey>;
   /** Publishes a new key and withdraws all others. */
   rotate(alg?: IdpAlg): Promise<IdpKey>;
   removeKey(kid: string): void;
   /** A valid access token (jose SignJWT) with sensible defaults, overridden by `claims`. */
-  token(claims?: Record<string, unknown>, opts?: { key?: IdpKey; header?: Record<string, unknown> }): Promise<string>;
+  token(
+    claims?: Record<string, unknown>,
+    opts?: { key?: IdpKey; header?: Record<string, unknown> },
+  ): Promise<string>;
   /** Signs any header/payload with node:crypto (no validation: for attack tokens). Unknown `alg` (e.g. `none`) → empty signature. */
-  signRaw(header: Record<string, unknown>, payload: Record<string, unknown> | string, key?: IdpKey | { hmacSecret: string | Buffer }): string;
+  signRaw(
+    header: Record<string, unknown>,
+    payload: Record<string, unknown> | string,
+    key?: IdpKey | { hmacSecret: string | Buffer },
+  ): string;
   /** Standard claims: iss, aud, sub, iat, exp (+1h), jti. */
   claims(extra?: Record<string, unknown>): Record<string, unknown>;
   /** Registers an opaque token for introspection; unknown tokens are inactive. */
@@ -73,19 +84,34 @@ const HASH: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 
 export function signJws(alg: string, input: string, key: KeyObject | Buffer | string): Buffer {
   const data = Buffer.from(input);
   const bits = alg.slice(-3);
-  if (alg.startsWith('HS')) return createHmac(HASH[bits] as string, key as Buffer).update(data).digest();
+  if (alg.startsWith('HS'))
+    return createHmac(HASH[bits] as string, key as Buffer)
+      .update(data)
+      .digest();
   const k = key as KeyObject;
   if (alg === 'EdDSA' || alg === 'Ed25519') return nodeSign(null, data, k);
-  if (alg.startsWith('ES')) return nodeSign(HASH[bits] as string, data, { key: k, dsaEncoding: 'ieee-p1363' });
+  if (alg.startsWith('ES'))
+    return nodeSign(HASH[bits] as string, data, { key: k, dsaEncoding: 'ieee-p1363' });
   if (alg.startsWith('PS')) {
-    return nodeSign(HASH[bits] as string, data, { key: k, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: Number(bits) / 8 });
+    return nodeSign(HASH[bits] as string, data, {
+      key: k,
+      padding: constants.RSA_PKCS1_PSS_PADDING,
+      saltLength: Number(bits) / 8,
+    });
   }
   return nodeSign(HASH[bits] as string, data, k);
 }
 
 /** Generates an IdP key with jose (extractable), returning node KeyObjects and the public JWK. */
-export async function generateIdpKey(alg: IdpAlg = 'RS256', kid: string = randomUUID(), jwkExtra: Record<string, unknown> = {}): Promise<IdpKey> {
-  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+export async function generateIdpKey(
+  alg: IdpAlg = 'RS256',
+  kid: string = randomUUID(),
+  jwkExtra: Record<string, unknown> = {},
+): Promise<IdpKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+  });
   const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig', ...jwkExtra };
   return { kid, alg, privateKey: KeyObject.from(privateKey), publicKey: KeyObject.from(publicKey), jwk };
 }
@@ -136,7 +162,9 @@ export async function startIdp(opts: StartIdpOptions = {}): Promise<IdpServer> {
     const form = new URLSearchParams(body);
     idp.lastIntrospection = { authorization: req.headers.authorization, form };
     const basic = `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`;
-    const authed = req.headers.authorization === basic || (form.get('client_id') === clientId && form.get('client_secret') === clientSecret);
+    const authed =
+      req.headers.authorization === basic ||
+      (form.get('client_id') === clientId && form.get('client_secret') === clientSecret);
     if (!authed) return send(res, 401, { error: 'invalid_client' });
     return send(res, 200, opaque.get(form.get('token') ?? '') ?? { active: false });
   };
@@ -191,11 +219,21 @@ export async function startIdp(opts: StartIdpOptions = {}): Promise<IdpServer> {
     },
     claims(extra = {}) {
       const now = Math.floor(Date.now() / 1000);
-      return { iss: issuer, aud: audience, sub: 'user-1', iat: now, exp: now + 3600, jti: randomUUID(), ...extra };
+      return {
+        iss: issuer,
+        aud: audience,
+        sub: 'user-1',
+        iat: now,
+        exp: now + 3600,
+        jti: randomUUID(),
+        ...extra,
+      };
     },
     async token(extra = {}, o = {}) {
       const key = o.key ?? (keys[0] as IdpKey);
-      return new SignJWT(idp.claims(extra) as never).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...o.header }).sign(key.privateKey);
+      return new SignJWT(idp.claims(extra) as never)
+        .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'at+jwt', ...o.header })
+        .sign(key.privateKey);
     },
     signRaw(header, payload, key = keys[0] as IdpKey) {
       const input = `${b64(JSON.stringify(header))}.${typeof payload === 'string' ? b64(payload) : b64(JSON.stringify(payload))}`;

@@ -49,7 +49,10 @@ test('key_file with a key of the wrong type is refused with the file name', () =
   try {
     const f = join(dir, 'k.pem');
     writeFileSync(f, generateAssertionKey('EdDSA').export({ format: 'pem', type: 'pkcs8' }));
-    assert.throws(() => new AssertionKeySet({ alg: 'ES256', keyFile: f, activationDelayMs: 0, dryRun: false }), /k\.pem: algorithm ES256 needs an EC/);
+    assert.throws(
+      () => new AssertionKeySet({ alg: 'ES256', keyFile: f, activationDelayMs: 0, dryRun: false }),
+      /k\.pem: algorithm ES256 needs an EC/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -92,8 +95,19 @@ test('assertion is cached per credential, re-signed shortly before expiry, and n
   const dir = tmp();
   try {
     let now = Date.now();
-    const ks = new AssertionKeySet({ alg: 'ES256', keyDir: dir, activationDelayMs: 0, dryRun: false, now: () => now });
-    const ra = new RouteAssertion(ks, ISS, { audience: 'a', groups: 'all', roles: 'all', claims: [], ttlMs: 60_000 }, () => now);
+    const ks = new AssertionKeySet({
+      alg: 'ES256',
+      keyDir: dir,
+      activationDelayMs: 0,
+      dryRun: false,
+      now: () => now,
+    });
+    const ra = new RouteAssertion(
+      ks,
+      ISS,
+      { audience: 'a', groups: 'all', roles: 'all', claims: [], ttlMs: 60_000 },
+      () => now,
+    );
     const t1 = await ra.get(userPrincipal());
     const again = ra.get(userPrincipal()); // new principal object, same credential
     assert.equal(again, t1, 'a cache hit is returned synchronously');
@@ -123,9 +137,21 @@ test('rotation: the new key is published before it signs, the old one stays unti
   const dir = tmp();
   try {
     let now = Date.now();
-    const opts = { alg: 'ES256' as const, keyDir: dir, activationDelayMs: 120_000, rotateAfterMs: 3_600_000, dryRun: false, now: () => now };
+    const opts = {
+      alg: 'ES256' as const,
+      keyDir: dir,
+      activationDelayMs: 120_000,
+      rotateAfterMs: 3_600_000,
+      dryRun: false,
+      now: () => now,
+    };
     const ks = new AssertionKeySet(opts);
-    const ra = new RouteAssertion(ks, ISS, { audience: 'a', groups: 'all', roles: 'all', claims: [], ttlMs: 300_000 }, () => now);
+    const ra = new RouteAssertion(
+      ks,
+      ISS,
+      { audience: 'a', groups: 'all', roles: 'all', claims: [], ttlMs: 300_000 },
+      () => now,
+    );
     const oldKid = ks.signingKey().kid;
     const oldToken = await ra.get(userPrincipal());
 
@@ -168,9 +194,21 @@ test('manual rotation with key_file + previous_key_files publishes both keys', a
     writeFileSync(oldF, generateAssertionKey('ES256').export({ format: 'pem', type: 'pkcs8' }));
     writeFileSync(newF, generateAssertionKey('ES256').export({ format: 'pem', type: 'pkcs8' }));
     const before = new AssertionKeySet({ alg: 'ES256', keyFile: oldF, activationDelayMs: 0, dryRun: false });
-    const ra0 = new RouteAssertion(before, ISS, { audience: 'a', groups: 'all', roles: 'all', claims: [], ttlMs: 60_000 });
+    const ra0 = new RouteAssertion(before, ISS, {
+      audience: 'a',
+      groups: 'all',
+      roles: 'all',
+      claims: [],
+      ttlMs: 60_000,
+    });
     const oldToken = await ra0.get(userPrincipal());
-    const after = new AssertionKeySet({ alg: 'ES256', keyFile: newF, previousKeyFiles: [oldF], activationDelayMs: 0, dryRun: false });
+    const after = new AssertionKeySet({
+      alg: 'ES256',
+      keyFile: newF,
+      previousKeyFiles: [oldF],
+      activationDelayMs: 0,
+      dryRun: false,
+    });
     assert.equal(jwks(after).keys.length, 2);
     await jwtVerify(oldToken, createLocalJWKSet(jwks(after)));
   } finally {
@@ -183,8 +221,18 @@ test('EdDSA and RS256 keys sign verifiable assertions', async () => {
     const dir = tmp();
     try {
       const ks = new AssertionKeySet({ alg, keyDir: dir, activationDelayMs: 0, dryRun: false });
-      const ra = new RouteAssertion(ks, ISS, { audience: 'a', groups: 'all', roles: 'all', claims: [], ttlMs: 60_000 });
-      const { protectedHeader } = await jwtVerify(await ra.get(userPrincipal()), createLocalJWKSet(jwks(ks)), { algorithms: [alg] });
+      const ra = new RouteAssertion(ks, ISS, {
+        audience: 'a',
+        groups: 'all',
+        roles: 'all',
+        claims: [],
+        ttlMs: 60_000,
+      });
+      const { protectedHeader } = await jwtVerify(
+        await ra.get(userPrincipal()),
+        createLocalJWKSet(jwks(ks)),
+        { algorithms: [alg] },
+      );
       assert.equal(protectedHeader.alg, alg);
     } finally {
       rmSync(dir, { recursive: true, force: true });

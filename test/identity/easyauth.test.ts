@@ -25,17 +25,27 @@ test('X-MS-CLIENT-PRINCIPAL decodes to the App Service shape with Entra claim ty
   const vals = (typ: string): string[] => doc.claims.filter((c) => c.typ === typ).map((c) => c.val);
   assert.deepEqual(vals('http://schemas.microsoft.com/identity/claims/objectidentifier'), [p.claims.oid]);
   assert.deepEqual(vals('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier'), [p.subject]);
-  assert.deepEqual(vals('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'), ['alice@example.com']);
+  assert.deepEqual(vals('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'), [
+    'alice@example.com',
+  ]);
   assert.deepEqual(vals('http://schemas.microsoft.com/identity/claims/tenantid'), [p.tenant]);
   assert.deepEqual(vals('http://schemas.microsoft.com/identity/claims/scope'), ['api.read']);
   assert.deepEqual(vals('name'), ['Alice Example']);
   assert.deepEqual(vals('preferred_username'), ['alice@example.com']);
-  assert.deepEqual(vals('groups'), ['g-admins', 'g-finance', 'g-staff'], 'one claim per group, as App Service sends them');
+  assert.deepEqual(
+    vals('groups'),
+    ['g-admins', 'g-finance', 'g-staff'],
+    'one claim per group, as App Service sends them',
+  );
   assert.deepEqual(vals(ROLE), ['Reader'], 'roles under role_typ so IsInRole works');
   assert.deepEqual(vals('ver'), ['2.0']);
   assert.deepEqual(vals('dept'), ['{"name":"Finance","code":42}']);
   for (const c of doc.claims) assert.equal(typeof c.val, 'string', `${c.typ} val must be a string`);
-  assert.equal(new Set(doc.claims.map((c) => `${c.typ}=${c.val}`)).size, doc.claims.length, 'no duplicate claims');
+  assert.equal(
+    new Set(doc.claims.map((c) => `${c.typ}=${c.val}`)).size,
+    doc.claims.length,
+    'no duplicate claims',
+  );
 });
 
 test('principal name and id follow App Service (oid for Entra, preferred_username for name)', () => {

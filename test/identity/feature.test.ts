@@ -24,7 +24,12 @@ test('configured identity headers of any route are stripped on every route, publ
     identity: { strip_headers: ['X-Legacy-User'] },
     routes: [
       { match: { path: '/public' }, upstream: UP, auth: 'none' },
-      { match: { path: '/app' }, upstream: UP, auth: 'bearer', identity: { headers: { X_Tenant: '{claims.tid}', 'X-Employee': '{sub}' } } },
+      {
+        match: { path: '/app' },
+        upstream: UP,
+        auth: 'bearer',
+        identity: { headers: { X_Tenant: '{claims.tid}', 'X-Employee': '{sub}' } },
+      },
     ],
   });
   for (const s of c.stages) {
@@ -41,7 +46,13 @@ test('header names are validated with exact key paths; "_" and reserved names ar
         upstream: UP,
         auth: 'bearer',
         identity: {
-          headers: { 'X Bad': '{sub}', X_Tenant: '{claims.tid}', 'X-Forwarded-For': '{sub}', 'x-tenant': '{sub}', 'X-Who': '{nobody}' },
+          headers: {
+            'X Bad': '{sub}',
+            X_Tenant: '{claims.tid}',
+            'X-Forwarded-For': '{sub}',
+            'x-tenant': '{sub}',
+            'X-Who': '{nobody}',
+          },
         },
       },
     ],
@@ -55,7 +66,10 @@ test('header names are validated with exact key paths; "_" and reserved names ar
 });
 
 test('assertion without an issuer is a config error naming the route', () => {
-  const c = compileIdentity({ routes: [{ upstream: UP, auth: 'bearer', identity: { assertion: { audience: 'x' } } }] }, { dryRun: true });
+  const c = compileIdentity(
+    { routes: [{ upstream: UP, auth: 'bearer', identity: { assertion: { audience: 'x' } } }] },
+    { dryRun: true },
+  );
   assert.equal(c.issues[0]?.path, 'routes[0].identity.assertion');
   assert.match(c.issues[0]?.message ?? '', /issuer/);
 });
@@ -80,7 +94,10 @@ test('mutator injects headers, Easy Auth and a verifiable assertion; JWKS endpoi
       },
       { baseDir: dir },
     );
-    assert.deepEqual(c.issues.filter((i) => i.severity === 'error'), []);
+    assert.deepEqual(
+      c.issues.filter((i) => i.severity === 'error'),
+      [],
+    );
     const ctx = fakeCtx({ principal: userPrincipal() });
     await runMutators(c.stages[0]!, ctx);
     assert.equal(ctx.inject.get('X-Forwarded-User'), userPrincipal().subject);
@@ -103,11 +120,20 @@ test('mutator injects headers, Easy Auth and a verifiable assertion; JWKS endpoi
 
 test('identity headers over max_header_bytes refuse the request with GH_IDENTITY_TOO_LARGE', async () => {
   const c = compileIdentity({
-    routes: [{ upstream: UP, auth: 'bearer', identity: { headers: { 'X-Groups': '{groups}' }, max_header_bytes: '1kb' } }],
+    routes: [
+      {
+        upstream: UP,
+        auth: 'bearer',
+        identity: { headers: { 'X-Groups': '{groups}' }, max_header_bytes: '1kb' },
+      },
+    ],
   });
   const many = Array.from({ length: 100 }, (_, i) => `group-number-${i}`);
   const ctx = fakeCtx({ principal: userPrincipal({ groups: many }) });
-  await assert.rejects(runMutators(c.stages[0]!, ctx), (e) => isGatehouseError(e, 'GH_IDENTITY_TOO_LARGE') && e.status === 403);
+  await assert.rejects(
+    runMutators(c.stages[0]!, ctx),
+    (e) => isGatehouseError(e, 'GH_IDENTITY_TOO_LARGE') && e.status === 403,
+  );
   const ok = fakeCtx({ principal: userPrincipal() });
   await runMutators(c.stages[0]!, ok);
   assert.equal(ok.inject.get('X-Groups'), 'g-admins,g-finance,g-staff');
@@ -150,9 +176,19 @@ test('RFC 9728 metadata: root and path-suffixed documents, and the URL for WWW-A
         match: { path: '/api/' },
         upstream: UP,
         auth: 'bearer',
-        identity: { resource_metadata: { authorization_servers: ['https://login.example.com/t1/v2.0'], scopes_supported: ['api.read'] } },
+        identity: {
+          resource_metadata: {
+            authorization_servers: ['https://login.example.com/t1/v2.0'],
+            scopes_supported: ['api.read'],
+          },
+        },
       },
-      { match: { path: '/mcp' }, upstream: UP, auth: ['bearer'], identity: { resource_metadata: { authorization_servers: ['https://idp.example.org'] } } },
+      {
+        match: { path: '/mcp' },
+        upstream: UP,
+        auth: ['bearer'],
+        identity: { resource_metadata: { authorization_servers: ['https://idp.example.org'] } },
+      },
       { match: { path: '/web' }, upstream: UP, auth: 'session' },
     ],
   });
@@ -171,11 +207,20 @@ test('RFC 9728 metadata: root and path-suffixed documents, and the URL for WWW-A
   });
   const root = await get(PRM_PATH);
   assert.equal(root.resource, 'https://gw.example.com');
-  assert.deepEqual(root.authorization_servers, ['https://login.example.com/t1/v2.0', 'https://idp.example.org']);
-  await assert.rejects(Promise.resolve().then(() => ep.handle(fakeCtx({ path: `${PRM_PATH}/web` }))), (e) =>
-    isGatehouseError(e, 'GH_ROUTE_NOT_FOUND'),
+  assert.deepEqual(root.authorization_servers, [
+    'https://login.example.com/t1/v2.0',
+    'https://idp.example.org',
+  ]);
+  await assert.rejects(
+    Promise.resolve().then(() => ep.handle(fakeCtx({ path: `${PRM_PATH}/web` }))),
+    (e) => isGatehouseError(e, 'GH_ROUTE_NOT_FOUND'),
   );
   const route = { config: c.config.routes[0] } as unknown as CompiledRoute;
   assert.equal(protectedResourceMetadataUrl(fakeCtx({ route })), `https://gw.example.com${PRM_PATH}/api`);
-  assert.equal(protectedResourceMetadataUrl(fakeCtx({ route: { config: c.config.routes[2] } as unknown as CompiledRoute })), undefined);
+  assert.equal(
+    protectedResourceMetadataUrl(
+      fakeCtx({ route: { config: c.config.routes[2] } as unknown as CompiledRoute }),
+    ),
+    undefined,
+  );
 });

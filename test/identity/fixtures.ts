@@ -43,7 +43,9 @@ export function userPrincipal(over: Partial<Principal> = {}): Principal {
 }
 
 /** A minimal request context for mutators and endpoints (no sockets). */
-export function fakeCtx(over: Partial<RequestContext> & { principal?: Principal | undefined } = {}): RequestContext & {
+export function fakeCtx(
+  over: Partial<RequestContext> & { principal?: Principal | undefined } = {},
+): RequestContext & {
   written: { status?: number; headers?: Record<string, unknown>; body?: string };
 } {
   const written: { status?: number; headers?: Record<string, unknown>; body?: string } = {};
@@ -118,7 +120,13 @@ export function compileIdentity(doc: object, opts: { baseDir?: string; dryRun?: 
   };
   identityFeature.compileGlobal?.(cctx);
   const stages = config.routes.map((r, i) => {
-    const s: RouteStages = { authenticators: [], authorizer: undefined, limiters: [], mutators: [], stripNames: new Set() };
+    const s: RouteStages = {
+      authenticators: [],
+      authorizer: undefined,
+      limiters: [],
+      mutators: [],
+      stripNames: new Set(),
+    };
     identityFeature.compileRoute?.(r, `routes[${i}]`, cctx, s);
     return s;
   });

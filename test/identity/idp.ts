@@ -27,7 +27,13 @@ export async function startIdp(audience = 'api://gatehouse-tests'): Promise<Test
   return {
     issuer,
     jwksUri: `${base}/keys`,
-    provider: { issuer, jwks_uri: `${base}/keys`, discovery: false, audiences: [audience], algorithms: ['ES256'] },
+    provider: {
+      issuer,
+      jwks_uri: `${base}/keys`,
+      discovery: false,
+      audiences: [audience],
+      algorithms: ['ES256'],
+    },
     token: (claims, ttlSec = 600) =>
       new SignJWT(claims)
         .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })

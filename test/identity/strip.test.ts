@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ALWAYS_STRIPPED, isStripped, normalizeHeaderName, stripForgedHeaders } from '../../src/identity/strip.js';
+import {
+  ALWAYS_STRIPPED,
+  isStripped,
+  normalizeHeaderName,
+  stripForgedHeaders,
+} from '../../src/identity/strip.js';
 
 const none: ReadonlySet<string> = new Set();
 
@@ -44,7 +49,15 @@ test('every spelling of a forged identity header is stripped', () => {
 });
 
 test('ordinary headers pass, and a route adds its own configured names', () => {
-  for (const v of ['Accept', 'X-Request-Id', 'Authorization', 'Cookie', 'X-Forwarded-Proto', 'X-Tenant', 'User-Agent']) {
+  for (const v of [
+    'Accept',
+    'X-Request-Id',
+    'Authorization',
+    'Cookie',
+    'X-Forwarded-Proto',
+    'X-Tenant',
+    'User-Agent',
+  ]) {
     assert.equal(isStripped(normalizeHeaderName(v), none), false, v);
   }
   const route = new Set([normalizeHeaderName('X-Tenant'), normalizeHeaderName('X_App_Role')]);
@@ -57,7 +70,20 @@ test('ALWAYS_STRIPPED holds only normalised names', () => {
 });
 
 test('stripForgedHeaders keeps order and values, reports original spellings', () => {
-  const raw = ['Host', 'app', 'X_Remote_User', 'admin', 'Accept', '*/*', 'x-remote-user', 'root', 'X-MS-CLIENT-PRINCIPAL', 'e30=', 'X-Tenant', 't1'];
+  const raw = [
+    'Host',
+    'app',
+    'X_Remote_User',
+    'admin',
+    'Accept',
+    '*/*',
+    'x-remote-user',
+    'root',
+    'X-MS-CLIENT-PRINCIPAL',
+    'e30=',
+    'X-Tenant',
+    't1',
+  ];
   const { kept, stripped } = stripForgedHeaders(raw, new Set(['x-tenant']));
   assert.deepEqual(kept, ['Host', 'app', 'Accept', '*/*']);
   assert.deepEqual(stripped, ['X_Remote_User', 'x-remote-user', 'X-MS-CLIENT-PRINCIPAL', 'X-Tenant']);

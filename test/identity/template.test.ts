@@ -73,7 +73,10 @@ test('rfc8187 mode: ASCII as is, otherwise an ext-value; a user-chosen "UTF-8\'\
 test('reject mode refuses non-ASCII, control characters and separators inside items with GH_IDENTITY_UNENCODABLE', () => {
   assert.equal(compile('{name}', 'reject')(userPrincipal()), 'Alice Example');
   for (const p of [userPrincipal({ name: 'Zoë' }), userPrincipal({ name: 'a\r\nb' })]) {
-    assert.throws(() => compile('{name}', 'reject')(p), (e) => isGatehouseError(e, 'GH_IDENTITY_UNENCODABLE'));
+    assert.throws(
+      () => compile('{name}', 'reject')(p),
+      (e) => isGatehouseError(e, 'GH_IDENTITY_UNENCODABLE'),
+    );
   }
   assert.throws(
     () => compile('{groups}', 'reject')(userPrincipal({ groups: ['a,b'] })),

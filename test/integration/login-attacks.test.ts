@@ -12,7 +12,9 @@ const ALICE = ['alice', 'alice-dev-password'] as const;
 const COOKIE = 'gatehouse_session';
 
 function assertNoSession(res: { headers: Headers }): void {
-  const set = res.headers.getSetCookie().filter((c) => c.startsWith(`${COOKIE}=`) && !c.includes('Max-Age=0'));
+  const set = res.headers
+    .getSetCookie()
+    .filter((c) => c.startsWith(`${COOKIE}=`) && !c.includes('Max-Age=0'));
   assert.deepEqual(set, [], 'no session cookie issued');
 }
 
@@ -57,8 +59,16 @@ describe('login attacks against the real provider', () => {
       'ftp://portal.example.test/',
     ];
     for (const rd of evil) {
-      const done = await b.navigate(`${f.url}/.gatehouse/login?rd=${encodeURIComponent(rd)}`, {}, (u) => !u.startsWith(f.url) && !u.startsWith(f.idp.issuer));
-      assert.equal(done.url, `${f.url}/`, `rd=${rd} must not leave the site (chain ${done.chain.join(' -> ')})`);
+      const done = await b.navigate(
+        `${f.url}/.gatehouse/login?rd=${encodeURIComponent(rd)}`,
+        {},
+        (u) => !u.startsWith(f.url) && !u.startsWith(f.idp.issuer),
+      );
+      assert.equal(
+        done.url,
+        `${f.url}/`,
+        `rd=${rd} must not leave the site (chain ${done.chain.join(' -> ')})`,
+      );
       assert.equal(done.status, 200);
     }
   });
@@ -67,7 +77,11 @@ describe('login attacks against the real provider', () => {
     const b = await signedInAtIdp();
     const local = await b.navigate(`${f.url}/.gatehouse/login?rd=${encodeURIComponent('/reports?a=1')}`);
     assert.equal(local.url, `${f.url}/reports?a=1`);
-    const off = await b.navigate(`${f.url}/.gatehouse/login?rd=${encodeURIComponent('https://portal.example.test/x')}`, {}, (u) => u.startsWith('https://'));
+    const off = await b.navigate(
+      `${f.url}/.gatehouse/login?rd=${encodeURIComponent('https://portal.example.test/x')}`,
+      {},
+      (u) => u.startsWith('https://'),
+    );
     assert.equal(off.url, 'https://portal.example.test/x');
   });
 
@@ -103,7 +117,10 @@ describe('login attacks against the real provider', () => {
     const valueB = jar.get(cookieB)!;
     assert.ok(!valueA.includes(stateA), 'the state value is not readable in the cookie');
 
-    const mismatch = await b.send(a.callback, { headers: { cookie: `${cookieA}=${valueB}` }, noCookies: true });
+    const mismatch = await b.send(a.callback, {
+      headers: { cookie: `${cookieA}=${valueB}` },
+      noCookies: true,
+    });
     assert.equal(mismatch.status, 400);
     assert.match(mismatch.body, /GH_LOGIN_STATE_INVALID/);
     assertNoSession(mismatch);
@@ -167,7 +184,9 @@ describe('ID tokens that must be refused (scripted provider)', () => {
     idp = await startFakeIdp(CLIENT_ID);
     upstream = await startUpstream();
     const port = await freePort();
-    gw = await startGatehouse(ssoConfig(port, idp.issuer, upstream.url), { env: { TEST_SESSION_SECRET: SECRET } });
+    gw = await startGatehouse(ssoConfig(port, idp.issuer, upstream.url), {
+      env: { TEST_SESSION_SECRET: SECRET },
+    });
   });
   after(async () => {
     await gw.close();
@@ -195,7 +214,9 @@ describe('ID tokens that must be refused (scripted provider)', () => {
     const page = await b.navigate(`${gw.url}/secret`);
     assert.equal(page.status, 200);
     assert.equal(upstream.received.at(-1)!.headers['x-forwarded-user'], 'mallory');
-    const r = await send(gw.url, '/secret', { headers: { cookie: `${COOKIE}=${b.cookies(gw.url).get(COOKIE)}` } });
+    const r = await send(gw.url, '/secret', {
+      headers: { cookie: `${COOKIE}=${b.cookies(gw.url).get(COOKIE)}` },
+    });
     assert.equal(r.status, 200);
   });
 });

@@ -23,20 +23,25 @@ test('gatehouse dev --port 0 starts a working demo: sign in as a demo user, admi
   let url = '';
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const exit = runDev(['--port', '0'], { stdout: out.stream, stderr: err.stream }, {
-    signal: ac.signal,
-    onReady: (u) => {
-      url = u;
-      markReady();
+  const exit = runDev(
+    ['--port', '0'],
+    { stdout: out.stream, stderr: err.stream },
+    {
+      signal: ac.signal,
+      onReady: (u) => {
+        url = u;
+        markReady();
+      },
     },
-  });
+  );
   void exit.then(() => markReady());
   await ready;
   try {
     assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, `no URL; stderr: ${err.text()}`);
     const printed = out.text();
     assert.ok(printed.includes(`Open ${url}/`), printed);
-    for (const u of DEMO_USERS) assert.ok(printed.includes(u.id) && printed.includes(u.password), `credentials of ${u.id} printed`);
+    for (const u of DEMO_USERS)
+      assert.ok(printed.includes(u.id) && printed.includes(u.password), `credentials of ${u.id} printed`);
     assert.match(printed, /DEVELOPMENT ONLY/);
 
     const alice = DEMO_USERS.find((u) => u.id === 'alice')!;

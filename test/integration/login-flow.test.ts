@@ -28,7 +28,11 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
 
     const page = await b.submitLogin(form, ...ALICE);
     assert.equal(page.status, 200);
-    assert.equal(page.url, `${f.url}/reports/q3?year=2024&x=%C3%A9`, 'returned to the original path and query');
+    assert.equal(
+      page.url,
+      `${f.url}/reports/q3?year=2024&x=%C3%A9`,
+      'returned to the original path and query',
+    );
     const seen = f.upstream.received.at(-1)!;
     assert.equal(seen.url, '/reports/q3?year=2024&x=%C3%A9');
     assert.equal(seen.headers['x-forwarded-user'], 'alice');
@@ -50,8 +54,14 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     const cookies = res.headers.getSetCookie();
     const session = cookies.find((c) => c.startsWith(`${COOKIE}=`));
     assert.ok(session, `session cookie set: ${cookies.join(' | ')}`);
-    assert.match(session, /^gatehouse_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200$/);
-    assert.ok(cookies.some((c) => /^gh-state-[A-Za-z0-9_-]+=; .*Max-Age=0/.test(c)), 'state cookie cleared');
+    assert.match(
+      session,
+      /^gatehouse_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Lax; Max-Age=43200$/,
+    );
+    assert.ok(
+      cookies.some((c) => /^gh-state-[A-Za-z0-9_-]+=; .*Max-Age=0/.test(c)),
+      'state cookie cleared',
+    );
     assert.ok(session.length < 200, 'small cookie whatever the token sizes');
   });
 
@@ -64,7 +74,11 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
       ['GET', {}, 'no Accept'],
     ];
     for (const [method, headers, what] of cases) {
-      const r = await send(f.url, '/reports', { method, headers, body: method === 'POST' ? 'a=1' : undefined });
+      const r = await send(f.url, '/reports', {
+        method,
+        headers,
+        body: method === 'POST' ? 'a=1' : undefined,
+      });
       assert.equal(r.status, 401, what);
       assert.equal(r.headers.location, undefined, what);
     }
@@ -73,7 +87,9 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
   });
 
   test('the redirect URI comes from server.external_url, never from Host or X-Forwarded-Host', async () => {
-    const r = await send(f.url, '/x', { headers: { accept: 'text/html', host: 'evil.example', 'x-forwarded-host': 'evil2.example' } });
+    const r = await send(f.url, '/x', {
+      headers: { accept: 'text/html', host: 'evil.example', 'x-forwarded-host': 'evil2.example' },
+    });
     assert.equal(r.status, 302);
     const loc = new URL(r.headers.location as string);
     assert.equal(loc.searchParams.get('redirect_uri'), `${f.url}/.gatehouse/callback`);
@@ -120,7 +136,9 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     assert.ok(end.searchParams.get('id_token_hint'), 'id_token_hint sent');
     assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${f.url}/public/bye`);
 
-    const replay = await send(f.url, '/', { headers: { cookie: `${COOKIE}=${sid}`, accept: 'application/json' } });
+    const replay = await send(f.url, '/', {
+      headers: { cookie: `${COOKIE}=${sid}`, accept: 'application/json' },
+    });
     assert.equal(replay.status, 401, 'replaying the old cookie after logout fails');
     const nav = await send(f.url, '/', { headers: { cookie: `${COOKIE}=${sid}`, accept: 'text/html' } });
     assert.equal(nav.status, 302);
@@ -148,7 +166,9 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     assert.equal(home.status, 200);
     const fresh = victim.cookies(f.url).get(COOKIE)!;
     assert.notEqual(fresh, planted, 'new id at login');
-    const withPlanted = await send(f.url, '/.gatehouse/userinfo', { headers: { cookie: `${COOKIE}=${planted}` } });
+    const withPlanted = await send(f.url, '/.gatehouse/userinfo', {
+      headers: { cookie: `${COOKIE}=${planted}` },
+    });
     assert.equal(withPlanted.status, 401, 'the planted id was ended, it does not carry the victim’s login');
     const mine = await victim.send(`${f.url}/.gatehouse/userinfo`);
     assert.equal(JSON.parse(mine.body).subject, 'alice');
@@ -171,13 +191,19 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     const done1 = await b.navigate(tab1.url);
     assert.equal(done1.status, 200);
     assert.equal(done1.url, `${f.url}/one`, 'the first tab completes too (IdP session reused)');
-    assert.equal([...b.cookies(f.url).keys()].filter((k) => k.startsWith('gh-state-')).length, 0, 'both state cookies consumed');
+    assert.equal(
+      [...b.cookies(f.url).keys()].filter((k) => k.startsWith('gh-state-')).length,
+      0,
+      'both state cookies consumed',
+    );
   });
 
   test('public routes stay public, and Gatehouse cookies are stripped there too while other cookies pass', async () => {
     const b = new TestBrowser();
     await b.login(`${f.url}/`, ...ALICE);
-    const r = await b.send(`${f.url}/public/page`, { headers: { cookie: `theme=dark; ${COOKIE}=${b.cookies(f.url).get(COOKIE)}; gh-state-abc=x; lang=en` } });
+    const r = await b.send(`${f.url}/public/page`, {
+      headers: { cookie: `theme=dark; ${COOKIE}=${b.cookies(f.url).get(COOKIE)}; gh-state-abc=x; lang=en` },
+    });
     assert.equal(r.status, 200);
     assert.equal(f.upstream.received.at(-1)!.headers.cookie, 'theme=dark; lang=en');
   });

@@ -38,17 +38,29 @@ describe('Redis-backed sessions shared by two Gatehouse instances (real redis-se
 
     const out = await send(two.url, '/.gatehouse/logout', { headers: { cookie } });
     assert.equal(out.status, 302);
-    assert.equal((await send(one.url, '/app', { headers: { cookie, accept: 'application/json' } })).status, 401, 'ended everywhere');
+    assert.equal(
+      (await send(one.url, '/app', { headers: { cookie, accept: 'application/json' } })).status,
+      401,
+      'ended everywhere',
+    );
   });
 
   test('back-channel logout received by one instance ends the session on both', async () => {
     const b = new TestBrowser();
     await b.login(`${one.url}/`, 'bob', 'bob-dev-password');
     const cookie = `${COOKIE}=${b.cookies(one.url).get(COOKIE)}`;
-    const sid = (await send(two.url, '/.gatehouse/userinfo', { headers: { cookie } })).json<{ claims: { sid: string } }>().claims.sid;
+    const sid = (await send(two.url, '/.gatehouse/userinfo', { headers: { cookie } })).json<{
+      claims: { sid: string };
+    }>().claims.sid;
     await one.idp.backchannelLogout('bob', sid);
-    assert.equal((await send(two.url, '/app', { headers: { cookie, accept: 'application/json' } })).status, 401);
-    assert.equal((await send(one.url, '/app', { headers: { cookie, accept: 'application/json' } })).status, 401);
+    assert.equal(
+      (await send(two.url, '/app', { headers: { cookie, accept: 'application/json' } })).status,
+      401,
+    );
+    assert.equal(
+      (await send(one.url, '/app', { headers: { cookie, accept: 'application/json' } })).status,
+      401,
+    );
   });
 
   test('when Redis is down, requests fail closed with 503 instead of hanging or logging everyone out', async () => {

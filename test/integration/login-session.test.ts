@@ -21,10 +21,15 @@ describe('refresh and back-channel logout against the real provider', () => {
     const b = new TestBrowser();
     await b.login(`${f.url}/`, ...ALICE);
     const cookie = `${COOKIE}=${b.cookies(f.url).get(COOKIE)}`;
-    const refreshed = () => f.gw.audit.filter((e) => e.type === 'session.refreshed' && e.subject === 'alice').length;
+    const refreshed = () =>
+      f.gw.audit.filter((e) => e.type === 'session.refreshed' && e.subject === 'alice').length;
     for (let round = 1; round <= 2; round++) {
       await sleep(1200);
-      const replies = await Promise.all(Array.from({ length: 20 }, () => send(f.url, '/api/data', { headers: { cookie, accept: 'application/json' } })));
+      const replies = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          send(f.url, '/api/data', { headers: { cookie, accept: 'application/json' } }),
+        ),
+      );
       assert.deepEqual(
         replies.map((r) => r.status),
         Array(20).fill(200),
@@ -66,7 +71,11 @@ describe('refresh and back-channel logout against the real provider', () => {
         events: { 'http://schemas.openid.net/event/backchannel-logout': {} },
       });
       const post = (body: string, type = 'application/x-www-form-urlencoded') =>
-        send(f.url, '/.gatehouse/backchannel-logout', { method: 'POST', headers: { 'content-type': type }, body });
+        send(f.url, '/.gatehouse/backchannel-logout', {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body,
+        });
       for (const [body, what] of [
         [`logout_token=${forged}`, 'signed by someone else'],
         ['logout_token=not-a-jwt', 'garbage'],
@@ -78,7 +87,11 @@ describe('refresh and back-channel logout against the real provider', () => {
       }
       assert.equal((await post(`logout_token=${forged}`, 'application/json')).status, 400);
       assert.equal((await send(f.url, '/.gatehouse/backchannel-logout')).status, 405);
-      assert.equal((await send(f.url, '/api/data', { headers: { cookie } })).status, 200, 'the session survived');
+      assert.equal(
+        (await send(f.url, '/api/data', { headers: { cookie } })).status,
+        200,
+        'the session survived',
+      );
     } finally {
       await forger.close();
     }

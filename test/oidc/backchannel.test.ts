@@ -12,7 +12,15 @@ before(async () => {
 });
 after(() => idp.close());
 
-const base = () => ({ iss: idp.issuer, aud: 'rp', iat: Math.floor(Date.now() / 1000), jti: 'j', sid: 's1', sub: 'u1', events: { [BACKCHANNEL_EVENT]: {} } });
+const base = () => ({
+  iss: idp.issuer,
+  aud: 'rp',
+  iat: Math.floor(Date.now() / 1000),
+  jti: 'j',
+  sid: 's1',
+  sub: 'u1',
+  events: { [BACKCHANNEL_EVENT]: {} },
+});
 const invalid = (e: unknown) => isGatehouseError(e, 'GH_BACKCHANNEL_LOGOUT_INVALID');
 
 test('a valid logout token names the IdP session and user', async () => {

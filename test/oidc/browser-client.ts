@@ -23,7 +23,10 @@ export interface SendOptions {
   readonly noCookies?: boolean;
 }
 
-const NAV_HEADERS = { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8', 'sec-fetch-mode': 'navigate' };
+const NAV_HEADERS = {
+  accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8',
+  'sec-fetch-mode': 'navigate',
+};
 
 export class TestBrowser {
   /** origin → cookie name → value */
@@ -82,12 +85,18 @@ export class TestBrowser {
    * Requests `url` and follows redirects (GET), like a browser navigation. With `stopBefore`,
    * returns (status 0, not requested) at the first redirect target it matches.
    */
-  async navigate(url: string, opts: SendOptions = {}, stopBefore?: (url: string) => boolean, maxRedirects = 20): Promise<Page> {
+  async navigate(
+    url: string,
+    opts: SendOptions = {},
+    stopBefore?: (url: string) => boolean,
+    maxRedirects = 20,
+  ): Promise<Page> {
     const chain: string[] = [];
     let current = url;
     let o: SendOptions = opts;
     for (let i = 0; i <= maxRedirects; i++) {
-      if (i > 0 && stopBefore?.(current)) return { url: current, status: 0, headers: new Headers(), body: '', chain };
+      if (i > 0 && stopBefore?.(current))
+        return { url: current, status: 0, headers: new Headers(), body: '', chain };
       chain.push(current);
       const page = await this.send(current, o);
       const loc = page.headers.get('location');
@@ -102,16 +111,27 @@ export class TestBrowser {
   }
 
   /** Fills `login`/`password` in the page's form and submits it, following redirects. */
-  async submitLogin(page: Page, login: string, password: string, stopBefore?: (url: string) => boolean): Promise<Page> {
+  async submitLogin(
+    page: Page,
+    login: string,
+    password: string,
+    stopBefore?: (url: string) => boolean,
+  ): Promise<Page> {
     const action = /<form[^>]*action="([^"]+)"/.exec(page.body)?.[1];
-    if (action === undefined) throw new Error(`no login form at ${page.url} (status ${page.status}): ${page.body.slice(0, 300)}`);
+    if (action === undefined)
+      throw new Error(`no login form at ${page.url} (status ${page.status}): ${page.body.slice(0, 300)}`);
     const target = new URL(action.replaceAll('&amp;', '&'), page.url).href;
     const body = new URLSearchParams({ login, password }).toString();
-    const first = await this.send(target, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const first = await this.send(target, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     const loc = first.headers.get('location');
     if (first.status >= 300 && first.status < 400 && loc !== null) {
       const next = new URL(loc, target).href;
-      if (stopBefore?.(next)) return { url: next, status: 0, headers: new Headers(), body: '', chain: [target] };
+      if (stopBefore?.(next))
+        return { url: next, status: 0, headers: new Headers(), body: '', chain: [target] };
       const rest = await this.navigate(next, {}, stopBefore);
       return { ...rest, chain: [target, ...rest.chain] };
     }

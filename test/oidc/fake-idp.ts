@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 
 /** How the fake provider misbehaves on the next code exchange. */
-export type FakeMode = 'ok' | 'wrong-nonce' | 'wrong-aud' | 'wrong-iss' | 'no-nonce' | 'bad-signature' | 'token-error';
+export type FakeMode =
+  'ok' | 'wrong-nonce' | 'wrong-aud' | 'wrong-iss' | 'no-nonce' | 'bad-signature' | 'token-error';
 
 /**
  * A deliberately minimal, scriptable OpenID provider for negative tests only: it signs ID tokens
@@ -31,7 +32,9 @@ export async function startFakeIdp(clientId: string): Promise<FakeIdp> {
     const u = new URL(req.url ?? '/', issuer);
     const json = (status: number, v: unknown) => {
       const body = JSON.stringify(v);
-      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
+      res
+        .writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) })
+        .end(body);
     };
     if (u.pathname === '/.well-known/openid-configuration') {
       return json(200, {
@@ -63,7 +66,8 @@ export async function startFakeIdp(clientId: string): Promise<FakeIdp> {
       req.on('end', () => {
         const code = new URLSearchParams(body).get('code') ?? '';
         const nonce = nonces.get(code);
-        if (nonce === undefined || state.mode === 'token-error') return json(400, { error: 'invalid_grant', error_description: 'unknown code' });
+        if (nonce === undefined || state.mode === 'token-error')
+          return json(400, { error: 'invalid_grant', error_description: 'unknown code' });
         const now = Math.floor(Date.now() / 1000);
         const m = state.mode;
         const claims: Record<string, unknown> = {

@@ -44,7 +44,14 @@ export function routes(upstream: string): Record<string, unknown>[] {
       identity: { headers: 'oauth2-proxy' },
     },
     { name: 'api', match: { path: '/api' }, upstream, auth: ['bearer', 'session'], allow: 'authenticated' },
-    { name: 'app', match: { path: '/' }, upstream, auth: 'session', allow: 'authenticated', identity: { headers: 'oauth2-proxy' } },
+    {
+      name: 'app',
+      match: { path: '/' },
+      upstream,
+      auth: 'session',
+      allow: 'authenticated',
+      identity: { headers: 'oauth2-proxy' },
+    },
   ];
 }
 
@@ -56,13 +63,21 @@ export function clientFor(ports: readonly number[]): DevProviderOptions['clients
     client_secret: CLIENT_SECRET,
     token_endpoint_auth_method: 'client_secret_basic',
     redirect_uris: ports.map((p) => `http://127.0.0.1:${p}/.gatehouse/callback`),
-    post_logout_redirect_uris: ports.flatMap((p) => [`http://127.0.0.1:${p}/`, `http://127.0.0.1:${p}/public/bye`]),
+    post_logout_redirect_uris: ports.flatMap((p) => [
+      `http://127.0.0.1:${p}/`,
+      `http://127.0.0.1:${p}/public/bye`,
+    ]),
     backchannel_logout_uri: `http://127.0.0.1:${first}/.gatehouse/backchannel-logout`,
   };
 }
 
 /** Gatehouse config for the fixture. */
-export function ssoConfig(port: number, issuer: string, upstream: string, session: Record<string, unknown> = {}): Record<string, unknown> {
+export function ssoConfig(
+  port: number,
+  issuer: string,
+  upstream: string,
+  session: Record<string, unknown> = {},
+): Record<string, unknown> {
   const { login, ...rest } = session as { login?: Record<string, unknown> };
   return {
     server: { listeners: [{ address: '127.0.0.1', port }], external_url: `http://127.0.0.1:${port}` },
@@ -91,7 +106,11 @@ export async function startSso(opts: FixtureOptions = {}): Promise<SsoFixture> {
   const upstream = await startUpstream();
   const idp =
     opts.sharedIdp ??
-    (await startDevProvider({ clients: [clientFor([port, ...(opts.extraPorts ?? [])])], logger: quietLogger, ...opts.idp }));
+    (await startDevProvider({
+      clients: [clientFor([port, ...(opts.extraPorts ?? [])])],
+      logger: quietLogger,
+      ...opts.idp,
+    }));
   const config = ssoConfig(port, idp.issuer, upstream.url, opts.session);
   let gw: TestGateway;
   try {

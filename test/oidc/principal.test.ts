@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultClaimMapper, filterGroups, referencedGroups, sessionPrincipal } from '../../src/oidc/principal.js';
+import {
+  defaultClaimMapper,
+  filterGroups,
+  referencedGroups,
+  sessionPrincipal,
+} from '../../src/oidc/principal.js';
 import type { GatehouseConfig } from '../../src/config/schema.js';
 
 test('large group lists are filtered to the groups rules reference before they are stored', () => {
@@ -26,7 +31,11 @@ test('large group lists are filtered to the groups rules reference before they a
 
 test('referencedGroups walks policies and route rules through all/any/not', () => {
   const config = {
-    policies: { p: { rules: [{ effect: 'allow', when: { any: [{ group: 'a' }, { not: { groups_any: ['b', 'c'] } }] } }] } },
+    policies: {
+      p: {
+        rules: [{ effect: 'allow', when: { any: [{ group: 'a' }, { not: { groups_any: ['b', 'c'] } }] } }],
+      },
+    },
     routes: [{ rules: [{ effect: 'allow', when: { all: [{ groups_all: ['d'] }, { role: 'r' }] } }] }, {}],
   } as unknown as GatehouseConfig;
   assert.deepEqual([...referencedGroups(config)].sort(), ['a', 'b', 'c', 'd']);

@@ -44,8 +44,20 @@ describe('bearer token attacks (issue 3 point 11)', () => {
     registry = registryFor({
       a: { issuer: a.issuer, audiences: [a.audience], login_client_ids: ['spa-client'], jwks_cooldown: '1s' },
       b: { issuer: b.issuer, audiences: [b.audience], jwks_uri: b.jwksUri, jwks_cooldown: '1s' },
-      strict: { issuer: `${a.issuer}/strict`, jwks_uri: a.jwksUri, audiences: [a.audience], required_typ: 'at+jwt', max_token_age: '10m' },
-      mixed: { issuer: `${a.issuer}/mixed`, jwks_uri: a.jwksUri, audiences: [a.audience], algorithms: ['RS256', 'HS256'], shared_secret: secret },
+      strict: {
+        issuer: `${a.issuer}/strict`,
+        jwks_uri: a.jwksUri,
+        audiences: [a.audience],
+        required_typ: 'at+jwt',
+        max_token_age: '10m',
+      },
+      mixed: {
+        issuer: `${a.issuer}/mixed`,
+        jwks_uri: a.jwksUri,
+        audiences: [a.audience],
+        algorithms: ['RS256', 'HS256'],
+        shared_secret: secret,
+      },
     });
     await registry.start();
     auth = bearerFor(registry, { providers: ['a', 'b'] });
@@ -72,7 +84,13 @@ describe('bearer token attacks (issue 3 point 11)', () => {
       const stripped = a.signRaw({ alg, typ: 'JWT' }, a.claims());
       expectDenied(await run(auth, bearer(stripped)), 401, 'GH_TOKEN_MALFORMED', 'token.malformed', stripped);
       const withSig = `${stripped}${b64('x')}`;
-      expectDenied(await run(auth, bearer(withSig)), 401, 'GH_TOKEN_INVALID', 'token.alg_not_allowed', withSig);
+      expectDenied(
+        await run(auth, bearer(withSig)),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.alg_not_allowed',
+        withSig,
+      );
     }
   });
 
@@ -82,7 +100,9 @@ describe('bearer token attacks (issue 3 point 11)', () => {
     for (const material of [pem, jwkText, rsa.publicKey.export({ type: 'pkcs1', format: 'der' })]) {
       const t = a.signRaw({ alg: 'HS256', kid: rsa.kid }, a.claims(), { hmacSecret: material });
       expectDenied(await run(auth, bearer(t)), 401, 'GH_TOKEN_INVALID', 'token.alg_not_allowed', t);
-      const tm = a.signRaw({ alg: 'HS256', kid: rsa.kid }, a.claims({ iss: `${a.issuer}/mixed` }), { hmacSecret: material });
+      const tm = a.signRaw({ alg: 'HS256', kid: rsa.kid }, a.claims({ iss: `${a.issuer}/mixed` }), {
+        hmacSecret: material,
+      });
       expectDenied(await run(mixedAuth, bearer(tm)), 401, 'GH_TOKEN_INVALID', 'token.signature', tm);
     }
     const good = a.signRaw({ alg: 'HS256' }, a.claims({ iss: `${a.issuer}/mixed` }), { hmacSecret: secret });
@@ -108,7 +128,13 @@ describe('bearer token attacks (issue 3 point 11)', () => {
   it('embedded jwk, jku, x5u and x5c headers are never followed', async () => {
     const evil = await generateIdpKey('RS256', 'evil');
     const cert = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA';
-    for (const extra of [{ jwk: evil.jwk }, { jku: `${b.origin}/jwks` }, { x5u: `${b.origin}/cert.pem` }, { x5c: [cert] }, { jwk: rsa.jwk }]) {
+    for (const extra of [
+      { jwk: evil.jwk },
+      { jku: `${b.origin}/jwks` },
+      { x5u: `${b.origin}/cert.pem` },
+      { x5c: [cert] },
+      { jwk: rsa.jwk },
+    ]) {
       const t = a.signRaw({ alg: 'RS256', kid: 'evil', ...extra }, a.claims(), evil);
       expectDenied(await run(auth, bearer(t)), 401, 'GH_TOKEN_INVALID', 'token.header_untrusted_key', t);
     }
@@ -143,10 +169,15 @@ describe('bearer token attacks (issue 3 point 11)', () => {
       const t = await a.token(claims);
       expectDenied(await run(auth, bearer(t)), 401, code, reason, t);
     }
-    assert.ok((await run(auth, bearer(await a.token({ exp: now - 30, nbf: now + 30, iat: now + 30 })))).ok, 'within clock_skew (60s)');
+    assert.ok(
+      (await run(auth, bearer(await a.token({ exp: now - 30, nbf: now + 30, iat: now + 30 })))).ok,
+      'within clock_skew (60s)',
+    );
     const old = await a.token({ iss: `${a.issuer}/strict`, iat: now - 700, exp: now + 600 });
     expectDenied(await run(strictAuth, bearer(old)), 401, 'GH_TOKEN_EXPIRED', 'token.too_old', old);
-    assert.ok((await run(strictAuth, bearer(await a.token({ iss: `${a.issuer}/strict`, iat: now - 500 })))).ok);
+    assert.ok(
+      (await run(strictAuth, bearer(await a.token({ iss: `${a.issuer}/strict`, iat: now - 500 })))).ok,
+    );
   });
 
   it('wrong iss, aud and typ are refused', async () => {
@@ -166,8 +197,17 @@ describe('bearer token attacks (issue 3 point 11)', () => {
     }
     const jwtTyp = await a.token({ iss: `${a.issuer}/strict` }, { header: { typ: 'JWT' } });
     expectDenied(await run(strictAuth, bearer(jwtTyp)), 401, 'GH_TOKEN_TYPE', 'token.typ', jwtTyp);
-    assert.ok((await run(strictAuth, bearer(await a.token({ iss: `${a.issuer}/strict` }, { header: { typ: 'application/AT+JWT' } })))).ok);
-    assert.ok((await run(auth, bearer(await a.token({ aud: ['x', a.audience] }, { header: { typ: 'JWT' } })))).ok);
+    assert.ok(
+      (
+        await run(
+          strictAuth,
+          bearer(await a.token({ iss: `${a.issuer}/strict` }, { header: { typ: 'application/AT+JWT' } })),
+        )
+      ).ok,
+    );
+    assert.ok(
+      (await run(auth, bearer(await a.token({ aud: ['x', a.audience] }, { header: { typ: 'JWT' } })))).ok,
+    );
   });
 
   it('an ID token presented as an access token is refused', async () => {
@@ -175,7 +215,10 @@ describe('bearer token attacks (issue 3 point 11)', () => {
     expectDenied(await run(auth, bearer(withNonce)), 401, 'GH_TOKEN_TYPE', 'token.id_token', withNonce);
     const toSpa = await a.token({ aud: ['spa-client', a.audience] }, { header: { typ: 'JWT' } });
     expectDenied(await run(auth, bearer(toSpa)), 401, 'GH_TOKEN_TYPE', 'token.id_token', toSpa);
-    assert.ok((await run(auth, bearer(await a.token({ aud: ['spa-client', a.audience], scp: 'read' })))).ok, 'an access token with scopes is fine');
+    assert.ok(
+      (await run(auth, bearer(await a.token({ aud: ['spa-client', a.audience], scp: 'read' })))).ok,
+      'an access token with scopes is fine',
+    );
   });
 
   it('crit headers are refused, whatever they name', async () => {
@@ -197,12 +240,29 @@ describe('bearer token attacks (issue 3 point 11)', () => {
       `${h}.${b64('null')}.${s}`,
       `${b64(Buffer.from([0xff, 0xfe]))}.${p}.${s}`,
     ];
-    for (const x of bad) expectDenied(await run(auth, [['Authorization', `Bearer ${x}`]]), 401, 'GH_TOKEN_MALFORMED', 'token.malformed', x);
+    for (const x of bad)
+      expectDenied(
+        await run(auth, [['Authorization', `Bearer ${x}`]]),
+        401,
+        'GH_TOKEN_MALFORMED',
+        'token.malformed',
+        x,
+      );
     for (const x of [`${h}..${p}.${s}`, `${h}.${p}.${s}.`, `${h}${p}${s}`]) {
       expectDenied(await run(auth, bearer(x)), 401, 'GH_TOKEN_MALFORMED', 'token.not_jwt', x);
     }
-    expectDenied(await run(auth, [['Authorization', `Bearer ${h}. ${p}.${s}`]]), 401, 'GH_TOKEN_MALFORMED', 'token.malformed');
-    expectDenied(await run(auth, [['Authorization', `Bearer ${h}.${p}.${s} x`]]), 401, 'GH_TOKEN_MALFORMED', 'token.malformed');
+    expectDenied(
+      await run(auth, [['Authorization', `Bearer ${h}. ${p}.${s}`]]),
+      401,
+      'GH_TOKEN_MALFORMED',
+      'token.malformed',
+    );
+    expectDenied(
+      await run(auth, [['Authorization', `Bearer ${h}.${p}.${s} x`]]),
+      401,
+      'GH_TOKEN_MALFORMED',
+      'token.malformed',
+    );
   });
 
   it('oversized tokens are refused before parsing', async () => {
@@ -233,16 +293,35 @@ describe('bearer token attacks (issue 3 point 11)', () => {
   it('undersized RSA keys and private keys published in the JWKS never verify', async () => {
     const idp = await startIdp({ algs: [] });
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    const small = { kid: 'small', alg: 'RS256' as const, privateKey, publicKey, jwk: { ...publicKey.export({ format: 'jwk' }), kid: 'small', alg: 'RS256' } };
+    const small = {
+      kid: 'small',
+      alg: 'RS256' as const,
+      privateKey,
+      publicKey,
+      jwk: { ...publicKey.export({ format: 'jwk' }), kid: 'small', alg: 'RS256' },
+    };
     idp.keys.push(small);
     const priv = await generateIdpKey('RS256', 'priv');
-    idp.keys.push({ ...priv, jwk: { ...(priv.privateKey.export({ format: 'jwk' }) as object), kid: 'priv', alg: 'RS256' } });
+    idp.keys.push({
+      ...priv,
+      jwk: { ...(priv.privateKey.export({ format: 'jwk' }) as object), kid: 'priv', alg: 'RS256' },
+    });
     const reg = registryFor({ p: { issuer: idp.issuer, audiences: [idp.audience] } });
     try {
       await reg.start();
       const au = bearerFor(reg);
-      expectDenied(await run(au, bearer(idp.signRaw({ alg: 'RS256', kid: 'small' }, idp.claims(), small))), 401, 'GH_TOKEN_INVALID', 'token.key_unusable');
-      expectDenied(await run(au, bearer(await idp.token({}, { key: priv }))), 401, 'GH_TOKEN_INVALID', 'token.key_unusable');
+      expectDenied(
+        await run(au, bearer(idp.signRaw({ alg: 'RS256', kid: 'small' }, idp.claims(), small))),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.key_unusable',
+      );
+      expectDenied(
+        await run(au, bearer(await idp.token({}, { key: priv }))),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.key_unusable',
+      );
     } finally {
       await reg.close();
       await idp.close();

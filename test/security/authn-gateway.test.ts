@@ -25,19 +25,43 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
     gh = await startGatehouse({
       upstreams: { app: { url: up.url } },
       providers: {
-        corp: { issuer: idp.issuer, preset: 'entra', audiences: [idp.audience], login_client_ids: ['spa'], jwks_cooldown: '2s' },
+        corp: {
+          issuer: idp.issuer,
+          preset: 'entra',
+          audiences: [idp.audience],
+          login_client_ids: ['spa'],
+          jwks_cooldown: '2s',
+        },
         partner: { issuer: other.issuer, audiences: [other.audience], jwks_uri: other.jwksUri },
         opaque: {
           issuer: `${idp.issuer}/opaque`,
           discovery: false,
           token_type: 'opaque',
           audiences: [idp.audience],
-          introspection: { endpoint: `${other.origin}/introspect`, client_id: 'gatehouse', client_secret: 'introspection-secret' },
+          introspection: {
+            endpoint: `${other.origin}/introspect`,
+            client_id: 'gatehouse',
+            client_secret: 'introspection-secret',
+          },
         },
       },
       routes: [
-        { name: 'api', match: { path: '/api' }, upstream: 'app', auth: 'bearer', providers: ['corp', 'partner'], rules: [{ name: 'staff', effect: 'allow', when: { group: 'staff' } }] },
-        { name: 'legacy', match: { path: '/legacy' }, upstream: 'app', auth: 'bearer', providers: ['opaque'], rules: [{ name: 'any', effect: 'allow', when: { authenticated: true } }] },
+        {
+          name: 'api',
+          match: { path: '/api' },
+          upstream: 'app',
+          auth: 'bearer',
+          providers: ['corp', 'partner'],
+          rules: [{ name: 'staff', effect: 'allow', when: { group: 'staff' } }],
+        },
+        {
+          name: 'legacy',
+          match: { path: '/legacy' },
+          upstream: 'app',
+          auth: 'bearer',
+          providers: ['opaque'],
+          rules: [{ name: 'any', effect: 'allow', when: { authenticated: true } }],
+        },
       ],
     });
   });
@@ -48,7 +72,13 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
     await other?.close();
   });
 
-  async function expectRefused(headers: Array<[string, string]>, status: number, code: string, reason?: string, path = '/api/orders'): Promise<void> {
+  async function expectRefused(
+    headers: Array<[string, string]>,
+    status: number,
+    code: string,
+    reason?: string,
+    path = '/api/orders',
+  ): Promise<void> {
     const upBefore = up.received.length;
     const auditBefore = gh.audit.length;
     const r = await send(gh.url, path, { headers });
@@ -60,24 +90,36 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
     const ev = gh.audit.at(-1);
     assert.equal(ev?.status, status);
     assert.equal(ev?.error, code);
-    if (reason) assert.ok(ev?.reasons.includes(reason), `reasons ${JSON.stringify(ev?.reasons)} include ${reason}`);
+    if (reason)
+      assert.ok(ev?.reasons.includes(reason), `reasons ${JSON.stringify(ev?.reasons)} include ${reason}`);
     const token = headers.find(([k]) => k.toLowerCase() === 'authorization')?.[1].slice(7) ?? '';
     if (token.length > 20) {
       const sig = token.split('.')[2] || token;
-      assert.ok(!r.body.includes(sig) && !JSON.stringify(ev).includes(sig), 'the token is never echoed or audited');
+      assert.ok(
+        !r.body.includes(sig) && !JSON.stringify(ev).includes(sig),
+        'the token is never echoed or audited',
+      );
     }
-    if (status === 401 && headers.length > 0) assert.match(String(r.headers['www-authenticate']), /^Bearer realm="gatehouse", error="invalid_token"/);
+    if (status === 401 && headers.length > 0)
+      assert.match(String(r.headers['www-authenticate']), /^Bearer realm="gatehouse", error="invalid_token"/);
   }
 
   const auth = (t: string): Array<[string, string]> => [['Authorization', `Bearer ${t}`]];
 
   it('a valid token with the group reaches the upstream once, audited with provider, subject and credential id', async () => {
     const n = up.received.length;
-    const r = await send(gh.url, '/api/orders', { headers: auth(await idp.token({ oid: 'oid-alice', scp: 'Orders.Read', groups: ['staff'], jti: 'jti-1' })) });
+    const r = await send(gh.url, '/api/orders', {
+      headers: auth(
+        await idp.token({ oid: 'oid-alice', scp: 'Orders.Read', groups: ['staff'], jti: 'jti-1' }),
+      ),
+    });
     assert.equal(r.status, 200, r.body);
     assert.equal(up.received.length, n + 1);
     const ev = gh.audit.at(-1);
-    assert.deepEqual([ev?.decision, ev?.provider, ev?.subject, ev?.credential_id], ['allow', 'corp', 'oid-alice', 'jti-1']);
+    assert.deepEqual(
+      [ev?.decision, ev?.provider, ev?.subject, ev?.credential_id],
+      ['allow', 'corp', 'oid-alice', 'jti-1'],
+    );
   });
 
   it('no token: 401 with a bare Bearer challenge', async () => {
@@ -93,14 +135,44 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
     const evil = await generateIdpKey('RS256', 'evil');
     const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
     const cases: Array<[string, number, string, string]> = [
-      [idp.signRaw({ alg: 'none' }, idp.claims()) + b64('x'), 401, 'GH_TOKEN_INVALID', 'token.alg_not_allowed'],
+      [
+        idp.signRaw({ alg: 'none' }, idp.claims()) + b64('x'),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.alg_not_allowed',
+      ],
       [idp.signRaw({ alg: 'NoNe' }, idp.claims()), 401, 'GH_TOKEN_MALFORMED', 'token.malformed'],
-      [idp.signRaw({ alg: 'HS256', kid: rsa.kid }, idp.claims(), { hmacSecret: pem }), 401, 'GH_TOKEN_INVALID', 'token.alg_not_allowed'],
+      [
+        idp.signRaw({ alg: 'HS256', kid: rsa.kid }, idp.claims(), { hmacSecret: pem }),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.alg_not_allowed',
+      ],
       [`${h}.${p}.${b64(randomBytes(256))}`, 401, 'GH_TOKEN_INVALID', 'token.signature'],
-      [idp.signRaw({ alg: 'RS256', kid: 'evil', jwk: evil.jwk }, idp.claims(), evil), 401, 'GH_TOKEN_INVALID', 'token.header_untrusted_key'],
-      [idp.signRaw({ alg: 'RS256', kid: 'evil', jku: `${other.origin}/jwks` }, idp.claims(), evil), 401, 'GH_TOKEN_INVALID', 'token.header_untrusted_key'],
-      [idp.signRaw({ alg: 'RS256', kid: 'evil', x5u: `${other.origin}/x` }, idp.claims(), evil), 401, 'GH_TOKEN_INVALID', 'token.header_untrusted_key'],
-      [await idp.token({ iss: other.issuer, aud: other.audience }, { key: rsa }), 401, 'GH_TOKEN_INVALID', 'token.signature'],
+      [
+        idp.signRaw({ alg: 'RS256', kid: 'evil', jwk: evil.jwk }, idp.claims(), evil),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.header_untrusted_key',
+      ],
+      [
+        idp.signRaw({ alg: 'RS256', kid: 'evil', jku: `${other.origin}/jwks` }, idp.claims(), evil),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.header_untrusted_key',
+      ],
+      [
+        idp.signRaw({ alg: 'RS256', kid: 'evil', x5u: `${other.origin}/x` }, idp.claims(), evil),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.header_untrusted_key',
+      ],
+      [
+        await idp.token({ iss: other.issuer, aud: other.audience }, { key: rsa }),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.signature',
+      ],
       [await idp.token({}, { key: evil }), 401, 'GH_TOKEN_INVALID', 'token.kid_unknown'],
       [await idp.token({ exp: now - 120 }), 401, 'GH_TOKEN_EXPIRED', 'token.expired'],
       [await idp.token({ nbf: now + 600 }), 401, 'GH_TOKEN_NOT_YET_VALID', 'token.not_yet_valid'],
@@ -109,9 +181,24 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
       [await idp.token({ aud: 'api://other' }), 401, 'GH_TOKEN_AUDIENCE', 'token.audience'],
       [await idp.token({}, { header: { typ: 'dpop+jwt' } }), 401, 'GH_TOKEN_TYPE', 'token.typ'],
       [await idp.token({ nonce: 'abc' }, { header: { typ: 'JWT' } }), 401, 'GH_TOKEN_TYPE', 'token.id_token'],
-      [await idp.token({ aud: 'spa' }, { header: { typ: 'JWT' } }), 401, 'GH_TOKEN_AUDIENCE', 'token.audience'],
-      [await idp.token({ aud: ['spa', idp.audience] }, { header: { typ: 'JWT' } }), 401, 'GH_TOKEN_TYPE', 'token.id_token'],
-      [idp.signRaw({ alg: 'ES256', kid: ec.kid, crit: ['exp'], exp: 1 }, idp.claims(), ec), 401, 'GH_TOKEN_INVALID', 'token.crit_unsupported'],
+      [
+        await idp.token({ aud: 'spa' }, { header: { typ: 'JWT' } }),
+        401,
+        'GH_TOKEN_AUDIENCE',
+        'token.audience',
+      ],
+      [
+        await idp.token({ aud: ['spa', idp.audience] }, { header: { typ: 'JWT' } }),
+        401,
+        'GH_TOKEN_TYPE',
+        'token.id_token',
+      ],
+      [
+        idp.signRaw({ alg: 'ES256', kid: ec.kid, crit: ['exp'], exp: 1 }, idp.claims(), ec),
+        401,
+        'GH_TOKEN_INVALID',
+        'token.crit_unsupported',
+      ],
       [`${h}.${p}=.${b64('sig')}`, 401, 'GH_TOKEN_MALFORMED', 'token.malformed'],
       [`${b64('{"alg":')}.${p}.${b64('sig')}`, 401, 'GH_TOKEN_MALFORMED', 'token.malformed'],
       [await idp.token({ oid: 42 }), 401, 'GH_TOKEN_INVALID', 'token.claim_type'],
@@ -135,7 +222,11 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
     const before = idp.counts.jwks;
     const n = up.received.length;
     const replies = await Promise.all(
-      Array.from({ length: 100 }, () => send(gh.url, '/api/orders', { headers: auth(idp.signRaw({ alg: 'RS256', kid: randomUUID() }, idp.claims(), evil)) })),
+      Array.from({ length: 100 }, () =>
+        send(gh.url, '/api/orders', {
+          headers: auth(idp.signRaw({ alg: 'RS256', kid: randomUUID() }, idp.claims(), evil)),
+        }),
+      ),
     );
     assert.ok(replies.every((r) => r.status === 401 && r.json().error === 'GH_TOKEN_INVALID'));
     assert.ok(idp.counts.jwks - before <= 1, `${idp.counts.jwks - before} fetches`);
@@ -145,7 +236,13 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
   it('introspection down: 503 GH_IDP_UNAVAILABLE, nothing forwarded', async () => {
     other.outage = '503';
     try {
-      await expectRefused(auth('opaque-token-value-1'), 503, 'GH_IDP_UNAVAILABLE', 'idp.unavailable', '/legacy/x');
+      await expectRefused(
+        auth('opaque-token-value-1'),
+        503,
+        'GH_IDP_UNAVAILABLE',
+        'idp.unavailable',
+        '/legacy/x',
+      );
     } finally {
       other.outage = 'none';
     }

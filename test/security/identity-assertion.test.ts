@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLocalJWKSet, createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  decodeProtectedHeader,
+  jwtVerify,
+  type JSONWebKeySet,
+} from 'jose';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGatehouse, type TestGateway } from '../helpers/gatehouse.js';
 import { send } from '../helpers/http.js';
@@ -59,8 +65,11 @@ function config(identity: Record<string, unknown>): Record<string, unknown> {
 }
 
 async function assertionFor(gh: TestGateway, sub: string, idpToken?: string): Promise<string> {
-  const tok = idpToken ?? (await idp.token({ sub, email: `${sub}@example.com`, groups: ['staff', 'finance'] }));
-  const r = await send(gh.url, '/intranet/page', { headers: { Authorization: `Bearer ${tok}`, 'X-Gatehouse-Assertion': 'forged' } });
+  const tok =
+    idpToken ?? (await idp.token({ sub, email: `${sub}@example.com`, groups: ['staff', 'finance'] }));
+  const r = await send(gh.url, '/intranet/page', {
+    headers: { Authorization: `Bearer ${tok}`, 'X-Gatehouse-Assertion': 'forged' },
+  });
   assert.equal(r.status, 200);
   const v = up.received.at(-1)!.headers['x-gatehouse-assertion'];
   assert.equal(typeof v, 'string');
@@ -69,16 +78,26 @@ async function assertionFor(gh: TestGateway, sub: string, idpToken?: string): Pr
 }
 
 test('managed key: generated on first start (0600), assertion verifies against the published JWKS', async () => {
-  const gh = await startGatehouse(config({ assertion: { issuer: ISSUER, key_dir: 'keys' } }), { baseDir: dir });
+  const gh = await startGatehouse(config({ assertion: { issuer: ISSUER, key_dir: 'keys' } }), {
+    baseDir: dir,
+  });
   try {
     const keyFiles = readdirSync(join(dir, 'keys')).filter((f) => f.endsWith('.pem'));
     assert.equal(keyFiles.length, 1);
     assert.equal(statSync(join(dir, 'keys', keyFiles[0]!)).mode & 0o777, 0o600);
 
-    const aliceToken = await idp.token({ sub: 'alice', email: 'alice@example.com', groups: ['staff', 'finance'] });
+    const aliceToken = await idp.token({
+      sub: 'alice',
+      email: 'alice@example.com',
+      groups: ['staff', 'finance'],
+    });
     const token = await assertionFor(gh, 'alice', aliceToken);
     const jwks = createRemoteJWKSet(new URL(`${gh.url}/.well-known/gatehouse/jwks.json`));
-    const { payload, protectedHeader } = await jwtVerify(token, jwks, { issuer: ISSUER, audience: AUD, algorithms: ['ES256'] });
+    const { payload, protectedHeader } = await jwtVerify(token, jwks, {
+      issuer: ISSUER,
+      audience: AUD,
+      algorithms: ['ES256'],
+    });
     assert.equal(protectedHeader.alg, 'ES256');
     assert.equal(payload.sub, 'alice');
     assert.equal(payload.email, 'alice@example.com');
@@ -97,9 +116,15 @@ test('managed key: generated on first start (0600), assertion verifies against t
   } finally {
     await gh.close();
   }
-  const gh2 = await startGatehouse(config({ assertion: { issuer: ISSUER, key_dir: 'keys' } }), { baseDir: dir });
+  const gh2 = await startGatehouse(config({ assertion: { issuer: ISSUER, key_dir: 'keys' } }), {
+    baseDir: dir,
+  });
   try {
-    assert.equal(readdirSync(join(dir, 'keys')).filter((f) => f.endsWith('.pem')).length, 1, 'restart reuses the key');
+    assert.equal(
+      readdirSync(join(dir, 'keys')).filter((f) => f.endsWith('.pem')).length,
+      1,
+      'restart reuses the key',
+    );
   } finally {
     await gh2.close();
   }
@@ -108,17 +133,26 @@ test('managed key: generated on first start (0600), assertion verifies against t
 test('key rotation: tokens signed before the rotation still verify against the new JWKS', async () => {
   const oldKey = join(dir, 'old.pem');
   const newKey = join(dir, 'new.pem');
-  writeFileSync(oldKey, generateAssertionKey('ES256').export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-  writeFileSync(newKey, generateAssertionKey('ES256').export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  writeFileSync(oldKey, generateAssertionKey('ES256').export({ format: 'pem', type: 'pkcs8' }), {
+    mode: 0o600,
+  });
+  writeFileSync(newKey, generateAssertionKey('ES256').export({ format: 'pem', type: 'pkcs8' }), {
+    mode: 0o600,
+  });
 
-  const before = await startGatehouse(config({ assertion: { issuer: ISSUER, key_file: oldKey } }), { baseDir: dir });
+  const before = await startGatehouse(config({ assertion: { issuer: ISSUER, key_file: oldKey } }), {
+    baseDir: dir,
+  });
   let oldToken: string;
   try {
     oldToken = await assertionFor(before, 'carol');
   } finally {
     await before.close();
   }
-  const after = await startGatehouse(config({ assertion: { issuer: ISSUER, key_file: newKey, previous_key_files: [oldKey] } }), { baseDir: dir });
+  const after = await startGatehouse(
+    config({ assertion: { issuer: ISSUER, key_file: newKey, previous_key_files: [oldKey] } }),
+    { baseDir: dir },
+  );
   try {
     const newToken = await assertionFor(after, 'carol');
     assert.notEqual(decodeProtectedHeader(newToken).kid, decodeProtectedHeader(oldToken).kid);
@@ -136,7 +170,9 @@ test('key rotation: tokens signed before the rotation still verify against the n
 });
 
 test('RFC 9728: protected resource metadata for bearer routes, at the root and path-suffixed', async () => {
-  const gh = await startGatehouse(config({ assertion: { issuer: ISSUER, key_dir: 'keys' } }), { baseDir: dir });
+  const gh = await startGatehouse(config({ assertion: { issuer: ISSUER, key_dir: 'keys' } }), {
+    baseDir: dir,
+  });
   try {
     const host = new URL(gh.url).host;
     const api = await send(gh.url, '/.well-known/oauth-protected-resource/api');

@@ -57,12 +57,48 @@ before(async () => {
         upstream: 'app',
         auth: 'bearer',
         allow: 'authenticated',
-        identity: { headers: { 'X-Forwarded-User': '{sub}', 'X-Forwarded-Email': '{email}', 'X-Forwarded-Groups': '{groups}', 'X-Display-Name': '{name}', 'X-Tenant': '{claims.tid}' } },
+        identity: {
+          headers: {
+            'X-Forwarded-User': '{sub}',
+            'X-Forwarded-Email': '{email}',
+            'X-Forwarded-Groups': '{groups}',
+            'X-Display-Name': '{name}',
+            'X-Tenant': '{claims.tid}',
+          },
+        },
       },
-      { name: 'small', match: { path: '/small' }, upstream: 'app', auth: 'bearer', allow: 'authenticated', identity: { headers: { 'X-Forwarded-Groups': '{groups}' }, max_header_bytes: 2048 } },
-      { name: 'strict', match: { path: '/strict' }, upstream: 'app', auth: 'bearer', allow: 'authenticated', identity: { headers: { 'X-Display-Name': '{name}' }, non_ascii: 'reject' } },
-      { name: 'rfc8187', match: { path: '/rfc8187' }, upstream: 'app', auth: 'bearer', allow: 'authenticated', identity: { headers: { 'X-Display-Name': '{name}' }, non_ascii: 'rfc8187' } },
-      { name: 'easy', match: { path: '/easy' }, upstream: 'app', auth: 'bearer', allow: 'authenticated', identity: { easy_auth: { provider_name: 'aad' }, forward_token: 'remove' } },
+      {
+        name: 'small',
+        match: { path: '/small' },
+        upstream: 'app',
+        auth: 'bearer',
+        allow: 'authenticated',
+        identity: { headers: { 'X-Forwarded-Groups': '{groups}' }, max_header_bytes: 2048 },
+      },
+      {
+        name: 'strict',
+        match: { path: '/strict' },
+        upstream: 'app',
+        auth: 'bearer',
+        allow: 'authenticated',
+        identity: { headers: { 'X-Display-Name': '{name}' }, non_ascii: 'reject' },
+      },
+      {
+        name: 'rfc8187',
+        match: { path: '/rfc8187' },
+        upstream: 'app',
+        auth: 'bearer',
+        allow: 'authenticated',
+        identity: { headers: { 'X-Display-Name': '{name}' }, non_ascii: 'rfc8187' },
+      },
+      {
+        name: 'easy',
+        match: { path: '/easy' },
+        upstream: 'app',
+        auth: 'bearer',
+        allow: 'authenticated',
+        identity: { easy_auth: { provider_name: 'aad' }, forward_token: 'remove' },
+      },
     ],
   });
 });
@@ -74,12 +110,24 @@ after(async () => {
 });
 
 const alice = () =>
-  idp.token({ sub: 'alice-sub', email: 'alice@example.com', name: 'Alice Example', groups: ['staff', 'finance'], tid: 'tenant-1', oid: 'oid-alice', preferred_username: 'alice@example.com', roles: ['Reader'] });
+  idp.token({
+    sub: 'alice-sub',
+    email: 'alice@example.com',
+    name: 'Alice Example',
+    groups: ['staff', 'finance'],
+    tid: 'tenant-1',
+    oid: 'oid-alice',
+    preferred_username: 'alice@example.com',
+    roles: ['Reader'],
+  });
 
 test('forged identity headers in every case/underscore variant never reach the upstream (public route)', async () => {
   // Raw bytes: node's http client would merge names that differ only in case.
   const head = FORGED.map(([n, v]) => `${n}: ${v}\r\n`).join('');
-  const r = await raw(gh.port, `GET /public/x HTTP/1.1\r\nHost: app.example\r\n${head}Connection: close\r\n\r\n`);
+  const r = await raw(
+    gh.port,
+    `GET /public/x HTTP/1.1\r\nHost: app.example\r\n${head}Connection: close\r\n\r\n`,
+  );
   assert.match(r, /^HTTP\/1\.1 200 /);
   const got = up.received.at(-1)!;
   const names = seenNames(got);
@@ -90,7 +138,9 @@ test('forged identity headers in every case/underscore variant never reach the u
 });
 
 test('on a protected route forged values are replaced by the verified identity, one value each', async () => {
-  const r = await send(gh.url, '/app/x', { headers: [...FORGED, ['Authorization', `Bearer ${await alice()}`]] });
+  const r = await send(gh.url, '/app/x', {
+    headers: [...FORGED, ['Authorization', `Bearer ${await alice()}`]],
+  });
   assert.equal(r.status, 200);
   const got = up.received.at(-1)!;
   const count = (n: string) => seenNames(got).filter((x) => x === n).length;
@@ -106,7 +156,9 @@ test('on a protected route forged values are replaced by the verified identity, 
 });
 
 test('Connection: cannot make the forwarder drop an injected identity header', async () => {
-  const r = await send(gh.url, '/app/x', { headers: { Authorization: `Bearer ${await alice()}`, Connection: 'X-Forwarded-User, X-Tenant' } });
+  const r = await send(gh.url, '/app/x', {
+    headers: { Authorization: `Bearer ${await alice()}`, Connection: 'X-Forwarded-User, X-Tenant' },
+  });
   assert.equal(r.status, 200);
   const got = up.received.at(-1)!;
   assert.equal(got.headers['x-forwarded-user'], 'alice-sub');
@@ -114,14 +166,21 @@ test('Connection: cannot make the forwarder drop an injected identity header', a
 });
 
 test('non-ASCII and CR/LF in claims are percent-encoded, never sent raw', async () => {
-  const tok = await idp.token({ sub: 'zoe', name: 'Zoë\r\nX-Remote-User: admin', groups: ['a,b', 'Ünïcode'] });
+  const tok = await idp.token({
+    sub: 'zoe',
+    name: 'Zoë\r\nX-Remote-User: admin',
+    groups: ['a,b', 'Ünïcode'],
+  });
   const r = await send(gh.url, '/app/x', { headers: { Authorization: `Bearer ${tok}` } });
   assert.equal(r.status, 200);
   const got = up.received.at(-1)!;
   assert.equal(got.headers['x-remote-user'], undefined);
   assert.equal(got.headers['x-display-name'], 'Zo%C3%AB%0D%0AX-Remote-User: admin');
   assert.equal(decodeURIComponent(String(got.headers['x-display-name'])), 'Zoë\r\nX-Remote-User: admin');
-  assert.deepEqual(String(got.headers['x-forwarded-groups']).split(',').map(decodeURIComponent), ['a,b', 'Ünïcode']);
+  assert.deepEqual(String(got.headers['x-forwarded-groups']).split(',').map(decodeURIComponent), [
+    'a,b',
+    'Ünïcode',
+  ]);
   assert.equal(got.headers['x-forwarded-email'], undefined, 'a missing claim omits the header');
 });
 
@@ -152,7 +211,9 @@ test('identity headers over max_header_bytes: 403 GH_IDENTITY_TOO_LARGE, nothing
 });
 
 test('Easy Auth headers decode field by field like App Service for Entra ID', async () => {
-  const r = await send(gh.url, '/easy/x', { headers: { Authorization: `Bearer ${await alice()}`, 'X-MS-CLIENT-PRINCIPAL-NAME': 'admin' } });
+  const r = await send(gh.url, '/easy/x', {
+    headers: { Authorization: `Bearer ${await alice()}`, 'X-MS-CLIENT-PRINCIPAL-NAME': 'admin' },
+  });
   assert.equal(r.status, 200);
   const h = up.received.at(-1)!.headers;
   assert.equal(h.authorization, undefined, 'forward_token: remove');
@@ -170,8 +231,12 @@ test('Easy Auth headers decode field by field like App Service for Entra ID', as
   assert.equal(doc.role_typ, 'http://schemas.microsoft.com/ws/2008/06/identity/claims/role');
   const vals = (typ: string) => doc.claims.filter((c) => c.typ === typ).map((c) => c.val);
   assert.deepEqual(vals('http://schemas.microsoft.com/identity/claims/objectidentifier'), ['oid-alice']);
-  assert.deepEqual(vals('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier'), ['alice-sub']);
-  assert.deepEqual(vals('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'), ['alice@example.com']);
+  assert.deepEqual(vals('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/nameidentifier'), [
+    'alice-sub',
+  ]);
+  assert.deepEqual(vals('http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress'), [
+    'alice@example.com',
+  ]);
   assert.deepEqual(vals('http://schemas.microsoft.com/identity/claims/tenantid'), ['tenant-1']);
   assert.deepEqual(vals('http://schemas.microsoft.com/ws/2008/06/identity/claims/role'), ['Reader']);
   assert.deepEqual(vals('groups'), ['staff', 'finance']);

@@ -26,9 +26,18 @@ before(async () => {
   ca = pki.createCa('Gatehouse Test Root');
   otherCa = pki.createCa('Someone Else Root');
   server = ca.issue({ cn: 'localhost', san: ['DNS:localhost', 'IP:127.0.0.1'] });
-  agent = ca.issue({ cn: 'agent-7', o: 'Acme', usage: 'client', san: ['URI:spiffe://example.org/ns/prod/sa/agent-7', 'email:agent7@example.org'] });
+  agent = ca.issue({
+    cn: 'agent-7',
+    o: 'Acme',
+    usage: 'client',
+    san: ['URI:spiffe://example.org/ns/prod/sa/agent-7', 'email:agent7@example.org'],
+  });
   expired = ca.issue({ cn: 'old-agent', usage: 'client', expired: true });
-  stranger = otherCa.issue({ cn: 'agent-7', usage: 'client', san: ['URI:spiffe://example.org/ns/prod/sa/agent-7'] });
+  stranger = otherCa.issue({
+    cn: 'agent-7',
+    usage: 'client',
+    san: ['URI:spiffe://example.org/ns/prod/sa/agent-7'],
+  });
   up = await startUpstream();
   const tls = { cert: server.certPath, key: server.keyPath, client_ca: ca.certPath };
   gh = await startGatehouse({
@@ -40,7 +49,14 @@ before(async () => {
     },
     upstreams: { app: { url: up.url } },
     routes: [
-      { name: 'agents', match: { path: '/agents' }, upstream: 'app', auth: 'mtls', allow: 'authenticated', identity: { client_cert_headers: true } },
+      {
+        name: 'agents',
+        match: { path: '/agents' },
+        upstream: 'app',
+        auth: 'mtls',
+        allow: 'authenticated',
+        identity: { client_cert_headers: true },
+      },
       { name: 'public', match: { path: '/' }, upstream: 'app', auth: 'none' },
     ],
   });
@@ -59,7 +75,12 @@ interface Res {
   headers: IncomingHttpHeaders;
 }
 
-function get(base: string, path: string, client: CertFiles | undefined, headers: Record<string, string> = {}): Promise<Res> {
+function get(
+  base: string,
+  path: string,
+  client: CertFiles | undefined,
+  headers: Record<string, string> = {},
+): Promise<Res> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -86,7 +107,10 @@ function get(base: string, path: string, client: CertFiles | undefined, headers:
 }
 
 test('a verified client certificate authenticates; its details reach the upstream, forged ones do not', async () => {
-  const r = await get(gh.url, '/agents/run', agent, { 'X-Client-Cert-Subject': 'CN=admin', X_Client_Cert_Spiffe: 'spiffe://evil/admin' });
+  const r = await get(gh.url, '/agents/run', agent, {
+    'X-Client-Cert-Subject': 'CN=admin',
+    X_Client_Cert_Spiffe: 'spiffe://evil/admin',
+  });
   assert.equal(r.status, 200, r.body);
   const h = up.received.at(-1)!.headers;
   const der = new X509Certificate(agent.cert).raw;
@@ -125,6 +149,9 @@ test('client_certificate: require refuses the handshake without a valid certific
   const ok = await get(requireUrl, '/agents/run', agent);
   assert.equal(ok.status, 200);
   for (const c of [undefined, stranger, expired]) {
-    await assert.rejects(get(requireUrl, '/agents/run', c), (e: NodeJS.ErrnoException) => typeof e.code === 'string');
+    await assert.rejects(
+      get(requireUrl, '/agents/run', c),
+      (e: NodeJS.ErrnoException) => typeof e.code === 'string',
+    );
   }
 });

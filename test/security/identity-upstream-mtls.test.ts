@@ -58,12 +58,14 @@ before(async () => {
       mtls_without: { url: mtls, tls },
       system_store: { url: good },
     },
-    routes: ['good', 'expired', 'wrong_ca', 'wrong_name', 'mtls_with', 'mtls_without', 'system_store'].map((u) => ({
-      name: u,
-      match: { path: `/${u}` },
-      upstream: u,
-      auth: 'none',
-    })),
+    routes: ['good', 'expired', 'wrong_ca', 'wrong_name', 'mtls_with', 'mtls_without', 'system_store'].map(
+      (u) => ({
+        name: u,
+        match: { path: `/${u}` },
+        upstream: u,
+        auth: 'none',
+      }),
+    ),
   });
 });
 

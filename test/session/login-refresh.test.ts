@@ -15,7 +15,13 @@ import { startRedis, type RedisServer } from '../helpers/redis.js';
 const logger = pino({ level: 'silent' });
 const keys = KeyRing.fromSecrets(['unit-test-secret-0123456789abcdef-0123']);
 const principalOf = (claims: Record<string, unknown>, id: string, x: number) =>
-  sessionPrincipal(claims, defaultClaimMapper, { provider: 'idp', sessionId: id, expiresAt: x, maxGroups: 10, referencedGroups: new Set() });
+  sessionPrincipal(claims, defaultClaimMapper, {
+    provider: 'idp',
+    sessionId: id,
+    expiresAt: x,
+    maxGroups: 10,
+    referencedGroups: new Set(),
+  });
 
 /** A refresh endpoint that rotates the refresh token, takes 100 ms, and rejects a reused token like a real IdP. */
 class RotatingIdp implements Refresher {
@@ -25,15 +31,29 @@ class RotatingIdp implements Refresher {
   async refresh(rt: string): Promise<TokenSet> {
     this.calls++;
     await sleep(100);
-    if (this.fail === 'network') throw new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', 'refresh: fetch failed');
-    if (this.fail === 'grant' || rt !== this.current) throw new GatehouseError('GH_LOGIN_CODE_EXCHANGE_FAILED', 'refresh: invalid_grant');
+    if (this.fail === 'network')
+      throw new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', 'refresh: fetch failed');
+    if (this.fail === 'grant' || rt !== this.current)
+      throw new GatehouseError('GH_LOGIN_CODE_EXCHANGE_FAILED', 'refresh: invalid_grant');
     this.current = `rt-${this.calls}`;
-    return { accessToken: `at-${this.calls}`, refreshToken: this.current, idToken: undefined, accessExpiresAt: Date.now() + 600_000, claims: undefined };
+    return {
+      accessToken: `at-${this.calls}`,
+      refreshToken: this.current,
+      idToken: undefined,
+      accessExpiresAt: Date.now() + 600_000,
+      claims: undefined,
+    };
   }
 }
 
 const times = { absolute: 3_600_000, idle: 600_000, refreshBefore: 60_000 };
-const expiring: TokenSet = { accessToken: 'at-0', refreshToken: 'rt-0', idToken: 'id-0', accessExpiresAt: undefined, claims: undefined };
+const expiring: TokenSet = {
+  accessToken: 'at-0',
+  refreshToken: 'rt-0',
+  idToken: 'id-0',
+  accessExpiresAt: undefined,
+  claims: undefined,
+};
 /** Tokens whose access token lives 400 ms: due for refresh (at half its life) after 200 ms. */
 const soon = (): TokenSet => ({ ...expiring, accessExpiresAt: Date.now() + 400 });
 
@@ -93,8 +113,14 @@ describe('token refresh single-flight (two Redis clients, real redis-server)', (
   });
   test('redis', async () => {
     await refreshSuite('redis', () => {
-      const a = new RedisSessionStore({ store: 'redis', url: redis.url, prefix: `t${opened.length}:` }, logger);
-      const b = new RedisSessionStore({ store: 'redis', url: redis.url, prefix: `t${opened.length}:` }, logger);
+      const a = new RedisSessionStore(
+        { store: 'redis', url: redis.url, prefix: `t${opened.length}:` },
+        logger,
+      );
+      const b = new RedisSessionStore(
+        { store: 'redis', url: redis.url, prefix: `t${opened.length}:` },
+        logger,
+      );
       opened.push(a, b);
       return [a, b];
     });
@@ -104,7 +130,14 @@ describe('token refresh single-flight (two Redis clients, real redis-server)', (
 test('idle timeout and absolute lifetime end sessions', async () => {
   const store = new MemorySessionStore();
   const idp = new RotatingIdp();
-  const m = new SessionManager(store, keys, idp, { absolute: 1500, idle: 400, refreshBefore: 10 }, logger, principalOf);
+  const m = new SessionManager(
+    store,
+    keys,
+    idp,
+    { absolute: 1500, idle: 400, refreshBefore: 10 },
+    logger,
+    principalOf,
+  );
   const noRefresh: TokenSet = { ...expiring, refreshToken: undefined, accessExpiresAt: undefined };
   const idle = await m.create({ sub: 'a' }, noRefresh, undefined);
   await sleep(550);

@@ -1,0 +1,267 @@
+import type { RequestContext } from '../pipeline/context.js';
+import type { RuntimeState } from '../config/compile.js';
+import type { LimitsService } from '../limits/feature.js';
+import type { LimitStats } from '../limits/limiter.js';
+import type { CacheStats } from '../cache/cache.js';
+import { routeCacheOf } from '../cache/cache.js';
+import {
+  CallbackMetric,
+  Counter,
+  Histogram,
+  Registry,
+  type CounterChild,
+  type HistogramChild,
+  type Sample,
+} from './registry.js';
+import { processMetrics } from './process.js';
+
+/** Audit decision of a finished request (the `decision` label). */
+export type MetricDecision = 'allow' | 'deny' | 'error';
+
+/** Route label of requests that matched no route (internal endpoints, 404s, parser errors). */
+export const NO_ROUTE = '(none)';
+
+const DECISIONS: readonly MetricDecision[] = ['allow', 'deny', 'error'];
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
+const NS_PER_S = 1e9;
+
+/** Pre-resolved children of one route: per request only property reads and increments. */
+interface RouteSeries {
+  readonly name: string;
+  /** `status class × decision` request counters, created on first use. */
+  readonly requests: (CounterChild | undefined)[];
+  readonly duration: HistogramChild;
+  readonly upstream: HistogramChild;
+  readonly reasons: Map<string, CounterChild>;
+}
+
+function statusClass(status: number): number {
+  const c = Math.floor(status / 100);
+  return c >= 1 && c <= 5 ? c - 1 : 5;
+}
+
+function decisionIndex(d: MetricDecision): number {
+  return d === 'allow' ? 0 : d === 'deny' ? 1 : 2;
+}
+
+/**
+ * Every metric of one gateway, kept across reloads: request, decision and error counters
+ * updated by the recorder once per finished request, and scrape-time views of the counters the
+ * limits and cache services keep (summed over every runtime state, so reloads never make them
+ * go down) and of the process.
+ */
+export class GatehouseMetrics {
+  readonly registry = new Registry();
+  readonly #requests: Counter;
+  readonly #duration: Histogram;
+  readonly #upstream: Histogram;
+  readonly #decisions: Counter;
+  readonly #errors: Counter;
+  readonly #reloads: Counter;
+  readonly #routes = new Map<string, RouteSeries>();
+  readonly #errorChildren = new Map<string, CounterChild>();
+  readonly #limitStats = new Set<LimitStats>();
+  readonly #cacheStats = new Set<CacheStats>();
+  #cacheBypass = 0;
+  #ready: () => boolean = () => false;
+
+  constructor() {
+    const r = this.registry;
+    this.#requests = r.register(
+      new Counter('gatehouse_requests_total', 'Finished requests by route, status class and audit decision.', [
+        'route',
+        'status_class',
+        'decision',
+      ]),
+    );
+    this.#duration = r.register(
+      new Histogram('gatehouse_request_duration_seconds', 'Time from accepting a request to its end, by route.', [
+        'route',
+      ]),
+    );
+    this.#upstream = r.register(
+      new Histogram(
+        'gatehouse_upstream_duration_seconds',
+        'Time from dispatching a request upstream to the end of the upstream response, by route.',
+        ['route'],
+      ),
+    );
+    this.#decisions = r.register(
+      new Counter(
+        'gatehouse_decisions_total',
+        'Reason codes of finished requests (the same codes as the audit event), by route.',
+        ['route', 'reason'],
+      ),
+    );
+    this.#errors = r.register(
+      new Counter('gatehouse_errors_total', 'Requests answered with a Gatehouse error, by error code.', ['code']),
+    );
+    r.register(
+      new CallbackMetric(
+        'gatehouse_ratelimit_rejections_total',
+        'Requests rejected by a rate limit or quota, by limit name.',
+        'counter',
+        () => this.#rejections(),
+      ),
+    );
+    r.register(
+      new CallbackMetric(
+        'gatehouse_ratelimit_store_errors_total',
+        'Limit checks that failed because the limit store (Redis) was unreachable.',
+        'counter',
+        () => [{ value: this.#sumLimits((s) => s.storeErrors) }],
+      ),
+    );
+    r.register(
+      new CallbackMetric(
+        'gatehouse_cache_requests_total',
+        'Response-cache lookups by result: hit, miss, or bypass (cached route, request not cacheable).',
+        'counter',
+        () => [
+          { labels: { result: 'hit' }, value: this.#sumCache((s) => s.hits) },
+          { labels: { result: 'miss' }, value: this.#sumCache((s) => s.misses) },
+          { labels: { result: 'bypass' }, value: this.#cacheBypass },
+        ],
+      ),
+    );
+    r.register(
+      new CallbackMetric(
+        'gatehouse_cache_stored_total',
+        'Responses stored in the response cache.',
+        'counter',
+        () => [{ value: this.#sumCache((s) => s.stored) }],
+      ),
+    );
+    this.#reloads = r.register(
+      new Counter('gatehouse_config_reloads_total', 'Configuration reloads by result.', ['result']),
+    );
+    this.#reloads.labels('success');
+    this.#reloads.labels('failure');
+    r.register(
+      new CallbackMetric('gatehouse_ready', '1 when Gatehouse is ready to serve (/.gatehouse/ready).', 'gauge', () => [
+        { value: this.#ready() ? 1 : 0 },
+      ]),
+    );
+    for (const m of processMetrics()) r.register(m);
+  }
+
+  /**
+   * Records one finished request. `reasons` and `decision` are the ones of its audit event.
+   * Called by the recorder exactly once per request; never throws.
+   */
+  observe(
+    ctx: RequestContext,
+    status: number,
+    decision: MetricDecision,
+    reasons: readonly string[],
+    errorCode: string | undefined,
+  ): void {
+    const s = this.#series(ctx.route?.name ?? NO_ROUTE);
+    const idx = statusClass(status) * 3 + decisionIndex(decision);
+    let req = s.requests[idx];
+    if (req === undefined) {
+      req = this.#requests.labels(s.name, CLASSES[statusClass(status)] as string, decision);
+      s.requests[idx] = req;
+    }
+    req.value++;
+    const now = process.hrtime.bigint();
+    s.duration.observe(Number(now - ctx.start) / NS_PER_S);
+    if (ctx.upstreamStart !== undefined) {
+      const from = upstreamDispatch(ctx) ?? ctx.start;
+      s.upstream.observe(Number((ctx.upstreamEnd ?? now) - from) / NS_PER_S);
+    }
+    for (const r of reasons) {
+      let c = s.reasons.get(r);
+      if (c === undefined) {
+        c = this.#decisions.labels(s.name, r);
+        s.reasons.set(r, c);
+      }
+      c.value++;
+    }
+    if (errorCode !== undefined) {
+      let e = this.#errorChildren.get(errorCode);
+      if (e === undefined) {
+        e = this.#errors.labels(errorCode);
+        this.#errorChildren.set(errorCode, e);
+      }
+      e.value++;
+    }
+    if (ctx.route?.mutators.length && routeCacheOf(ctx) !== undefined && !ctx.responseHeaders.has('X-Cache'))
+      this.#cacheBypass++;
+  }
+
+  /** Counts a configuration reload. */
+  configReload(result: 'success' | 'failure'): void {
+    this.#reloads.labels(result).inc();
+  }
+
+  /** Starts reading the limit and cache counters of a (new) runtime state; `ready` feeds `gatehouse_ready`. */
+  attachState(state: RuntimeState, ready: () => boolean): void {
+    const svc = state.services.get('limits') as LimitsService | undefined;
+    if (svc) {
+      this.#limitStats.add(svc.stats);
+      this.#cacheStats.add(svc.cacheStats);
+    }
+    this.#ready = ready;
+  }
+
+  /** The exposition text. */
+  expose(): string {
+    return this.registry.expose();
+  }
+
+  #series(name: string): RouteSeries {
+    let s = this.#routes.get(name);
+    if (s === undefined) {
+      s = {
+        name,
+        requests: new Array<CounterChild | undefined>(CLASSES.length * DECISIONS.length),
+        duration: this.#duration.labels(name),
+        upstream: this.#upstream.labels(name),
+        reasons: new Map(),
+      };
+      this.#routes.set(name, s);
+    }
+    return s;
+  }
+
+  #sumLimits(f: (s: LimitStats) => number): number {
+    let n = 0;
+    for (const s of this.#limitStats) n += f(s);
+    return n;
+  }
+
+  #sumCache(f: (s: CacheStats) => number): number {
+    let n = 0;
+    for (const s of this.#cacheStats) n += f(s);
+    return n;
+  }
+
+  #rejections(): Sample[] {
+    const by = new Map<string, number>();
+    for (const s of this.#limitStats) for (const [k, v] of s.rejectedBy) by.set(k, (by.get(k) ?? 0) + v);
+    return [...by].map(([limit, value]) => ({ labels: { limit }, value }));
+  }
+}
+
+/** When the forwarder stamps the dispatch time (`ctx.upstreamDispatch`), upstream time starts there. */
+function upstreamDispatch(ctx: RequestContext): bigint | undefined {
+  const v = (ctx as { readonly upstreamDispatch?: unknown }).upstreamDispatch;
+  return typeof v === 'bigint' ? v : undefined;
+}
+
+const byOwner = new WeakMap<object, GatehouseMetrics>();
+
+/**
+ * The metrics of the gateway that owns `owner` (its audit log: the one object the recorder and
+ * every runtime state of a gateway share), created on first use. Several gateways in one
+ * process keep separate metrics.
+ */
+export function metricsFor(owner: object): GatehouseMetrics {
+  let m = byOwner.get(owner);
+  if (!m) {
+    m = new GatehouseMetrics();
+    byOwner.set(owner, m);
+  }
+  return m;
+}
