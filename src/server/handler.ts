@@ -7,6 +7,7 @@ import type { CompiledRoute } from '../pipeline/route.js';
 import { GatehouseError } from '../errors/index.js';
 import { normalizeTarget } from '../http/normalize.js';
 import { buildUpstreamHeaders } from '../upstream/headers.js';
+import { resourceMetadataParam } from '../identity/prm.js';
 import { forward } from '../upstream/forward.js';
 import { Context } from './context.js';
 import { sendError } from './respond.js';
@@ -67,6 +68,17 @@ export function matchRoute(ctx: RequestContext, state: RuntimeState): CompiledRo
   }
   ctx.route = m.route;
   return m.route;
+}
+
+/**
+ * RFC 9728 §5.1: a Bearer challenge on a protected resource names its metadata document, so
+ * agents and MCP clients can discover the authorization server from the 401 alone.
+ */
+function addResourceMetadata(ctx: RequestContext, err: GatehouseError): void {
+  const challenge = err.headers?.['WWW-Authenticate'];
+  if (challenge === undefined || !challenge.startsWith('Bearer ')) return;
+  const rm = resourceMetadataParam(ctx);
+  if (rm) ctx.responseHeaders.set('WWW-Authenticate', `Bearer ${rm}, ${challenge.slice(7)}`);
 }
 
 function findEndpoint(state: RuntimeState, path: string): InternalEndpoint | undefined {
@@ -185,6 +197,7 @@ export class RequestHandler {
     }
     for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
     const res = ctx.res;
+    if (err.status === 401) addResourceMetadata(ctx, err);
     if (!res.headersSent && requestHasBody(ctx.req) && !ctx.req.complete) res.setHeader('connection', 'close');
     sendError(res, err, ctx.id, ctx.req.headers.accept, ctx.responseHeaders, ctx.method);
     this.host.recorder.record(ctx, err.status, 0, err);

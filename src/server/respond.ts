@@ -54,8 +54,8 @@ export function sendError(
     'x-content-type-options': 'nosniff',
     'x-request-id': requestId,
   };
-  if (extraHeaders) for (const [k, v] of extraHeaders) headers[k] = v;
-  if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers[k] = v;
+  if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers[k.toLowerCase()] = v;
+  if (extraHeaders) for (const [k, v] of extraHeaders) headers[k.toLowerCase()] = v;
   if (err.status >= 500 || err.status === 400 || err.status === 413 || err.status === 431) headers.connection = 'close';
   res.writeHead(err.status, headers);
   res.end(method === 'HEAD' ? undefined : body);

@@ -101,7 +101,10 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
       );
     }
     if (status === 401 && headers.length > 0)
-      assert.match(String(r.headers['www-authenticate']), /^Bearer realm="gatehouse", error="invalid_token"/);
+      assert.match(
+        String(r.headers['www-authenticate']),
+        /^Bearer resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/(api|legacy)", realm="gatehouse", error="invalid_token"/,
+      );
   }
 
   const auth = (t: string): Array<[string, string]> => [['Authorization', `Bearer ${t}`]];
@@ -122,10 +125,14 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
     );
   });
 
-  it('no token: 401 with a bare Bearer challenge', async () => {
+  it('no token: 401 with a bare Bearer challenge naming the RFC 9728 metadata, which names the IdP', async () => {
     await expectRefused([], 401, 'GH_UNAUTHENTICATED');
     const r = await send(gh.url, '/api/orders');
-    assert.equal(r.headers['www-authenticate'], 'Bearer realm="gatehouse"');
+    const url = `${gh.url}/.well-known/oauth-protected-resource/api`;
+    assert.equal(r.headers['www-authenticate'], `Bearer resource_metadata="${url}", realm="gatehouse"`);
+    const meta = await send(gh.url, '/.well-known/oauth-protected-resource/api');
+    assert.equal(meta.status, 200);
+    assert.ok((meta.json().authorization_servers as string[]).includes(idp.issuer), meta.body);
   });
 
   it('refuses every class of forged or unacceptable token', async () => {
