@@ -165,6 +165,12 @@ export class SessionManager {
     return rec;
   }
 
+  /** The session's current access and ID tokens (for routes that forward them upstream). */
+  async tokens(id: string): Promise<{ accessToken?: string | undefined; idToken?: string | undefined } | undefined> {
+    const t = await this.#readTokens(id);
+    return t === undefined ? undefined : { accessToken: t.tokens.at, idToken: t.tokens.it };
+  }
+
   /** Ends a session (logout): the id never works again. Returns its ID token for `id_token_hint`. */
   async destroy(
     id: string,

@@ -7,6 +7,7 @@ import { addSetCookie } from '../oidc/http.js';
 import { isBrowserNavigation, startLogin } from '../oidc/login.js';
 import { safeReturnTo } from '../oidc/redirect.js';
 import { SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
+import { EXTRA_SESSION_ACCESS_TOKEN, EXTRA_SESSION_ID_TOKEN } from '../identity/inject.js';
 
 /** Session ids are 32 random bytes in base64url (see `newSessionId`). */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -16,7 +17,7 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
  * principal (from the ID token and optionally userinfo) is used like a bearer token's. Without
  * a session, a browser navigation is redirected to the IdP; anything else gets 401.
  */
-export function sessionAuthenticator(rt: SessionRuntime): Authenticator {
+export function sessionAuthenticator(rt: SessionRuntime, needsTokens = false): Authenticator {
   return {
     id: 'session',
     async authenticate(ctx: RequestContext): Promise<AuthnResult> {
@@ -27,6 +28,11 @@ export function sessionAuthenticator(rt: SessionRuntime): Authenticator {
         addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
         ctx.reasons.push('session.unknown');
         return AUTHN_NONE;
+      }
+      if (needsTokens) {
+        const t = await rt.sessions.tokens(id);
+        if (t?.accessToken !== undefined) ctx.extra[EXTRA_SESSION_ACCESS_TOKEN] = t.accessToken;
+        if (t?.idToken !== undefined) ctx.extra[EXTRA_SESSION_ID_TOKEN] = t.idToken;
       }
       return { kind: 'ok', principal: rec.p };
     },
@@ -40,7 +46,7 @@ export function sessionAuthenticator(rt: SessionRuntime): Authenticator {
 
 /** Factory for `auth: session` in a route (see src/authn/registry.ts). */
 export function sessionFactory(
-  _route: RouteConfig,
+  route: RouteConfig,
   keyPath: string,
   cctx: CompileContext,
 ): Authenticator | undefined {
@@ -54,5 +60,6 @@ export function sessionFactory(
     }
     return undefined;
   }
-  return sessionAuthenticator(rt);
+  const id = route.identity;
+  return sessionAuthenticator(rt, id?.forward_token === 'session' || id?.easy_auth?.include_tokens === true);
 }

@@ -45,6 +45,20 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     assert.match(String(login.credential_id), /^s:/);
   });
 
+  test('routes that ask for them forward the session tokens: Authorization and Easy Auth X-MS-TOKEN-*', async () => {
+    const b = new TestBrowser();
+    const form = await b.navigate(`${f.url}/with-tokens/page`);
+    const page = await b.submitLogin(form, ...ALICE);
+    assert.equal(page.status, 200);
+    const seen = f.upstream.received.at(-1)!;
+    assert.equal(seen.url, '/with-tokens/page');
+    assert.match(String(seen.headers.authorization), /^Bearer [\w.-]{16,}$/);
+    const idToken = String(seen.headers['x-ms-token-aad-id-token']);
+    const payload = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as { sub: string };
+    assert.equal(payload.sub, 'alice');
+    assert.equal(seen.headers['x-ms-token-aad-access-token'], String(seen.headers.authorization).slice(7));
+  });
+
   test('the session cookie is an opaque id with HttpOnly, SameSite=Lax, Path=/ and no Secure on plain http', async () => {
     const b = new TestBrowser();
     const form = await b.navigate(`${f.url}/`);

@@ -45,6 +45,14 @@ export function routes(upstream: string): Record<string, unknown>[] {
     },
     { name: 'api', match: { path: '/api' }, upstream, auth: ['bearer', 'session'], allow: 'authenticated' },
     {
+      name: 'tokens',
+      match: { path: '/with-tokens' },
+      upstream,
+      auth: 'session',
+      allow: 'authenticated',
+      identity: { forward_token: 'session', easy_auth: { provider_name: 'aad', include_tokens: true } },
+    },
+    {
       name: 'app',
       match: { path: '/' },
       upstream,
