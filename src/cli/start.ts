@@ -37,7 +37,9 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<numb
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGTERM'));
     process.on('SIGHUP', () => stop('SIGHUP'));
-    await new Promise<void>((resolve) => cluster.on('exit', () => Object.keys(cluster.workers ?? {}).length === 0 && resolve()));
+    await new Promise<void>((resolve) =>
+      cluster.on('exit', () => Object.keys(cluster.workers ?? {}).length === 0 && resolve()),
+    );
     return 0;
   }
   let gw: Gateway;
@@ -68,7 +70,12 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<numb
     process.on('SIGHUP', () => {
       loadConfigFile(path)
         .then((l) => gw.reload(l.config))
-        .catch((e: unknown) => gw.logger.error({ err: e instanceof ConfigError ? e.message : e }, 'reload failed: keeping the running configuration'));
+        .catch((e: unknown) =>
+          gw.logger.error(
+            { err: e instanceof ConfigError ? e.message : e },
+            'reload failed: keeping the running configuration',
+          ),
+        );
     });
   });
 }

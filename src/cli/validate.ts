@@ -11,7 +11,9 @@ import { type CliIo, parseFlags } from './io.js';
 export async function runValidate(argv: readonly string[], io: CliIo): Promise<number> {
   const { flags, error } = parseFlags(argv, { config: { alias: 'c', value: true }, json: { value: false } });
   if (error || typeof flags.config !== 'string') {
-    io.stderr.write(`gatehouse validate: ${error ?? 'missing -c FILE'}\nusage: gatehouse validate -c FILE [--json]\n`);
+    io.stderr.write(
+      `gatehouse validate: ${error ?? 'missing -c FILE'}\nusage: gatehouse validate -c FILE [--json]\n`,
+    );
     return 2;
   }
   try {
@@ -19,17 +21,21 @@ export async function runValidate(argv: readonly string[], io: CliIo): Promise<n
     const state = compileState(config, { logger: createLogger({ level: 'silent' }), baseDir, dryRun: true });
     await state.close();
     const warnings = state.warnings.filter((w) => w.severity === 'warning');
-    if (flags.json) io.stdout.write(`${JSON.stringify({ valid: true, file, errors: [], warnings }, null, 2)}\n`);
+    if (flags.json)
+      io.stdout.write(`${JSON.stringify({ valid: true, file, errors: [], warnings }, null, 2)}\n`);
     else {
       for (const w of warnings) io.stdout.write(`warning: ${w.path}: ${w.message}\n`);
-      io.stdout.write(`${file}: configuration is valid (${state.routes.length} route${state.routes.length === 1 ? '' : 's'})\n`);
+      io.stdout.write(
+        `${file}: configuration is valid (${state.routes.length} route${state.routes.length === 1 ? '' : 's'})\n`,
+      );
     }
     return 0;
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     const errors = e.problems.filter((p) => p.severity === 'error');
     const warnings = e.problems.filter((p) => p.severity === 'warning');
-    if (flags.json) io.stdout.write(`${JSON.stringify({ valid: false, file: e.file, errors, warnings }, null, 2)}\n`);
+    if (flags.json)
+      io.stdout.write(`${JSON.stringify({ valid: false, file: e.file, errors, warnings }, null, 2)}\n`);
     else {
       io.stderr.write(`${e.file ?? flags.config}: ${errors.length} error${errors.length === 1 ? '' : 's'}\n`);
       for (const p of errors) io.stderr.write(`error: ${p.path}: ${p.message}\n`);

@@ -101,7 +101,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   for (const [name, u] of Object.entries(config.upstreams)) {
     upstreams.set(name, createUpstream(name, u, opts.baseDir, issue, `upstreams.${name}`));
     if (u.tls?.insecure_skip_verify) {
-      opts.logger.warn({ upstream: name }, `INSECURE: upstreams.${name}.tls.insecure_skip_verify is on: the upstream certificate is NOT verified`);
+      opts.logger.warn(
+        { upstream: name },
+        `INSECURE: upstreams.${name}.tls.insecure_skip_verify is on: the upstream certificate is NOT verified`,
+      );
     }
   }
 
@@ -119,12 +122,18 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       upstream = upstreams.get(r.upstream);
       if (!upstream) {
         const known = [...upstreams.keys()];
-        issue(`${keyPath}.upstream`, `unknown upstream "${r.upstream}"${known.length ? `; expected one of ${known.join(', ')}` : ' (no upstreams are defined)'}`);
+        issue(
+          `${keyPath}.upstream`,
+          `unknown upstream "${r.upstream}"${known.length ? `; expected one of ${known.join(', ')}` : ' (no upstreams are defined)'}`,
+        );
       }
     } else {
       upstream = createUpstream(`${name}`, r.upstream, opts.baseDir, issue, `${keyPath}.upstream`);
       if (r.upstream.tls?.insecure_skip_verify) {
-        opts.logger.warn({ route: name }, `INSECURE: ${keyPath}.upstream.tls.insecure_skip_verify is on: the upstream certificate is NOT verified`);
+        opts.logger.warn(
+          { route: name },
+          `INSECURE: ${keyPath}.upstream.tls.insecure_skip_verify is on: the upstream certificate is NOT verified`,
+        );
       }
     }
     if (r.rewrite_prefix !== undefined && r.strip_prefix === undefined) {
@@ -132,8 +141,15 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     }
     const auth = Array.isArray(r.auth) ? r.auth : [r.auth];
     const isPublic = auth.length === 1 && auth[0] === 'none';
-    if (!isPublic && auth.includes('none')) issue(`${keyPath}.auth`, '"none" cannot be combined with other authenticators');
-    const stages: RouteStages = { authenticators: [], authorizer: undefined, limiters: [], mutators: [], stripNames: new Set() };
+    if (!isPublic && auth.includes('none'))
+      issue(`${keyPath}.auth`, '"none" cannot be combined with other authenticators');
+    const stages: RouteStages = {
+      authenticators: [],
+      authorizer: undefined,
+      limiters: [],
+      mutators: [],
+      stripNames: new Set(),
+    };
     for (const f of features) f.compileRoute?.(r, keyPath, cctx, stages);
     const stripNames = new Set([...stages.stripNames].map(normalizeHeaderName));
     const maxBody = r.max_body_size ?? config.server.max_body_size;
@@ -157,12 +173,21 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
         maxBodySize: maxBody === 'unlimited' ? Infinity : maxBody,
         upstream,
         preserveHost: r.preserve_host,
-        stripPrefix: r.strip_prefix === undefined ? undefined : r.case_insensitive ? r.strip_prefix.toLowerCase() : r.strip_prefix,
+        stripPrefix:
+          r.strip_prefix === undefined
+            ? undefined
+            : r.case_insensitive
+              ? r.strip_prefix.toLowerCase()
+              : r.strip_prefix,
         rewritePrefix: r.rewrite_prefix,
         public: isPublic,
         authenticators: Object.freeze(stages.authenticators),
         authorizer,
-        fastPath: isPublic && authorizer.allowsAll === true && stages.limiters.length === 0 && stages.mutators.length === 0,
+        fastPath:
+          isPublic &&
+          authorizer.allowsAll === true &&
+          stages.limiters.length === 0 &&
+          stages.mutators.length === 0,
         limiters: Object.freeze(stages.limiters),
         mutators: Object.freeze(stages.mutators),
         stripNames,
@@ -173,7 +198,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   if (problems.some((p) => p.severity === 'error')) {
     for (const u of upstreams.values()) void u.pool.destroy();
     for (const r of routes) if (typeof r.config.upstream !== 'string') void r.upstream.pool.destroy();
-    for (const t of closeTasks) void Promise.resolve().then(t).catch(() => undefined);
+    for (const t of closeTasks)
+      void Promise.resolve()
+        .then(t)
+        .catch(() => undefined);
     throw new ConfigError(problems);
   }
 
@@ -206,7 +234,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     async close() {
       if (closed) return;
       closed = true;
-      const pools = [...upstreams.values(), ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream)];
+      const pools = [
+        ...upstreams.values(),
+        ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream),
+      ];
       await Promise.allSettled([
         ...pools.map((u) => closePool(u.pool)),
         ...closeTasks.map((t) => Promise.resolve().then(t)),

@@ -18,14 +18,18 @@ export function substituteEnv(node: unknown, env: NodeJS.ProcessEnv, issues: Env
       const v = env[name as string];
       if (v !== undefined && v !== '') return v;
       if (def !== undefined) return def;
-      issues.push({ path: path || '(root)', message: `environment variable ${name} is not set (referenced as ${m})` });
+      issues.push({
+        path: path || '(root)',
+        message: `environment variable ${name} is not set (referenced as ${m})`,
+      });
       return '';
     });
   }
   if (Array.isArray(node)) return node.map((v, i) => substituteEnv(v, env, issues, `${path}[${i}]`));
   if (node !== null && typeof node === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(node)) out[k] = substituteEnv(v, env, issues, path ? `${path}.${k}` : k);
+    for (const [k, v] of Object.entries(node))
+      out[k] = substituteEnv(v, env, issues, path ? `${path}.${k}` : k);
     return out;
   }
   return node;

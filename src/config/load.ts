@@ -84,7 +84,11 @@ export interface LoadedConfig {
 }
 
 /** Parses YAML text, substitutes `${VAR}` from `env`, validates. Throws {@link ConfigError}. */
-export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, file?: string): GatehouseConfig {
+export function parseConfig(
+  text: string,
+  env: NodeJS.ProcessEnv = process.env,
+  file?: string,
+): GatehouseConfig {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length) {
     throw new ConfigError(
@@ -102,13 +106,25 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
 }
 
 /** Reads and validates a YAML config file. Throws {@link ConfigError}. */
-export async function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+export async function loadConfigFile(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
   const file = resolve(path);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new ConfigError([{ path: '(file)', message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, severity: 'error' }], file);
+    throw new ConfigError(
+      [
+        {
+          path: '(file)',
+          message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+          severity: 'error',
+        },
+      ],
+      file,
+    );
   }
   return { config: parseConfig(text, env, file), file, baseDir: dirname(file) };
 }

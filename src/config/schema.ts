@@ -57,7 +57,10 @@ export const upstreamSchema = z
       .prefault({}),
     tls: z
       .object({
-        ca: z.string().optional().describe('PEM bundle of CAs trusted for this upstream (replaces the system store).'),
+        ca: z
+          .string()
+          .optional()
+          .describe('PEM bundle of CAs trusted for this upstream (replaces the system store).'),
         cert: z.string().optional().describe('Client certificate for mutual TLS to the upstream.'),
         key: z.string().optional(),
         server_name: z.string().optional(),
@@ -76,7 +79,10 @@ const methods = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTION
 
 export const routeSchema = z
   .object({
-    name: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'expected letters, digits, "_", ".", ":" or "-"').optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]+$/, 'expected letters, digits, "_", ".", ":" or "-"')
+      .optional(),
     match: z
       .object({
         host: z.union([z.string(), z.array(z.string()).min(1)]).optional(),
@@ -86,11 +92,16 @@ export const routeSchema = z
       })
       .strict()
       .prefault({}),
-    upstream: z.union([z.string(), upstreamSchema]).describe('Name of an entry in `upstreams`, or an inline upstream.'),
+    upstream: z
+      .union([z.string(), upstreamSchema])
+      .describe('Name of an entry in `upstreams`, or an inline upstream.'),
     preserve_host: z.boolean().default(true),
     strip_prefix: z.string().startsWith('/').optional(),
     rewrite_prefix: z.string().startsWith('/').optional(),
-    case_insensitive: z.boolean().default(false).describe('Match paths case-insensitively (IIS-backed routes).'),
+    case_insensitive: z
+      .boolean()
+      .default(false)
+      .describe('Match paths case-insensitively (IIS-backed routes).'),
     max_body_size: z.union([size, z.literal('unlimited')]).optional(),
     auth: z
       .union([z.string(), z.array(z.string()).min(1)])
@@ -107,7 +118,10 @@ export const configSchema = z
   .object({
     server: z
       .object({
-        listeners: z.array(listenerSchema).min(1).default([{ address: '127.0.0.1', port: 8080 }]),
+        listeners: z
+          .array(listenerSchema)
+          .min(1)
+          .default([{ address: '127.0.0.1', port: 8080 }]),
         external_url: httpUrl.optional().describe('Public base URL of Gatehouse (login redirect URIs).'),
         trusted_proxies: z.array(cidr).default([]),
         timeouts: z

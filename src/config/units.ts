@@ -3,7 +3,15 @@ import { z } from 'zod';
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE = /^(\d+(?:\.\d+)?)(b|kb|mb|gb|k|m|g)?$/i;
-const SIZE_MUL: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };
+const SIZE_MUL: Record<string, number> = {
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  m: 1024 ** 2,
+  mb: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1024 ** 3,
+};
 
 /** Parses `500ms`, `10s`, `5m`, `1h`, `1d` or a number of milliseconds. */
 export function parseDuration(v: string | number): number | undefined {
@@ -27,12 +35,17 @@ export const duration = z
   .transform((v, ctx) => {
     const ms = parseDuration(v);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "500ms", "10s", "5m", got ${JSON.stringify(v)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a duration like "500ms", "10s", "5m", got ${JSON.stringify(v)}`,
+      });
       return z.NEVER;
     }
     return ms;
   })
-  .meta({ description: 'Duration: number of milliseconds or a string such as "500ms", "10s", "5m", "1h", "1d".' });
+  .meta({
+    description: 'Duration: number of milliseconds or a string such as "500ms", "10s", "5m", "1h", "1d".',
+  });
 
 /** A size in config: `"10mb"`, `"64kb"` or bytes. Output: bytes. */
 export const size = z
@@ -40,7 +53,10 @@ export const size = z
   .transform((v, ctx) => {
     const b = parseSize(v);
     if (b === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a size like "64kb", "10mb", got ${JSON.stringify(v)}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a size like "64kb", "10mb", got ${JSON.stringify(v)}`,
+      });
       return z.NEVER;
     }
     return b;

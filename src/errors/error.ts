@@ -19,7 +19,12 @@ export class GatehouseError extends Error {
   constructor(
     code: ErrorCode,
     detail?: string,
-    opts: { headers?: Record<string, string>; reasons?: readonly string[]; cause?: unknown; status?: number } = {},
+    opts: {
+      headers?: Record<string, string>;
+      reasons?: readonly string[];
+      cause?: unknown;
+      status?: number;
+    } = {},
   ) {
     const entry = catalogue[code];
     super(entry.message, opts.cause === undefined ? undefined : { cause: opts.cause });

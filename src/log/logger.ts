@@ -25,7 +25,17 @@ export function createLogger(opts: LoggerOptions): Logger {
       base: { service: 'gatehouse' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: ['*.authorization', '*.cookie', 'authorization', 'cookie', '*.headers.authorization', '*.headers.cookie'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          '*.authorization',
+          '*.cookie',
+          'authorization',
+          'cookie',
+          '*.headers.authorization',
+          '*.headers.cookie',
+        ],
+        censor: '[redacted]',
+      },
     },
     dest,
   );

@@ -1,3 +1,4 @@
+import { JWS_ALGORITHMS } from '../authn/schema.js';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { GatehouseError } from '../errors/index.js';
 
@@ -12,19 +13,7 @@ export interface LogoutTarget {
 }
 
 /** Signature algorithms accepted for logout tokens: asymmetric only, never `none`. */
-const ALGORITHMS = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
+const ALGORITHMS = JWS_ALGORITHMS.filter((a) => !a.startsWith('HS'));
 
 /**
  * Verifies OpenID Connect Back-Channel Logout tokens (§2.6) against the IdP's JWKS (jose,

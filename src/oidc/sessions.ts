@@ -166,7 +166,9 @@ export class SessionManager {
   }
 
   /** The session's current access and ID tokens (for routes that forward them upstream). */
-  async tokens(id: string): Promise<{ accessToken?: string | undefined; idToken?: string | undefined } | undefined> {
+  async tokens(
+    id: string,
+  ): Promise<{ accessToken?: string | undefined; idToken?: string | undefined } | undefined> {
     const t = await this.#readTokens(id);
     return t === undefined ? undefined : { accessToken: t.tokens.at, idToken: t.tokens.it };
   }

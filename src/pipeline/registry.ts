@@ -10,4 +10,11 @@ import { forwardAuthFeature } from '../forward/feature.js';
  * Every feature, in pipeline order. Each compiles its global config once, then contributes
  * stages to every route: authenticators → authoriser → limiters → mutators.
  */
-export const features: readonly Feature[] = [authnFeature, sessionFeature, authzFeature, limitsFeature, identityFeature, forwardAuthFeature];
+export const features: readonly Feature[] = [
+  authnFeature,
+  sessionFeature,
+  authzFeature,
+  limitsFeature,
+  identityFeature,
+  forwardAuthFeature,
+];

@@ -7,7 +7,8 @@ import type { RuntimeState } from '../config/compile.js';
 import { canonicalIp, deriveClientIp } from '../util/ip.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+const HOST =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 /** The per-request state; a class so every context has the same shape (fast property access). */
 export class Context implements RequestContext {
@@ -54,7 +55,9 @@ export class Context implements RequestContext {
     const rid = h['x-request-id'];
     this.id = trusted && typeof rid === 'string' && REQUEST_ID.test(rid) ? rid : randomUUID();
     const xff = h['x-forwarded-for'];
-    this.clientIp = trusted ? deriveClientIp(peer, Array.isArray(xff) ? xff.join(',') : xff, state.trusted) : peer;
+    this.clientIp = trusted
+      ? deriveClientIp(peer, Array.isArray(xff) ? xff.join(',') : xff, state.trusted)
+      : peer;
     let scheme: 'http' | 'https' = secure ? 'https' : 'http';
     if (trusted) {
       const p = h['x-forwarded-proto'];

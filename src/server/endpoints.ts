@@ -17,7 +17,8 @@ export function registerBuiltinEndpoints(state: RuntimeState, isReady: () => boo
   });
   const metrics = metricsFor((state.services.get('audit') as object | undefined) ?? state);
   metrics.attachState(state, isReady);
-  if (state.config.server.metrics.enabled) exact.set(METRICS_PATH, metricsEndpoint(metrics, state.config.server.metrics));
+  if (state.config.server.metrics.enabled)
+    exact.set(METRICS_PATH, metricsEndpoint(metrics, state.config.server.metrics));
   if (!exact.has('/.gatehouse/health')) {
     exact.set('/.gatehouse/health', {
       path: '/.gatehouse/health',

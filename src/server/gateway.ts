@@ -62,7 +62,11 @@ export class Gateway implements HandlerHost {
 
   /** Compiles the config (throws ConfigError listing every problem) without binding anything. */
   static create(opts: GatewayOptions): Gateway {
-    const logger = createLogger({ level: opts.config.log.level, file: opts.config.log.file, destination: opts.logDestination });
+    const logger = createLogger({
+      level: opts.config.log.level,
+      file: opts.config.log.file,
+      destination: opts.logDestination,
+    });
     const audit = new AuditLog(opts.config.audit, { capture: opts.auditCapture, baseDir: opts.baseDir });
     const persistent = new Map<string, unknown>();
     const state = Gateway.#compile(opts.config, opts.baseDir, logger, audit, persistent);
@@ -83,7 +87,8 @@ export class Gateway implements HandlerHost {
       ['persistent', persistent],
     ]);
     const state = compileState(config, { logger, baseDir, services });
-    for (const w of state.warnings) if (w.severity === 'warning') logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
+    for (const w of state.warnings)
+      if (w.severity === 'warning') logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
     return state;
   }
 
@@ -114,7 +119,8 @@ export class Gateway implements HandlerHost {
     });
     await this.#state.start();
     this.#ready = true;
-    for (const l of this.#listeners) this.logger.info({ listener: l.name, url: l.url }, `listening on ${l.url}`);
+    for (const l of this.#listeners)
+      this.logger.info({ listener: l.name, url: l.url }, `listening on ${l.url}`);
   }
 
   #clientError(code: ErrorCode, peer: string, detail: string): string {
@@ -131,7 +137,10 @@ export class Gateway implements HandlerHost {
       latency_ms: 0,
     };
     this.audit.emit(event);
-    this.logger.info({ req_id: id, client: peer, error: code, detail }, 'request rejected by the HTTP parser');
+    this.logger.info(
+      { req_id: id, client: peer, error: code, detail },
+      'request rejected by the HTTP parser',
+    );
     return id;
   }
 

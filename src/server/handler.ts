@@ -42,7 +42,8 @@ function checkFraming(req: IncomingMessage): void {
     if (req.headers['content-length'] !== undefined) {
       throw new GatehouseError('GH_REQUEST_SMUGGLING', 'both Content-Length and Transfer-Encoding');
     }
-    if (!SMUGGLING_TE.test(te)) throw new GatehouseError('GH_REQUEST_SMUGGLING', `transfer coding "${te}" is not supported`);
+    if (!SMUGGLING_TE.test(te))
+      throw new GatehouseError('GH_REQUEST_SMUGGLING', `transfer coding "${te}" is not supported`);
   }
 }
 
@@ -62,7 +63,9 @@ export function matchRoute(ctx: RequestContext, state: RuntimeState): CompiledRo
   const m = state.router.match(ctx.host, ctx.path, ctx.method);
   if ('error' in m) {
     if (m.error === 'GH_METHOD_NOT_ALLOWED') {
-      throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`, { headers: { allow: m.allow.join(', ') } });
+      throw new GatehouseError(m.error, `${ctx.method} ${ctx.host}${ctx.path}`, {
+        headers: { allow: m.allow.join(', ') },
+      });
     }
     throw new GatehouseError(m.error, 'detail' in m ? m.detail : `${ctx.method} ${ctx.host}${ctx.path}`);
   }
@@ -104,7 +107,12 @@ export class RequestHandler {
   }
 
   /** An Upgrade request: same pipeline, then `proceed` opens the tunnel with the built headers. */
-  handleUpgrade(req: IncomingMessage, res: ServerResponse, secure: boolean, proceed: (ctx: Context, headers: string[]) => void): void {
+  handleUpgrade(
+    req: IncomingMessage,
+    res: ServerResponse,
+    secure: boolean,
+    proceed: (ctx: Context, headers: string[]) => void,
+  ): void {
     const ctx = new Context(req, res, this.host.state, secure);
     ctx.extra.upgrade = true;
     this.run(ctx, (c) => proceed(c, buildUpstreamHeaders(c)));
@@ -124,13 +132,15 @@ export class RequestHandler {
     const req = ctx.req;
     try {
       if (host.draining) throw new GatehouseError('GH_SHUTTING_DOWN');
-      if (!ctx.hostValid) throw new GatehouseError('GH_BAD_HOST', `Host header ${JSON.stringify(ctx.hostHeader)}`);
+      if (!ctx.hostValid)
+        throw new GatehouseError('GH_BAD_HOST', `Host header ${JSON.stringify(ctx.hostHeader)}`);
       checkFraming(req);
       normalizeInto(ctx, req.url ?? '');
       if (ctx.path.startsWith('/.gatehouse/') || ctx.path.startsWith('/.well-known/')) {
         const ep = findEndpoint(state, ctx.path);
         if (ep) return this.endpoint(ctx, ep);
-        if (ctx.path.startsWith('/.gatehouse/')) throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
+        if (ctx.path.startsWith('/.gatehouse/'))
+          throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
       }
       if (!host.ready) throw new GatehouseError('GH_NOT_READY');
       const route = matchRoute(ctx, state);
@@ -171,7 +181,8 @@ export class RequestHandler {
   /** Records a request answered by Gatehouse itself (endpoint or login redirect) once the response is done. */
   private finishInternal(ctx: Context): void {
     const res = ctx.res;
-    const done = () => this.host.recorder.record(ctx, res.statusCode, Number(res.getHeader('content-length') ?? 0));
+    const done = () =>
+      this.host.recorder.record(ctx, res.statusCode, Number(res.getHeader('content-length') ?? 0));
     if (res.writableFinished) done();
     else res.once('close', done);
   }
@@ -181,10 +192,16 @@ export class RequestHandler {
     const headers = buildUpstreamHeaders(ctx);
     const hasBody = requestHasBody(req);
     if (expectContinue && hasBody) ctx.res.writeContinue();
-    forward(ctx, headers, hasBody, (ctx.route as NonNullable<Context['route']>).maxBodySize, (c, status, bytes, err) => {
-      if (err && !c.res.headersSent) return this.fail(c as Context, err);
-      this.host.recorder.record(c, status, bytes, err);
-    });
+    forward(
+      ctx,
+      headers,
+      hasBody,
+      (ctx.route as NonNullable<Context['route']>).maxBodySize,
+      (c, status, bytes, err) => {
+        if (err && !c.res.headersSent) return this.fail(c as Context, err);
+        this.host.recorder.record(c, status, bytes, err);
+      },
+    );
   }
 
   /** Answers with the error's status and code, and records the request. Never throws. */
@@ -198,7 +215,8 @@ export class RequestHandler {
     for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
     const res = ctx.res;
     if (err.status === 401) addResourceMetadata(ctx, err);
-    if (!res.headersSent && requestHasBody(ctx.req) && !ctx.req.complete) res.setHeader('connection', 'close');
+    if (!res.headersSent && requestHasBody(ctx.req) && !ctx.req.complete)
+      res.setHeader('connection', 'close');
     sendError(res, err, ctx.id, ctx.req.headers.accept, ctx.responseHeaders, ctx.method);
     this.host.recorder.record(ctx, err.status, 0, err);
   }

@@ -1,4 +1,9 @@
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -46,7 +51,11 @@ const PARSER_CODES: Record<string, ErrorCode> = {
  * request, idle and keep-alive timeouts and maximum header size. TLS listeners require at least
  * TLS 1.2 and may request or require client certificates.
  */
-export async function bindListeners(config: GatehouseConfig, baseDir: string, h: ListenerHandlers): Promise<BoundListener[]> {
+export async function bindListeners(
+  config: GatehouseConfig,
+  baseDir: string,
+  h: ListenerHandlers,
+): Promise<BoundListener[]> {
   const out: BoundListener[] = [];
   const t = config.server.timeouts;
   for (const [i, l] of config.server.listeners.entries()) {
@@ -60,7 +69,9 @@ export async function bindListeners(config: GatehouseConfig, baseDir: string, h:
       requireHostHeader: false,
       joinDuplicateHeaders: false,
     };
-    const server: Server = secure ? createHttpsServer({ ...common, ...tlsOptions(l, baseDir, i) }) : createHttpServer(common);
+    const server: Server = secure
+      ? createHttpsServer({ ...common, ...tlsOptions(l, baseDir, i) })
+      : createHttpServer(common);
     server.timeout = t.idle;
     const sockets = new Set<Duplex>();
     server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
@@ -90,14 +101,34 @@ export async function bindListeners(config: GatehouseConfig, baseDir: string, h:
     });
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : l.port;
-    const host = l.address.includes(':') ? `[${l.address}]` : l.address === '0.0.0.0' ? '127.0.0.1' : l.address;
-    out.push({ name: l.name ?? `listener-${i}`, server, secure, port, sockets, url: `${secure ? 'https' : 'http'}://${host}:${port}` });
+    const host = l.address.includes(':')
+      ? `[${l.address}]`
+      : l.address === '0.0.0.0'
+        ? '127.0.0.1'
+        : l.address;
+    out.push({
+      name: l.name ?? `listener-${i}`,
+      server,
+      secure,
+      port,
+      sockets,
+      url: `${secure ? 'https' : 'http'}://${host}:${port}`,
+    });
   }
   return out;
 }
 
 function statusText(s: number): string {
-  return ({ 400: 'Bad Request', 408: 'Request Timeout', 413: 'Payload Too Large', 431: 'Request Header Fields Too Large' } as Record<number, string>)[s] ?? 'Error';
+  return (
+    (
+      {
+        400: 'Bad Request',
+        408: 'Request Timeout',
+        413: 'Payload Too Large',
+        431: 'Request Header Fields Too Large',
+      } as Record<number, string>
+    )[s] ?? 'Error'
+  );
 }
 
 function tlsOptions(l: ListenerConfig, baseDir: string, i: number) {
@@ -106,12 +137,24 @@ function tlsOptions(l: ListenerConfig, baseDir: string, i: number) {
     try {
       return readFileSync(resolve(baseDir, p));
     } catch (e) {
-      throw new ConfigError([{ path: `server.listeners[${i}].tls.${key}`, message: `cannot read ${p}: ${(e as NodeJS.ErrnoException).code}`, severity: 'error' }]);
+      throw new ConfigError([
+        {
+          path: `server.listeners[${i}].tls.${key}`,
+          message: `cannot read ${p}: ${(e as NodeJS.ErrnoException).code}`,
+          severity: 'error',
+        },
+      ]);
     }
   };
   const wantCert = tls.client_certificate !== 'none';
   if (wantCert && !tls.client_ca) {
-    throw new ConfigError([{ path: `server.listeners[${i}].tls.client_ca`, message: 'required when client_certificate is request or require', severity: 'error' }]);
+    throw new ConfigError([
+      {
+        path: `server.listeners[${i}].tls.client_ca`,
+        message: 'required when client_certificate is request or require',
+        severity: 'error',
+      },
+    ]);
   }
   return {
     cert: read(tls.cert, 'cert'),

@@ -64,7 +64,9 @@ export class Recorder {
         bytes,
         duration_ms: Number(end - ctx.start) / NS_PER_MS,
         upstream_ms:
-          ctx.upstreamStart !== undefined ? Number((ctx.upstreamEnd ?? end) - ctx.start) / NS_PER_MS : undefined,
+          ctx.upstreamStart !== undefined
+            ? Number((ctx.upstreamEnd ?? end) - ctx.start) / NS_PER_MS
+            : undefined,
         client: ctx.clientIp,
         user: ctx.principal?.subject,
         error: err?.code,

@@ -1,7 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { GatehouseError } from '../errors/index.js';
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(s: string): string {
@@ -56,13 +62,20 @@ export function sendError(
   };
   if (err.headers) for (const [k, v] of Object.entries(err.headers)) headers[k.toLowerCase()] = v;
   if (extraHeaders) for (const [k, v] of extraHeaders) headers[k.toLowerCase()] = v;
-  if (err.status >= 500 || err.status === 400 || err.status === 413 || err.status === 431) headers.connection = 'close';
+  if (err.status >= 500 || err.status === 400 || err.status === 413 || err.status === 431)
+    headers.connection = 'close';
   res.writeHead(err.status, headers);
   res.end(method === 'HEAD' ? undefined : body);
 }
 
 /** Writes a small JSON response (internal endpoints). */
-export function sendJson(res: ServerResponse, status: number, value: unknown, requestId: string, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  requestId: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
   res.writeHead(status, {
     'content-type': 'application/json',

@@ -28,6 +28,16 @@ export async function runStages(ctx: RequestContext): Promise<boolean> {
       }
     }
   }
+  return runAuthorized(ctx, principal);
+}
+
+/**
+ * The stages after authentication: authorise → limit → mutate. Forward-auth's decision cache
+ * calls this directly for a principal it already knows. Resolves `false`; throws to deny.
+ */
+export async function runAuthorized(ctx: RequestContext, principal: Principal | undefined): Promise<boolean> {
+  const route = ctx.route as CompiledRoute;
+  ctx.principal = principal;
   const decision = route.authorizer.authorize(ctx, principal);
   ctx.rule = decision.rule;
   for (const r of decision.reasons) ctx.reasons.push(r);
@@ -36,7 +46,8 @@ export async function runStages(ctx: RequestContext): Promise<boolean> {
     const r = await l.check(ctx);
     if (r.headers) for (const [k, v] of Object.entries(r.headers)) ctx.responseHeaders.set(k, v);
     if (r.reason) ctx.reasons.push(r.reason);
-    if (!r.allowed) throw r.error ?? new GatehouseError('GH_INTERNAL', `limiter ${l.id} rejected without an error`);
+    if (!r.allowed)
+      throw r.error ?? new GatehouseError('GH_INTERNAL', `limiter ${l.id} rejected without an error`);
   }
   for (const m of route.mutators) await m.mutate(ctx);
   return false;

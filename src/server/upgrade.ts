@@ -11,7 +11,13 @@ import { upstreamError } from '../upstream/errors.js';
  * normalise, match, authenticate, authorise, strip and inject. Errors are answered on the raw
  * socket with the usual error body; on success the two sockets are piped together.
  */
-export function handleUpgrade(handler: RequestHandler, req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void {
+export function handleUpgrade(
+  handler: RequestHandler,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  secure: boolean,
+): void {
   const res = new ServerResponse(req);
   res.assignSocket(socket as Socket);
   res.shouldKeepAlive = false;
@@ -21,7 +27,12 @@ export function handleUpgrade(handler: RequestHandler, req: IncomingMessage, soc
     if (!route) return;
     if (head.length) socket.unshift(head);
     route.upstream.pool.upgrade(
-      { path: upstreamPath(ctx), method: ctx.method as 'GET', headers: upgradeHeaders(req, headers), protocol: String(req.headers.upgrade ?? 'websocket') },
+      {
+        path: upstreamPath(ctx),
+        method: ctx.method as 'GET',
+        headers: upgradeHeaders(req, headers),
+        protocol: String(req.headers.upgrade ?? 'websocket'),
+      },
       (err, data) => {
         if (err || !data) {
           const gerr = err instanceof GatehouseError ? err : upstreamError(err, route.upstream.name);
@@ -53,7 +64,12 @@ export function handleUpgrade(handler: RequestHandler, req: IncomingMessage, soc
 /** The upgrade needs `Connection: upgrade` and `Upgrade` back, which hop-by-hop removal dropped. */
 function upgradeHeaders(req: IncomingMessage, headers: string[]): string[] {
   const out = headers.slice();
-  for (const name of ['sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions']) {
+  for (const name of [
+    'sec-websocket-key',
+    'sec-websocket-version',
+    'sec-websocket-protocol',
+    'sec-websocket-extensions',
+  ]) {
     const v = req.headers[name];
     if (typeof v === 'string' && !hasHeader(out, name)) out.push(name, v);
   }

@@ -1,6 +1,11 @@
 import { GatehouseError } from '../errors/index.js';
 
-const TIMEOUT = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUT = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 const TLS_PREFIX = /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_OSSL|HOSTNAME_MISMATCH)/;
 
 /** Maps an undici/socket error from an upstream exchange to a GatehouseError (502/504). */
@@ -13,7 +18,11 @@ export function upstreamError(err: unknown, upstream: string): GatehouseError {
   if (TLS_PREFIX.test(code)) {
     return new GatehouseError('GH_UPSTREAM_TLS', detail, { cause: err });
   }
-  if (code === 'HPE_INVALID_CONSTANT' || code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') {
+  if (
+    code === 'HPE_INVALID_CONSTANT' ||
+    code.startsWith('HPE_') ||
+    code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+  ) {
     return new GatehouseError('GH_UPSTREAM_BAD_RESPONSE', detail, { cause: err });
   }
   return new GatehouseError('GH_UPSTREAM_UNAVAILABLE', detail, { cause: err });

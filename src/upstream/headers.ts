@@ -20,7 +20,15 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 /** Forwarding headers: trusted from trusted proxies only, always rewritten. */
-const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip', 'x-request-id']);
+const FORWARDING = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'forwarded',
+  'x-real-ip',
+  'x-request-id',
+]);
 
 /** Header names listed in `Connection` (lower-case), which are hop-by-hop too. */
 function connectionNames(value: string | undefined): Set<string> | undefined {
@@ -32,7 +40,6 @@ function connectionNames(value: string | undefined): Set<string> | undefined {
   }
   return out.size ? out : undefined;
 }
-
 
 /**
  * Builds the upstream request headers as a flat `[name, value, …]` list: client headers minus
@@ -91,7 +98,15 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   return out;
 }
 
-const RESPONSE_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const RESPONSE_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 
 /**
  * Filters upstream response headers (raw Buffer pairs from undici) into a flat list for
@@ -108,7 +123,8 @@ export function buildResponseHeaders(raw: readonly Buffer[], ctx: RequestContext
     out.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
   if (conn) {
-    for (let i = out.length - 2; i >= 0; i -= 2) if (conn.has((out[i] as string).toLowerCase())) out.splice(i, 2);
+    for (let i = out.length - 2; i >= 0; i -= 2)
+      if (conn.has((out[i] as string).toLowerCase())) out.splice(i, 2);
   }
   out.push('x-request-id', ctx.id);
   for (const [name, value] of ctx.responseHeaders) {

@@ -35,7 +35,10 @@ export function createUpstream(
     try {
       return readFileSync(resolve(baseDir, p));
     } catch (e) {
-      issue(`${keyPath}.tls.${key}`, `cannot read file ${p}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+      issue(
+        `${keyPath}.tls.${key}`,
+        `cannot read file ${p}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+      );
       return undefined;
     }
   };

@@ -15,7 +15,9 @@ function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
 }
 
 test('every problem is reported at once with its exact key path', async () => {
-  const r = await loadConfigFile(new URL('../fixtures/broken.yaml', import.meta.url).pathname).catch((e: unknown) => e);
+  const r = await loadConfigFile(new URL('../fixtures/broken.yaml', import.meta.url).pathname).catch(
+    (e: unknown) => e,
+  );
   assert.ok(r instanceof ConfigError);
   const list = r.problems.map((p) => `${p.path}: ${p.message}`);
   const expect = [
@@ -27,16 +29,23 @@ test('every problem is reported at once with its exact key path', async () => {
     /^routes\[2\]\.bogus_key: unknown key/,
     /^routes\[3\]\.max_body_size/,
   ];
-  for (const re of expect) assert.ok(list.some((l) => re.test(l)), `missing ${re} in\n${list.join('\n')}`);
+  for (const re of expect)
+    assert.ok(
+      list.some((l) => re.test(l)),
+      `missing ${re} in\n${list.join('\n')}`,
+    );
 });
 
 test('unknown keys anywhere are errors, so typos cannot silently disable security', () => {
-  const p = problems('routes:\n  - match: { path: / }\n    upstream: { url: "http://a" }\n    auth: none\n    polcy: admins\n');
+  const p = problems(
+    'routes:\n  - match: { path: / }\n    upstream: { url: "http://a" }\n    auth: none\n    polcy: admins\n',
+  );
   assert.deepEqual(p, ['routes[0].polcy: unknown key']);
 });
 
 test('${VAR} and ${VAR:-default} are substituted; a missing variable is named', () => {
-  const yaml = 'upstreams:\n  a: { url: "${UP}" }\n  b: { url: "${OTHER:-http://b.example}" }\n  c: { url: "http://${MISSING_HOST}" }\n';
+  const yaml =
+    'upstreams:\n  a: { url: "${UP}" }\n  b: { url: "${OTHER:-http://b.example}" }\n  c: { url: "http://${MISSING_HOST}" }\n';
   const p = problems(yaml, { UP: 'http://a.example' });
   assert.equal(p.length, 2);
   assert.match(p[0]!, /^upstreams\.c\.url: environment variable MISSING_HOST is not set/);
@@ -60,13 +69,21 @@ test('semantic errors from compilation (unknown upstream, auth none mixed) carry
   } catch (e) {
     assert.ok(e instanceof ConfigError);
     const list = e.problems.map((p) => `${p.path}: ${p.message}`);
-    assert.ok(list.some((l) => /^routes\[0\]\.upstream: unknown upstream "nope"; expected one of app/.test(l)), list.join('\n'));
-    assert.ok(list.some((l) => /^routes\[1\]\.auth: "none" cannot be combined/.test(l)), list.join('\n'));
+    assert.ok(
+      list.some((l) => /^routes\[0\]\.upstream: unknown upstream "nope"; expected one of app/.test(l)),
+      list.join('\n'),
+    );
+    assert.ok(
+      list.some((l) => /^routes\[1\]\.auth: "none" cannot be combined/.test(l)),
+      list.join('\n'),
+    );
   }
 });
 
 test('the compiled runtime state is frozen', () => {
-  const cfg = parseConfig('upstreams:\n  app: { url: "http://127.0.0.1:1" }\nroutes:\n  - { match: { path: / }, upstream: app, auth: none }\n');
+  const cfg = parseConfig(
+    'upstreams:\n  app: { url: "http://127.0.0.1:1" }\nroutes:\n  - { match: { path: / }, upstream: app, auth: none }\n',
+  );
   const state = compileState(cfg, { logger: createLogger({ level: 'silent' }), baseDir: '.', dryRun: true });
   assert.ok(Object.isFrozen(state));
   assert.ok(Object.isFrozen(state.routes));

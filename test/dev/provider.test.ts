@@ -171,7 +171,7 @@ test('dev provider: the login page is a plain form that says it is a development
   assert.match(page.body, /never use it in production/i);
   const form = parseForm(page.body, page.url);
   const elsewhere = await browser.request(`${op.issuer}/interaction/someone-elses-uid`);
-  assert.equal(elsewhere.status, 400, 'an interaction id that is not this browser\'s is refused');
+  assert.equal(elsewhere.status, 400, "an interaction id that is not this browser's is refused");
   // A wrong password re-renders the form with an error (and escapes what was typed).
   const wrong = await browser.request(form.action, {
     form: { login: '<script>alert(1)</script>', password: 'nope' },

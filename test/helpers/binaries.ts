@@ -10,6 +10,8 @@ export function requireBinary(name: string, debianPackage: string): string {
   try {
     return execFileSync('which', [name], { encoding: 'utf8' }).trim();
   } catch {
-    throw new Error(`${name} is required by this test: install it with "apt-get install -y ${debianPackage}" (or run bash .ci/run)`);
+    throw new Error(
+      `${name} is required by this test: install it with "apt-get install -y ${debianPackage}" (or run bash .ci/run)`,
+    );
   }
 }

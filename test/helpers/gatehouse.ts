@@ -36,11 +36,17 @@ export async function startGatehouse(
   const cfg = validateConfig(substituted, undefined, issues);
   const dest = new Writable({
     write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   }) as unknown as DestinationStream;
-  const gateway = Gateway.create({ config: cfg, baseDir: opts.baseDir ?? process.cwd(), logDestination: dest, auditCapture: audit });
+  const gateway = Gateway.create({
+    config: cfg,
+    baseDir: opts.baseDir ?? process.cwd(),
+    logDestination: dest,
+    auditCapture: audit,
+  });
   await gateway.start();
   const first = gateway.listeners[0];
   if (!first) throw new Error('no listener bound');

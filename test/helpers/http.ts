@@ -16,18 +16,34 @@ export interface Reply {
 export function send(
   base: string,
   path: string,
-  opts: { method?: string; headers?: Record<string, string> | Array<[string, string]>; body?: string | Buffer } = {},
+  opts: {
+    method?: string;
+    headers?: Record<string, string> | Array<[string, string]>;
+    body?: string | Buffer;
+  } = {},
 ): Promise<Reply> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: u.hostname, port: u.port, path, method: opts.method ?? 'GET', agent: false, setHost: !hasHost(opts.headers) },
+      {
+        host: u.hostname,
+        port: u.port,
+        path,
+        method: opts.method ?? 'GET',
+        agent: false,
+        setHost: !hasHost(opts.headers),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: <T>() => JSON.parse(body) as T });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body,
+            json: <T>() => JSON.parse(body) as T,
+          });
         });
         res.on('error', reject);
       },

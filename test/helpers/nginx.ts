@@ -15,7 +15,11 @@ export interface NginxServer {
  * Starts a real nginx in the foreground with `httpBlock` as the body of its `http {}` block.
  * `probePort` is polled until nginx accepts connections.
  */
-export async function startNginx(httpBlock: string, probePort: number, opts: { cpu?: number; workers?: number } = {}): Promise<NginxServer> {
+export async function startNginx(
+  httpBlock: string,
+  probePort: number,
+  opts: { cpu?: number; workers?: number } = {},
+): Promise<NginxServer> {
   const bin = requireBinary('nginx', 'nginx-light');
   const dir = mkdtempSync(join(tmpdir(), 'gh-nginx-'));
   mkdirSync(join(dir, 'logs'));

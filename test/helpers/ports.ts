@@ -14,7 +14,11 @@ export function freePort(): Promise<number> {
 }
 
 /** Resolves when `probe` succeeds, polling every 25 ms, or rejects after `ms`. */
-export async function waitFor(probe: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
+export async function waitFor(
+  probe: () => Promise<boolean> | boolean,
+  ms: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {

@@ -42,7 +42,14 @@ export async function startUpstream(
     });
     req.on('end', () => {
       const body = n <= keep && n > 0 ? Buffer.concat(chunks) : undefined;
-      received.push({ method: req.method ?? '', url: req.url ?? '', rawHeaders: req.rawHeaders, headers: req.headers, bodyBytes: n, body });
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        rawHeaders: req.rawHeaders,
+        headers: req.headers,
+        bodyBytes: n,
+        body,
+      });
       if (handler) return handler(req, res, body);
       const out = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, bodyBytes: n });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });

@@ -35,14 +35,19 @@ before(async () => {
   ws.on('upgrade', (req, socket) => {
     const key = String(req.headers['sec-websocket-key']);
     const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Seen-User: ${req.headers['x-forwarded-user'] ?? 'none'}\r\n\r\n`);
+    socket.write(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nX-Seen-User: ${req.headers['x-forwarded-user'] ?? 'none'}\r\n\r\n`,
+    );
     socket.on('data', (d) => socket.write(Buffer.concat([Buffer.from('echo:'), d])));
   });
   await new Promise<void>((r) => ws.listen(0, '127.0.0.1', () => r()));
   deadPort = await freePort();
   const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
   gh = await startGatehouse({
-    server: { listeners: [{ address: '127.0.0.1', port: 0 }], trusted_proxies: ['10.0.0.0/8', '127.0.0.1/32'] },
+    server: {
+      listeners: [{ address: '127.0.0.1', port: 0 }],
+      trusted_proxies: ['10.0.0.0/8', '127.0.0.1/32'],
+    },
     upstreams: {
       app: { url: up.url },
       slow: { url: slowUrl, timeouts: { headers: '500ms', idle: '500ms' } },
@@ -97,10 +102,19 @@ test('a 1 GB upload streams through in bounded memory', async () => {
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
   const u = new URL(gh.url);
   const status = await new Promise<number>((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: '/upload', method: 'PUT', headers: { 'content-length': String(total) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: '/upload',
+        method: 'PUT',
+        headers: { 'content-length': String(total) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     let sent = 0;
     const pump = () => {
@@ -115,11 +129,18 @@ test('a 1 GB upload streams through in bounded memory', async () => {
   clearInterval(sampler);
   assert.equal(status, 200);
   assert.equal(up.received[up.received.length - 1]?.bodyBytes, total);
-  assert.ok(peak - rssBefore < 200 * 1024 * 1024, `RSS grew by ${Math.round((peak - rssBefore) / 1048576)} MB for a 1 GB body`);
+  assert.ok(
+    peak - rssBefore < 200 * 1024 * 1024,
+    `RSS grew by ${Math.round((peak - rssBefore) / 1048576)} MB for a 1 GB body`,
+  );
 });
 
 test('Expect: 100-continue gets 100 Continue and the body is forwarded', async () => {
-  const out = await raw(gh.port, 'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n', 300);
+  const out = await raw(
+    gh.port,
+    'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+    300,
+  );
   assert.match(out, /^HTTP\/1\.1 100 Continue/);
   const full = await new Promise<string>((resolve) => {
     const s = connect(gh.port, '127.0.0.1');
@@ -129,7 +150,9 @@ test('Expect: 100-continue gets 100 Continue and the body is forwarded', async (
       if (buf.includes('100 Continue') && !buf.includes('200')) s.write('hello');
     });
     s.on('close', () => resolve(buf));
-    s.write('POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n');
+    s.write(
+      'POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+    );
   });
   assert.match(full, /HTTP\/1\.1 200/);
   assert.equal(up.received[up.received.length - 1]?.bodyBytes, 5);
@@ -148,7 +171,9 @@ test('WebSocket upgrades are proxied both ways', async () => {
       }
     });
     s.on('error', reject);
-    s.write('GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-User: mallory\r\n\r\n');
+    s.write(
+      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Forwarded-User: mallory\r\n\r\n',
+    );
   });
   assert.match(reply, /^HTTP\/1\.1 101/);
   assert.match(reply, /X-Seen-User: none/i, 'forged identity headers are stripped on upgrades too');
@@ -156,11 +181,21 @@ test('WebSocket upgrades are proxied both ways', async () => {
 });
 
 test('trusted proxies: X-Forwarded-For is appended and the client address is the right-most untrusted hop', async () => {
-  await send(gh.url, '/xff', { headers: { 'x-forwarded-for': '203.0.113.9, 10.1.2.3', 'x-forwarded-proto': 'https', 'x-request-id': 'trace-abc-123' } });
+  await send(gh.url, '/xff', {
+    headers: {
+      'x-forwarded-for': '203.0.113.9, 10.1.2.3',
+      'x-forwarded-proto': 'https',
+      'x-request-id': 'trace-abc-123',
+    },
+  });
   const last = up.received[up.received.length - 1]!;
   assert.equal(last.headers['x-forwarded-for'], '203.0.113.9, 10.1.2.3, 127.0.0.1');
   assert.equal(last.headers['x-forwarded-proto'], 'https');
-  assert.equal(last.headers['x-request-id'], 'trace-abc-123', 'a valid request id from a trusted proxy is kept');
+  assert.equal(
+    last.headers['x-request-id'],
+    'trace-abc-123',
+    'a valid request id from a trusted proxy is kept',
+  );
   const ev = gh.audit[gh.audit.length - 1]!;
   assert.equal(ev.client_ip, '203.0.113.9');
 });

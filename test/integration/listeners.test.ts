@@ -22,7 +22,12 @@ before(async () => {
     server: {
       listeners: [
         { name: 'plain', address: '127.0.0.1', port: 0 },
-        { name: 'tls', address: '127.0.0.1', port: 0, tls: { cert: leaf.certPath, key: leaf.keyPath, min_version: 'TLSv1.2' } },
+        {
+          name: 'tls',
+          address: '127.0.0.1',
+          port: 0,
+          tls: { cert: leaf.certPath, key: leaf.keyPath, min_version: 'TLSv1.2' },
+        },
       ],
       max_header_size: '4kb',
       timeouts: { headers: '400ms', request: '1s' },
@@ -41,11 +46,14 @@ after(async () => {
 function httpsGet(url: string, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
-    const req = httpsRequest({ host: u.hostname, port: u.port, path, ca: caPem, servername: 'localhost' }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = httpsRequest(
+      { host: u.hostname, port: u.port, path, ca: caPem, servername: 'localhost' },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -63,7 +71,14 @@ test('several listeners: plain HTTP and HTTPS serve the same routes; the upstrea
 test('HTTPS listeners refuse TLS 1.1 and below', async () => {
   const secure = gh.gateway.listeners[1]!;
   const err = await new Promise<Error | undefined>((resolve) => {
-    const s = tlsConnect({ host: '127.0.0.1', port: secure.port, ca: caPem, servername: 'localhost', maxVersion: 'TLSv1.1', minVersion: 'TLSv1' });
+    const s = tlsConnect({
+      host: '127.0.0.1',
+      port: secure.port,
+      ca: caPem,
+      servername: 'localhost',
+      maxVersion: 'TLSv1.1',
+      minVersion: 'TLSv1',
+    });
     s.on('secureConnect', () => (s.destroy(), resolve(undefined)));
     s.on('error', (e) => resolve(e));
   });
@@ -78,7 +93,10 @@ test('request heads over max_header_size get 431 GH_HEADERS_TOO_LARGE and never 
   assert.match(out, /X-Request-Id: [0-9a-f-]{36}/);
   assert.equal(up.received.length, n);
   await new Promise((r) => setTimeout(r, 20));
-  assert.ok(gh.audit.some((e) => e.error === 'GH_HEADERS_TOO_LARGE' && e.status === 431), 'the rejection is audited');
+  assert.ok(
+    gh.audit.some((e) => e.error === 'GH_HEADERS_TOO_LARGE' && e.status === 431),
+    'the rejection is audited',
+  );
 });
 
 test('a client that never finishes its headers is cut off after the header timeout, and the next request is served', async () => {

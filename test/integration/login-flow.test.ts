@@ -54,7 +54,9 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     assert.equal(seen.url, '/with-tokens/page');
     assert.match(String(seen.headers.authorization), /^Bearer [\w.-]{16,}$/);
     const idToken = String(seen.headers['x-ms-token-aad-id-token']);
-    const payload = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as { sub: string };
+    const payload = JSON.parse(Buffer.from(idToken.split('.')[1] ?? '', 'base64url').toString()) as {
+      sub: string;
+    };
     assert.equal(payload.sub, 'alice');
     assert.equal(seen.headers['x-ms-token-aad-access-token'], String(seen.headers.authorization).slice(7));
   });

@@ -13,10 +13,29 @@ before(async () => {
     upstreams: { app: { url: up.url } },
     routes: [
       { name: 'app', match: { path: '/app' }, upstream: 'app', auth: 'none' },
-      { name: 'api', match: { host: 'api.example.com', path: '/' }, upstream: 'app', auth: 'none', preserve_host: false },
+      {
+        name: 'api',
+        match: { host: 'api.example.com', path: '/' },
+        upstream: 'app',
+        auth: 'none',
+        preserve_host: false,
+      },
       { name: 'wild', match: { host: '*.example.com', path: '/' }, upstream: 'app', auth: 'none' },
-      { name: 'strip', match: { path: '/svc' }, upstream: 'app', auth: 'none', strip_prefix: '/svc', rewrite_prefix: '/v2' },
-      { name: 'posts', match: { path: '/form', methods: ['POST'] }, upstream: 'app', auth: 'none', max_body_size: '1kb' },
+      {
+        name: 'strip',
+        match: { path: '/svc' },
+        upstream: 'app',
+        auth: 'none',
+        strip_prefix: '/svc',
+        rewrite_prefix: '/v2',
+      },
+      {
+        name: 'posts',
+        match: { path: '/form', methods: ['POST'] },
+        upstream: 'app',
+        auth: 'none',
+        max_body_size: '1kb',
+      },
     ],
   });
 });
@@ -99,7 +118,11 @@ test('hop-by-hop headers and headers named in Connection are removed; forwarding
   assert.equal(h['keep-alive'], undefined);
   assert.equal(h['proxy-authorization'], undefined);
   assert.equal(h.te, undefined);
-  assert.equal(h['x-forwarded-for'], '127.0.0.1', 'untrusted client X-Forwarded-For is replaced, not appended');
+  assert.equal(
+    h['x-forwarded-for'],
+    '127.0.0.1',
+    'untrusted client X-Forwarded-For is replaced, not appended',
+  );
   assert.equal(h['x-forwarded-proto'], 'http');
   assert.match(String(h.forwarded), /^for=127\.0\.0\.1;host="127\.0\.0\.1:\d+";proto=http$/);
 });
@@ -112,7 +135,10 @@ test('request smuggling: Content-Length with Transfer-Encoding is rejected and n
   );
   assert.match(out, /^HTTP\/1\.1 400/);
   assert.match(out, /GH_REQUEST_SMUGGLING/);
-  const out2 = await raw(gh.port, 'POST /app HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n');
+  const out2 = await raw(
+    gh.port,
+    'POST /app HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n',
+  );
   assert.match(out2, /^HTTP\/1\.1 400/);
   assert.equal(up.received.length, n);
 });
@@ -122,7 +148,10 @@ test('bodies over max_body_size get 413, by Content-Length and when chunked', as
   const r = await send(gh.url, '/form', { method: 'POST', body: 'x'.repeat(2048) });
   assert.equal(r.status, 413);
   assert.equal(r.json().error, 'GH_BODY_TOO_LARGE');
-  const out = await raw(gh.port, `POST /form HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n${'y'.repeat(2048)}\r\n0\r\n\r\n`);
+  const out = await raw(
+    gh.port,
+    `POST /form HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n${'y'.repeat(2048)}\r\n0\r\n\r\n`,
+  );
   assert.match(out, /^HTTP\/1\.1 413/);
   const ok = await send(gh.url, '/form', { method: 'POST', body: 'small' });
   assert.equal(ok.status, 200);
@@ -130,7 +159,10 @@ test('bodies over max_body_size get 413, by Content-Length and when chunked', as
 });
 
 test('malformed Host and absolute-form targets naming another host are rejected', async () => {
-  const a = await raw(gh.port, 'GET http://evil.com/app HTTP/1.1\r\nHost: good.com\r\nConnection: close\r\n\r\n');
+  const a = await raw(
+    gh.port,
+    'GET http://evil.com/app HTTP/1.1\r\nHost: good.com\r\nConnection: close\r\n\r\n',
+  );
   assert.match(a, /^HTTP\/1\.1 400/);
   assert.match(a, /GH_BAD_REQUEST_TARGET/);
   const b = await raw(gh.port, 'GET /app HTTP/1.1\r\nHost: a"b\r\nConnection: close\r\n\r\n');
@@ -147,7 +179,9 @@ test('every request produces exactly one audit event carrying its request id', a
 });
 
 test('the access log has one line per request with route, status, durations and never the Authorization header', async () => {
-  const r = await send(gh.url, '/app/log', { headers: { authorization: 'Bearer SECRET-TOKEN', cookie: 'a=SECRETCOOKIE' } });
+  const r = await send(gh.url, '/app/log', {
+    headers: { authorization: 'Bearer SECRET-TOKEN', cookie: 'a=SECRETCOOKIE' },
+  });
   await new Promise((res) => setTimeout(res, 20));
   const line = gh.logs.find((l) => l.req_id === r.headers['x-request-id']);
   assert.ok(line, 'access log line present');

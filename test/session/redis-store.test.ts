@@ -110,7 +110,10 @@ test('redis store: a redis outage fails requests immediately, and the store reco
 });
 
 test('redis store: a redis that stops answering times out with GH_SESSION_STORE_UNAVAILABLE instead of hanging', async () => {
-  const store = createSessionStore({ store: 'redis', url: redis.url, prefix: 'pause:', timeoutMs: 200 }, silent);
+  const store = createSessionStore(
+    { store: 'redis', url: redis.url, prefix: 'pause:', timeoutMs: 200 },
+    silent,
+  );
   const raw = new Redis(redis.url);
   try {
     await store.set('s1', { v: 1 }, 60_000);
