@@ -93,7 +93,11 @@ async function measure(
     cpuUsPerReq: res.requests > 0 ? (cpu1 - cpu0) / res.requests : Number.NaN,
     upstreamUsPerReq: res.requests > 0 ? (up1 - up0) / res.requests : Number.NaN,
     proxyCoreBusy,
-    foreignPercent: Math.max(0, proxyCoreBusy - (100 * (cpu1 - cpu0 + up1 - up0)) / wallUs),
+    foreignPercent: Math.max(
+      0,
+      busyPercent(j0, j1, opts.proxyCpu, 'task') - (100 * (cpu1 - cpu0 + up1 - up0)) / wallUs,
+    ),
+    proxyCoreIrq: busyPercent(j0, j1, opts.proxyCpu, 'irq'),
     loadCoreBusy: busyPercent(j0, j1, opts.loadCpu),
     logBytesPerReq: res.requests > 0 ? logBytes / res.requests : 0,
   };

@@ -149,28 +149,45 @@ export function peakRssKiB(pids: readonly number[]): number {
   return kib;
 }
 
-/** Per-CPU busy/total jiffies from /proc/stat, to tell how loaded each core was during a run. */
-export function cpuJiffies(): Map<number, { busy: number; total: number }> {
-  const out = new Map<number, { busy: number; total: number }>();
+/** One core's counters from /proc/stat (jiffies). */
+export interface CoreTimes {
+  /** Everything but idle and iowait. */
+  readonly busy: number;
+  /** Time in tasks: user + nice + system, plus steal (the hypervisor ran someone else). */
+  readonly task: number;
+  /** Interrupt and softirq time (loopback packet processing shows up here). */
+  readonly irq: number;
+  readonly total: number;
+}
+
+/** Per-CPU times from /proc/stat, to tell how loaded each core was during a run. */
+export function cpuJiffies(): Map<number, CoreTimes> {
+  const out = new Map<number, CoreTimes>();
   for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
     const m = /^cpu(\d+) (.*)$/.exec(line);
     if (!m) continue;
     const v = (m[2] as string).trim().split(/\s+/).map(Number);
+    const at = (i: number) => v[i] ?? 0;
     const total = v.slice(0, 8).reduce((a, b) => a + b, 0);
-    const idle = (v[3] ?? 0) + (v[4] ?? 0);
-    out.set(Number(m[1]), { busy: total - idle, total });
+    out.set(Number(m[1]), {
+      busy: total - at(3) - at(4),
+      task: at(0) + at(1) + at(2) + at(7),
+      irq: at(5) + at(6),
+      total,
+    });
   }
   return out;
 }
 
-/** Busy percentage of `cpu` between two {@link cpuJiffies} samples. */
+/** Percentage of wall time `cpu` spent in `field` between two {@link cpuJiffies} samples. */
 export function busyPercent(
   a: ReturnType<typeof cpuJiffies>,
   b: ReturnType<typeof cpuJiffies>,
   cpu: number,
+  field: 'busy' | 'task' | 'irq' = 'busy',
 ): number {
   const x = a.get(cpu);
   const y = b.get(cpu);
   if (!x || !y || y.total === x.total) return 0;
-  return (100 * (y.busy - x.busy)) / (y.total - x.total);
+  return (100 * (y[field] - x[field])) / (y.total - x.total);
 }

@@ -10,8 +10,13 @@ export interface RoundResult extends LoadResult {
   readonly upstreamUsPerReq: number;
   /** Busy % of the proxy core and of the load-generator core during the run. */
   readonly proxyCoreBusy: number;
-  /** Busy % of the proxy core not explained by the proxy and the upstream: other processes (noise). */
+  /**
+   * % of the proxy core's time spent in tasks other than the proxy and the upstream (plus
+   * hypervisor steal): other processes disturbing the run.
+   */
   readonly foreignPercent: number;
+  /** % of the proxy core's time in interrupts/softirq (loopback networking). */
+  readonly proxyCoreIrq: number;
   readonly loadCoreBusy: number;
   /** Bytes written to the candidate's access/audit logs per request (0 when none). */
   readonly logBytesPerReq: number;

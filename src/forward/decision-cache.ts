@@ -90,12 +90,18 @@ export class DecisionCache {
   /** The cache key of a context whose route is matched. */
   key(ctx: RequestContext): string {
     const h = createHash('sha256');
-    h.update(ctx.route?.name ?? '').update('\n').update(ctx.query).update('\n');
+    h.update(ctx.route?.name ?? '')
+      .update('\n')
+      .update(ctx.query)
+      .update('\n');
     const raw = ctx.req.rawHeaders;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = (raw[i] as string).toLowerCase();
       if (NOT_CREDENTIALS.has(name)) continue;
-      h.update(name).update(':').update(raw[i + 1] as string).update('\n');
+      h.update(name)
+        .update(':')
+        .update(raw[i + 1] as string)
+        .update('\n');
     }
     return h.digest('base64url');
   }

@@ -8,8 +8,7 @@ import { Context, type OriginalRequest } from '../server/context.js';
 import { matchRoute, normalizeInto } from '../server/handler.js';
 import type { RecordAs } from '../server/recorder.js';
 import { sendError } from '../server/respond.js';
-import { runStages } from '../server/stages.js';
-import { runAuthenticated } from './authorized.js';
+import { runAuthorized, runStages } from '../server/stages.js';
 import type { DecisionCache } from './decision-cache.js';
 
 const HOST =
@@ -113,7 +112,7 @@ async function decide(ctx: Context, uri: string, rt: ForwardAuthRuntime): Promis
   let handled: boolean;
   if (known !== undefined) {
     ctx.reasons.push('forward_auth.cache_hit');
-    handled = await runAuthenticated(ctx, known);
+    handled = await runAuthorized(ctx, known);
   } else {
     handled = await runStages(ctx);
     if (!handled && key !== undefined && ctx.principal !== undefined && !hasSetCookie(ctx))
@@ -138,7 +137,10 @@ async function decide(ctx: Context, uri: string, rt: ForwardAuthRuntime): Promis
  */
 async function check(outer: RequestContext, rt: ForwardAuthRuntime, nginx: boolean): Promise<void> {
   if (!outer.peerTrusted)
-    throw new GatehouseError('GH_FORWARD_AUTH_UNTRUSTED', `peer ${outer.peer} is not in server.trusted_proxies`);
+    throw new GatehouseError(
+      'GH_FORWARD_AUTH_UNTRUSTED',
+      `peer ${outer.peer} is not in server.trusted_proxies`,
+    );
   const orig = originalRequest(outer);
   const ctx = new Context(outer.req, outer.res, rt.state as RuntimeState, orig.scheme === 'https', orig);
   ctx.extra['forwardAuth'] = true;

@@ -8,7 +8,14 @@ export const MAX_CACHE_TTL_MS = 60_000;
 export const forwardAuthSchema = z
   .object({
     cache_ttl: duration
-      .pipe(z.number().max(MAX_CACHE_TTL_MS, 'expected at most 60s: a cached identity outlives a revoked session by this long'))
+      .pipe(
+        z
+          .number()
+          .max(
+            MAX_CACHE_TTL_MS,
+            'expected at most 60s: a cached identity outlives a revoked session by this long',
+          ),
+      )
       .default(0)
       .describe(
         'Remember who presented a credential on a route for this long (at most 60s; default 0 = off). Rules, limits and identity headers still run for every check.',

@@ -19,9 +19,14 @@ export function metricsEndpoint(metrics: GatehouseMetrics, cfg: MetricsConfig): 
     path: METRICS_PATH,
     handle(ctx) {
       if (!allow.has(ctx.clientIp))
-        throw new GatehouseError('GH_ROUTE_NOT_FOUND', `${METRICS_PATH}: ${ctx.clientIp} is not in server.metrics.allow`);
+        throw new GatehouseError(
+          'GH_ROUTE_NOT_FOUND',
+          `${METRICS_PATH}: ${ctx.clientIp} is not in server.metrics.allow`,
+        );
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
-        throw new GatehouseError('GH_METHOD_NOT_ALLOWED', `${ctx.method} ${METRICS_PATH}`, { headers: { Allow: 'GET, HEAD' } });
+        throw new GatehouseError('GH_METHOD_NOT_ALLOWED', `${ctx.method} ${METRICS_PATH}`, {
+          headers: { Allow: 'GET, HEAD' },
+        });
       const body = metrics.expose();
       ctx.res.writeHead(200, {
         'content-type': EXPOSITION_CONTENT_TYPE,

@@ -68,16 +68,18 @@ export class GatehouseMetrics {
   constructor() {
     const r = this.registry;
     this.#requests = r.register(
-      new Counter('gatehouse_requests_total', 'Finished requests by route, status class and audit decision.', [
-        'route',
-        'status_class',
-        'decision',
-      ]),
+      new Counter(
+        'gatehouse_requests_total',
+        'Finished requests by route, status class and audit decision.',
+        ['route', 'status_class', 'decision'],
+      ),
     );
     this.#duration = r.register(
-      new Histogram('gatehouse_request_duration_seconds', 'Time from accepting a request to its end, by route.', [
-        'route',
-      ]),
+      new Histogram(
+        'gatehouse_request_duration_seconds',
+        'Time from accepting a request to its end, by route.',
+        ['route'],
+      ),
     );
     this.#upstream = r.register(
       new Histogram(
@@ -94,7 +96,9 @@ export class GatehouseMetrics {
       ),
     );
     this.#errors = r.register(
-      new Counter('gatehouse_errors_total', 'Requests answered with a Gatehouse error, by error code.', ['code']),
+      new Counter('gatehouse_errors_total', 'Requests answered with a Gatehouse error, by error code.', [
+        'code',
+      ]),
     );
     r.register(
       new CallbackMetric(
@@ -138,9 +142,12 @@ export class GatehouseMetrics {
     this.#reloads.labels('success');
     this.#reloads.labels('failure');
     r.register(
-      new CallbackMetric('gatehouse_ready', '1 when Gatehouse is ready to serve (/.gatehouse/ready).', 'gauge', () => [
-        { value: this.#ready() ? 1 : 0 },
-      ]),
+      new CallbackMetric(
+        'gatehouse_ready',
+        '1 when Gatehouse is ready to serve (/.gatehouse/ready).',
+        'gauge',
+        () => [{ value: this.#ready() ? 1 : 0 }],
+      ),
     );
     for (const m of processMetrics()) r.register(m);
   }
@@ -167,7 +174,7 @@ export class GatehouseMetrics {
     const now = process.hrtime.bigint();
     s.duration.observe(Number(now - ctx.start) / NS_PER_S);
     if (ctx.upstreamStart !== undefined) {
-      const from = upstreamDispatch(ctx) ?? ctx.start;
+      const from = ctx.upstreamDispatch ?? ctx.start;
       s.upstream.observe(Number((ctx.upstreamEnd ?? now) - from) / NS_PER_S);
     }
     for (const r of reasons) {
@@ -188,6 +195,11 @@ export class GatehouseMetrics {
     }
     if (ctx.route?.mutators.length && routeCacheOf(ctx) !== undefined && !ctx.responseHeaders.has('X-Cache'))
       this.#cacheBypass++;
+  }
+
+  /** Counts a request the HTTP parser refused before a context existed (`Gateway.#clientError`). */
+  clientError(code: string): void {
+    this.#errors.labels(code).inc();
   }
 
   /** Counts a configuration reload. */
@@ -245,23 +257,3 @@ export class GatehouseMetrics {
 }
 
 /** When the forwarder stamps the dispatch time (`ctx.upstreamDispatch`), upstream time starts there. */
-function upstreamDispatch(ctx: RequestContext): bigint | undefined {
-  const v = (ctx as { readonly upstreamDispatch?: unknown }).upstreamDispatch;
-  return typeof v === 'bigint' ? v : undefined;
-}
-
-const byOwner = new WeakMap<object, GatehouseMetrics>();
-
-/**
- * The metrics of the gateway that owns `owner` (its audit log: the one object the recorder and
- * every runtime state of a gateway share), created on first use. Several gateways in one
- * process keep separate metrics.
- */
-export function metricsFor(owner: object): GatehouseMetrics {
-  let m = byOwner.get(owner);
-  if (!m) {
-    m = new GatehouseMetrics();
-    byOwner.set(owner, m);
-  }
-  return m;
-}

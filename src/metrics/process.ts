@@ -20,13 +20,21 @@ export function processMetrics(): CallbackMetric[] {
     new CallbackMetric('process_cpu_user_seconds_total', 'User CPU time spent in seconds.', 'counter', () => [
       { value: process.cpuUsage().user / 1e6 },
     ]),
-    new CallbackMetric('process_cpu_system_seconds_total', 'System CPU time spent in seconds.', 'counter', () => [
-      { value: process.cpuUsage().system / 1e6 },
-    ]),
-    new CallbackMetric('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.', 'counter', () => {
-      const u = process.cpuUsage();
-      return [{ value: (u.user + u.system) / 1e6 }];
-    }),
+    new CallbackMetric(
+      'process_cpu_system_seconds_total',
+      'System CPU time spent in seconds.',
+      'counter',
+      () => [{ value: process.cpuUsage().system / 1e6 }],
+    ),
+    new CallbackMetric(
+      'process_cpu_seconds_total',
+      'Total user and system CPU time spent in seconds.',
+      'counter',
+      () => {
+        const u = process.cpuUsage();
+        return [{ value: (u.user + u.system) / 1e6 }];
+      },
+    ),
     new CallbackMetric('process_resident_memory_bytes', 'Resident memory size in bytes.', 'gauge', () => [
       { value: process.memoryUsage.rss() },
     ]),

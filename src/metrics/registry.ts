@@ -111,7 +111,12 @@ export class CounterChild {
 
 /** A monotonically increasing counter (`_total` by convention). */
 export class Counter extends Labelled<CounterChild> {
-  constructor(name: string, help: string, labelNames: readonly string[] = [], maxChildren = DEFAULT_MAX_CHILDREN) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+    maxChildren = DEFAULT_MAX_CHILDREN,
+  ) {
     super(name, help, labelNames, maxChildren);
   }
   protected create(labels: string): CounterChild {
@@ -140,7 +145,12 @@ export class GaugeChild {
 
 /** A value that goes up and down. */
 export class Gauge extends Labelled<GaugeChild> {
-  constructor(name: string, help: string, labelNames: readonly string[] = [], maxChildren = DEFAULT_MAX_CHILDREN) {
+  constructor(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+    maxChildren = DEFAULT_MAX_CHILDREN,
+  ) {
     super(name, help, labelNames, maxChildren);
   }
   protected create(labels: string): GaugeChild {
@@ -193,7 +203,8 @@ export class Histogram extends Labelled<HistogramChild> {
   ) {
     super(name, help, labelNames, maxChildren);
     for (let i = 1; i < buckets.length; i++)
-      if ((buckets[i] as number) <= (buckets[i - 1] as number)) throw new Error(`${name}: buckets must increase`);
+      if ((buckets[i] as number) <= (buckets[i - 1] as number))
+        throw new Error(`${name}: buckets must increase`);
     this.#bounds = Float64Array.from(buckets);
     this.#le = buckets.map((b) => `le="${formatValue(b)}"`);
   }
@@ -214,7 +225,10 @@ export class Histogram extends Labelled<HistogramChild> {
       }
       out.push(`${this.name}_bucket${lab('le="+Inf"')} ${formatValue(c.count)}`);
       const suffix = c.labels;
-      out.push(`${this.name}_sum${suffix} ${formatValue(c.sum)}`, `${this.name}_count${suffix} ${formatValue(c.count)}`);
+      out.push(
+        `${this.name}_sum${suffix} ${formatValue(c.sum)}`,
+        `${this.name}_count${suffix} ${formatValue(c.count)}`,
+      );
     }
   }
 }

@@ -3,7 +3,11 @@ import { checkCidr } from '../util/ip.js';
 
 const cidr = z.string().superRefine((v, ctx) => {
   const m = checkCidr(v);
-  if (m) ctx.addIssue({ code: 'custom', message: `${m}; expected an IP address or CIDR such as "10.0.0.0/8" or "::1/128"` });
+  if (m)
+    ctx.addIssue({
+      code: 'custom',
+      message: `${m}; expected an IP address or CIDR such as "10.0.0.0/8" or "::1/128"`,
+    });
 });
 
 /** `server.metrics`: the Prometheus endpoint `/.gatehouse/metrics`. */

@@ -43,6 +43,8 @@ export interface RequestContext {
   readonly responseHeaders: Map<string, string | string[]>;
   /** Upstream status, when forwarded. */
   upstreamStatus: number | undefined;
+  /** hrtime when the request was handed to the upstream pool (after authentication). */
+  upstreamDispatch: bigint | undefined;
   /** hrtime when the upstream response headers arrived. */
   upstreamStart: bigint | undefined;
   upstreamEnd: bigint | undefined;

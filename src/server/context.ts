@@ -31,6 +31,7 @@ export class Context implements RequestContext {
   rule: string | undefined = undefined;
   readonly responseHeaders = new Map<string, string | string[]>();
   upstreamStatus: number | undefined = undefined;
+  upstreamDispatch: bigint | undefined = undefined;
   upstreamStart: bigint | undefined = undefined;
   upstreamEnd: bigint | undefined = undefined;
   readonly extra: Record<string, unknown> = {};

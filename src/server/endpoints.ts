@@ -1,7 +1,7 @@
 import type { RuntimeState } from '../config/compile.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
 import { sendJson } from './respond.js';
-import { metricsFor } from '../metrics/gateway.js';
+import type { GatehouseMetrics } from '../metrics/gateway.js';
 import { metricsEndpoint, METRICS_PATH } from '../metrics/endpoint.js';
 
 /**
@@ -9,13 +9,16 @@ import { metricsEndpoint, METRICS_PATH } from '../metrics/endpoint.js';
  * `/.gatehouse/ready` once start work (keys, stores) finished — load balancers use it;
  * `/.gatehouse/metrics` (Prometheus) unless `server.metrics.enabled` is false.
  */
-export function registerBuiltinEndpoints(state: RuntimeState, isReady: () => boolean): void {
+export function registerBuiltinEndpoints(
+  state: RuntimeState,
+  isReady: () => boolean,
+  metrics: GatehouseMetrics,
+): void {
   const exact = state.endpoints.exact as Map<string, InternalEndpoint>;
   exact.set('/.gatehouse/ready', {
     path: '/.gatehouse/ready',
     handle: (ctx) => sendJson(ctx.res, isReady() ? 200 : 503, { ready: isReady() }, ctx.id),
   });
-  const metrics = metricsFor((state.services.get('audit') as object | undefined) ?? state);
   metrics.attachState(state, isReady);
   if (state.config.server.metrics.enabled)
     exact.set(METRICS_PATH, metricsEndpoint(metrics, state.config.server.metrics));

@@ -13,6 +13,7 @@ import { Recorder } from './recorder.js';
 import { newRequestId } from './context.js';
 import { handleUpgrade } from './upgrade.js';
 import { registerBuiltinEndpoints } from './endpoints.js';
+import { GatehouseMetrics } from '../metrics/gateway.js';
 
 /** How to build a gateway. */
 export interface GatewayOptions {
@@ -56,7 +57,13 @@ export class Gateway implements HandlerHost {
     this.#state = state;
     this.baseDir = opts.baseDir;
     this.#auditCapture = opts.auditCapture;
-    this.recorder = new Recorder(logger, opts.config.log.access_log, audit, buildRequestEvent);
+    this.recorder = new Recorder(
+      logger,
+      opts.config.log.access_log,
+      audit,
+      buildRequestEvent,
+      new GatehouseMetrics(),
+    );
     this.handler = new RequestHandler(this);
   }
 
@@ -71,7 +78,7 @@ export class Gateway implements HandlerHost {
     const persistent = new Map<string, unknown>();
     const state = Gateway.#compile(opts.config, opts.baseDir, logger, audit, persistent);
     const gw = new Gateway(opts, logger, audit, state, persistent);
-    registerBuiltinEndpoints(state, () => gw.#ready);
+    registerBuiltinEndpoints(state, () => gw.#ready, gw.recorder.metrics);
     return gw;
   }
 
@@ -137,6 +144,7 @@ export class Gateway implements HandlerHost {
       latency_ms: 0,
     };
     this.audit.emit(event);
+    this.recorder.metrics.clientError(code);
     this.logger.info(
       { req_id: id, client: peer, error: code, detail },
       'request rejected by the HTTP parser',
@@ -149,9 +157,16 @@ export class Gateway implements HandlerHost {
    * state, whose pools then close. Listener changes need a restart and are reported.
    */
   async reload(config: GatehouseConfig): Promise<void> {
-    const next = Gateway.#compile(config, this.baseDir, this.logger, this.audit, this.#persistent);
-    registerBuiltinEndpoints(next, () => this.#ready);
-    await next.start();
+    let next: RuntimeState;
+    try {
+      next = Gateway.#compile(config, this.baseDir, this.logger, this.audit, this.#persistent);
+      registerBuiltinEndpoints(next, () => this.#ready, this.recorder.metrics);
+      await next.start();
+    } catch (e) {
+      this.recorder.metrics.configReload('failure');
+      throw e;
+    }
+    this.recorder.metrics.configReload('success');
     const old = this.#state;
     this.#state = next;
     if (JSON.stringify(old.config.server.listeners) !== JSON.stringify(config.server.listeners)) {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatehouseError } from '../errors/index.js';
 import type { AuditEvent } from '../audit/event.js';
-import { metricsFor, type GatehouseMetrics } from '../metrics/gateway.js';
+import type { GatehouseMetrics } from '../metrics/gateway.js';
 
 /** Where audit events go (the audit log's sinks). */
 export interface AuditSink {
@@ -35,7 +35,7 @@ export class Recorder {
     private readonly audit: AuditSink,
     private readonly build: AuditEventBuilder,
     /** Prometheus metrics, updated once per finished request (shared with `/.gatehouse/metrics`). */
-    readonly metrics: GatehouseMetrics = metricsFor(audit),
+    readonly metrics: GatehouseMetrics,
   ) {}
 
   record(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void {

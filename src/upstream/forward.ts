@@ -135,6 +135,7 @@ function dispatch(
     },
   } as unknown as Dispatcher.DispatchHandler;
 
+  ctx.upstreamDispatch = process.hrtime.bigint();
   route.upstream.pool.dispatch(
     {
       origin: route.upstream.origin,

@@ -126,7 +126,11 @@ test('rules and limits still apply on a cache hit', async () => {
   const post = await check(cached, '/orders/9', ALICE, 'POST');
   assert.equal(post.status, 403, 'alice is no writer: the cached identity is re-authorised per request');
   assert.equal(post.json().error, 'GH_ACCESS_DENIED');
-  assert.equal(cached.audit.at(-1)?.request_id, post.json().request_id, 'the answer and the audit event share one id');
+  assert.equal(
+    cached.audit.at(-1)?.request_id,
+    post.json().request_id,
+    'the answer and the audit event share one id',
+  );
   assert.equal(post.headers['x-request-id'], post.json().request_id);
   assert.equal(idp.counts.introspect, n, 'served from the cache');
   const statuses: number[] = [];
@@ -140,10 +144,19 @@ test('rules and limits still apply on a cache hit', async () => {
 
 test('entries expire after cache_ttl, and a revoked token is then refused', async () => {
   const REVOKED = 'opaque-carol-7a6b5c4d3e2f1a0b';
-  idp.setOpaque(REVOKED, { active: true, sub: 'carol', aud: idp.audience, exp: Math.floor(Date.now() / 1000) + 3600 });
+  idp.setOpaque(REVOKED, {
+    active: true,
+    sub: 'carol',
+    aud: idp.audience,
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  });
   assert.equal((await check(cached, '/orders/1', REVOKED)).status, 200);
   idp.setOpaque(REVOKED, { active: false });
-  assert.equal((await check(cached, '/orders/1', REVOKED)).status, 200, 'within the TTL the cached identity is used');
+  assert.equal(
+    (await check(cached, '/orders/1', REVOKED)).status,
+    200,
+    'within the TTL the cached identity is used',
+  );
   await sleep(900);
   const n = idp.counts.introspect;
   const r = await check(cached, '/orders/1', REVOKED);

@@ -81,6 +81,7 @@ export function fakeCtx(
     rule: undefined,
     responseHeaders: new Map(),
     upstreamStatus: undefined,
+    upstreamDispatch: undefined,
     upstreamStart: undefined,
     upstreamEnd: undefined,
     extra: {},

@@ -75,10 +75,22 @@ test('request counters and histograms move per request, by route, status class a
   const req = 'gatehouse_requests_total';
   assert.equal(delta(a, b, req, { route: 'public', status_class: '2xx', decision: 'allow' }), 3);
   assert.equal(delta(a, b, req, { route: 'admin', status_class: '4xx', decision: 'deny' }), 2);
-  assert.equal(delta(a, b, req, { route: '(none)', status_class: '4xx', decision: 'deny' }), 1, 'unmatched requests count too');
+  assert.equal(
+    delta(a, b, req, { route: '(none)', status_class: '4xx', decision: 'deny' }),
+    1,
+    'unmatched requests count too',
+  );
   assert.equal(delta(a, b, 'gatehouse_request_duration_seconds_count', { route: 'public' }), 3);
-  assert.equal(delta(a, b, 'gatehouse_upstream_duration_seconds_count', { route: 'public' }), 3, 'forwarded requests');
-  assert.equal(delta(a, b, 'gatehouse_upstream_duration_seconds_count', { route: 'admin' }), 0, 'denied requests never went upstream');
+  assert.equal(
+    delta(a, b, 'gatehouse_upstream_duration_seconds_count', { route: 'public' }),
+    3,
+    'forwarded requests',
+  );
+  assert.equal(
+    delta(a, b, 'gatehouse_upstream_duration_seconds_count', { route: 'admin' }),
+    0,
+    'denied requests never went upstream',
+  );
   assert.ok(delta(a, b, 'gatehouse_request_duration_seconds_sum', { route: 'public' }) > 0);
   assert.ok(
     b.value('gatehouse_request_duration_seconds_sum', { route: 'public' }) >=
@@ -106,17 +118,26 @@ test('decision reasons are exactly the reason codes of the audit events', async 
   const events = gh.audit.slice(from).filter((e) => e.type === 'request' && e.route !== undefined);
   const b = await scrape();
   const expected = new Map<string, number>();
-  for (const e of events) for (const r of e.reasons) expected.set(`${e.route}|${r}`, (expected.get(`${e.route}|${r}`) ?? 0) + 1);
+  for (const e of events)
+    for (const r of e.reasons) expected.set(`${e.route}|${r}`, (expected.get(`${e.route}|${r}`) ?? 0) + 1);
   assert.ok(expected.size >= 6, [...expected.keys()].join(', '));
   for (const [k, n] of expected) {
     const [route = '', reason = ''] = k.split('|');
     assert.equal(delta(a, b, 'gatehouse_decisions_total', { route, reason }), n, k);
   }
   const moved = b.samples.filter(
-    (s) => s.name === 'gatehouse_decisions_total' && s.labels.route !== '(none)' && s.value !== a.value(s.name, s.labels),
+    (s) =>
+      s.name === 'gatehouse_decisions_total' &&
+      s.labels.route !== '(none)' &&
+      s.value !== a.value(s.name, s.labels),
   );
   assert.equal(moved.length, expected.size, 'no reason counted that the audit does not carry');
-  for (const k of ['public|route.public', 'admin|role.missing:admin', 'admin|apikey.unknown', 'limited|limit.exceeded:per-client'])
+  for (const k of [
+    'public|route.public',
+    'admin|role.missing:admin',
+    'admin|apikey.unknown',
+    'limited|limit.exceeded:per-client',
+  ])
     assert.ok(expected.has(k), `${k} in ${[...expected.keys()].join(', ')}`);
 });
 
@@ -134,10 +155,17 @@ test('rate-limit rejections and cache results are exposed from the limits and ca
     delta(a, b, 'gatehouse_ratelimit_rejections_total', { limit: 'per-client' }),
     statuses.filter((s) => s === 429).length,
   );
-  assert.equal(delta(a, b, 'gatehouse_errors_total', { code: 'GH_QUOTA_EXCEEDED' }), statuses.filter((s) => s === 429).length);
+  assert.equal(
+    delta(a, b, 'gatehouse_errors_total', { code: 'GH_QUOTA_EXCEEDED' }),
+    statuses.filter((s) => s === 429).length,
+  );
   assert.equal(delta(a, b, 'gatehouse_cache_requests_total', { result: 'miss' }), 1);
   assert.equal(delta(a, b, 'gatehouse_cache_requests_total', { result: 'hit' }), 1);
-  assert.equal(delta(a, b, 'gatehouse_cache_requests_total', { result: 'bypass' }), 1, 'POST on a cached route');
+  assert.equal(
+    delta(a, b, 'gatehouse_cache_requests_total', { result: 'bypass' }),
+    1,
+    'POST on a cached route',
+  );
   assert.equal(delta(a, b, 'gatehouse_cache_stored_total'), 1);
   assert.equal(b.value('gatehouse_ratelimit_store_errors_total'), 0);
 });
@@ -147,12 +175,17 @@ test('counters survive a configuration reload (they never go down)', async () =>
   for (let i = 0; i < 3; i++) await send(gh.url, '/limited/r', { headers: { 'x-api-key': READER } });
   const a = await scrape();
   assert.ok(a.value('gatehouse_ratelimit_rejections_total') > 0);
-  await gh.gateway.reload(validateConfig({ ...config(), server: { listeners: [{ address: '127.0.0.1', port: 0 }] } }));
+  await gh.gateway.reload(
+    validateConfig({ ...config(), server: { listeners: [{ address: '127.0.0.1', port: 0 }] } }),
+  );
   await send(gh.url, '/public/r');
   const b = await scrape();
   for (const s of a.samples) {
     if (a.types.get(s.name) !== 'counter' || s.name.startsWith('process_')) continue;
-    assert.ok(b.value(s.name, s.labels) >= s.value, `${s.name}${JSON.stringify(s.labels)} went down after reload`);
+    assert.ok(
+      b.value(s.name, s.labels) >= s.value,
+      `${s.name}${JSON.stringify(s.labels)} went down after reload`,
+    );
   }
   assert.equal(delta(a, b, 'gatehouse_requests_total', { route: 'public', status_class: '2xx' }), 1);
 });
@@ -166,10 +199,18 @@ test('only allowed client addresses may scrape; others (and forged X-Forwarded-F
     assert.equal(r.status, 404);
     assert.equal(r.json().error, 'GH_ROUTE_NOT_FOUND', 'indistinguishable from an unknown path');
     assert.doesNotMatch(r.body, /gatehouse_/);
-    const forged = await send(other.url, '/.gatehouse/metrics', { headers: { 'x-forwarded-for': '10.1.2.3' } });
+    const forged = await send(other.url, '/.gatehouse/metrics', {
+      headers: { 'x-forwarded-for': '10.1.2.3' },
+    });
     assert.equal(forged.status, 404, 'X-Forwarded-For from an untrusted peer changes nothing');
-    const viaProxy = await send(relayed.url, '/.gatehouse/metrics', { headers: { 'x-forwarded-for': '203.0.113.7' } });
-    assert.equal(viaProxy.status, 404, 'a local trusted proxy relaying an outside client is not the loopback scraper');
+    const viaProxy = await send(relayed.url, '/.gatehouse/metrics', {
+      headers: { 'x-forwarded-for': '203.0.113.7' },
+    });
+    assert.equal(
+      viaProxy.status,
+      404,
+      'a local trusted proxy relaying an outside client is not the loopback scraper',
+    );
     assert.equal((await send(relayed.url, '/.gatehouse/metrics')).status, 200);
     assert.equal((await send(off.url, '/.gatehouse/metrics')).status, 404);
     assert.equal((await send(gh.url, '/.gatehouse/metrics', { method: 'POST' })).status, 405);

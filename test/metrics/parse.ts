@@ -59,13 +59,15 @@ export function parseExposition(text: string): Exposition {
     }
     if (line.startsWith('# TYPE ')) {
       const [name = '', type = ''] = line.slice(7).split(' ');
-      if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type)) throw new Error(`line ${i + 1}: type ${type}`);
+      if (!['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type))
+        throw new Error(`line ${i + 1}: type ${type}`);
       if (types.has(name)) throw new Error(`line ${i + 1}: second TYPE for ${name}`);
       if (!helps.has(name)) throw new Error(`line ${i + 1}: TYPE before HELP for ${name}`);
       types.set(name, type);
       continue;
     }
-    if (line === '' || line.startsWith('#')) throw new Error(`line ${i + 1}: unexpected ${JSON.stringify(line)}`);
+    if (line === '' || line.startsWith('#'))
+      throw new Error(`line ${i + 1}: unexpected ${JSON.stringify(line)}`);
     const m = SAMPLE.exec(line);
     if (!m) throw new Error(`line ${i + 1}: not a sample: ${line}`);
     const name = m[1] as string;
@@ -117,7 +119,9 @@ function checkHistograms(samples: ParsedSample[], types: Map<string, string>): v
       }
       if (prev !== Infinity) throw new Error(`${family}${k}: no +Inf bucket`);
       const labels = JSON.parse(k) as Record<string, string>;
-      const count = samples.find((s) => s.name === `${family}_count` && JSON.stringify(s.labels) === JSON.stringify(labels));
+      const count = samples.find(
+        (s) => s.name === `${family}_count` && JSON.stringify(s.labels) === JSON.stringify(labels),
+      );
       if (!count || count.value !== prevCount) throw new Error(`${family}${k}: +Inf bucket != _count`);
     }
   }

@@ -5,10 +5,17 @@ import { parseExposition } from './parse.js';
 
 test('counters, gauges and histograms render as parseable text format 0.0.4', () => {
   const r = new Registry();
-  const c = r.register(new Counter('t_requests_total', 'Requests.\nSecond line \\ backslash', ['route', 'code']));
+  const c = r.register(
+    new Counter('t_requests_total', 'Requests.\nSecond line \\ backslash', ['route', 'code']),
+  );
   const g = r.register(new Gauge('t_inflight', 'In flight.'));
   const h = r.register(new Histogram('t_seconds', 'Latency.', ['route'], [0.1, 0.5, 1]));
-  r.register(new CallbackMetric('t_cb', 'Computed.', 'gauge', () => [{ labels: { kind: 'a' }, value: 2 }, { value: Infinity }]));
+  r.register(
+    new CallbackMetric('t_cb', 'Computed.', 'gauge', () => [
+      { labels: { kind: 'a' }, value: 2 },
+      { value: Infinity },
+    ]),
+  );
   const child = c.labels('we"ird\\route\nname', '200');
   child.inc();
   child.inc(2);
@@ -20,7 +27,11 @@ test('counters, gauges and histograms render as parseable text format 0.0.4', ()
   assert.match(text, /^# HELP t_requests_total Requests\.\\nSecond line \\\\ backslash$/m);
   assert.match(text, /^t_requests_total\{route="we\\"ird\\\\route\\nname",code="200"\} 3$/m);
   const e = parseExposition(text);
-  assert.equal(e.value('t_requests_total', { route: 'we"ird\\route\nname' }), 3, 'label values round-trip through escaping');
+  assert.equal(
+    e.value('t_requests_total', { route: 'we"ird\\route\nname' }),
+    3,
+    'label values round-trip through escaping',
+  );
   assert.equal(e.value('t_requests_total', { code: '500' }), 1);
   assert.equal(e.value('t_inflight'), 7);
   assert.equal(e.types.get('t_seconds'), 'histogram');
@@ -63,7 +74,10 @@ test('the test parser rejects malformed expositions (so the gateway test can fai
   assert.throws(() => parseExposition('# HELP x h\n# TYPE x counter\nx{a="1} 1\n'));
   assert.throws(() => parseExposition('# HELP x h\n# TYPE x counter\nx 1\nx 2\n'), /duplicate/);
   assert.throws(
-    () => parseExposition('# HELP h h\n# TYPE h histogram\nh_bucket{le="1"} 3\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n'),
+    () =>
+      parseExposition(
+        '# HELP h h\n# TYPE h histogram\nh_bucket{le="1"} 3\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 2\n',
+      ),
     /cumulative/,
   );
 });
