@@ -119,6 +119,9 @@ test('a deny rule on a claim beats the allow-everyone rule', async () => {
 test('no token: 401 with a Bearer challenge and no error attribute (RFC 6750 §3)', async () => {
   const r = await send(gh.url, '/orders/1');
   assert.equal(r.status, 401);
-  assert.match(String(r.headers['www-authenticate']), /^Bearer realm=/);
+  assert.match(
+    String(r.headers['www-authenticate']),
+    /^Bearer resource_metadata="[^"]+", realm="gatehouse"$/,
+  );
   assert.doesNotMatch(String(r.headers['www-authenticate']), /error=/);
 });
