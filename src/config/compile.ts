@@ -216,7 +216,6 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       index: route.index,
     })),
   );
-  services.set('router', router);
   let closed = false;
   return Object.freeze({
     config,

@@ -4,26 +4,29 @@ import type { RuntimeState } from '../config/compile.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
-import { Context, type OriginalRequest } from '../server/context.js';
+import { Context, HOST, type OriginalRequest } from '../server/context.js';
 import { matchRoute, normalizeInto } from '../server/handler.js';
 import type { RecordAs } from '../server/recorder.js';
 import { sendError } from '../server/respond.js';
 import { runAuthorized, runStages } from '../server/stages.js';
 import type { DecisionCache } from './decision-cache.js';
 
-const HOST =
-  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 const METHOD = /^[A-Z]{1,16}$/;
 
 /** Path of the forward-auth endpoint (Traefik ForwardAuth, Caddy forward_auth, generic). */
 export const AUTH_PATH = '/.gatehouse/auth';
 /** nginx `auth_request` variant: login redirects become 401 + Location, other denials 401/403. */
 export const AUTH_PATH_NGINX = '/.gatehouse/auth/nginx';
+/**
+ * Envoy `ext_authz` (HTTP service) prefix: Envoy sends the original method, headers and Host,
+ * and the original path after `path_prefix: /.gatehouse/ext_authz`.
+ */
+export const AUTH_PATH_ENVOY = '/.gatehouse/ext_authz';
 
-/** What forward-auth needs from the runtime state it was compiled into. */
+type Mode = 'generic' | 'nginx' | 'envoy';
+
+/** What forward-auth keeps between requests of one runtime state. */
 export interface ForwardAuthRuntime {
-  /** The parts of the runtime state that `Context` and `matchRoute` read. */
-  readonly state: Pick<RuntimeState, 'trusted' | 'router'>;
   /** `forward_auth.cache_ttl` > 0: the authentication cache. */
   readonly cache: DecisionCache | undefined;
   readonly logger: Logger;
@@ -70,6 +73,25 @@ function originalRequest(ctx: RequestContext): OriginalRequest {
   return { method, scheme: ctx.scheme, host, uri, clientIp: ctx.clientIp };
 }
 
+/**
+ * Envoy ext_authz (HTTP): the check request is the original request with the path prefixed, so
+ * the original target is the raw target after the prefix; method and Host are the request's own.
+ */
+function envoyOriginal(ctx: RequestContext): OriginalRequest {
+  const raw = ctx.req.url ?? '';
+  if (!raw.startsWith(AUTH_PATH_ENVOY))
+    throw new GatehouseError(
+      'GH_FORWARD_AUTH_BAD_REQUEST',
+      'ext_authz target must start with the literal prefix',
+    );
+  const rest = raw.slice(AUTH_PATH_ENVOY.length);
+  const uri = rest === '' || rest.startsWith('?') ? `/${rest}` : rest;
+  if (!uri.startsWith('/'))
+    throw new GatehouseError('GH_FORWARD_AUTH_BAD_REQUEST', 'ext_authz path must continue with "/"');
+  const method = ctx.req.method ?? 'GET';
+  return { method, scheme: ctx.scheme, host: ctx.hostHeader, uri, clientIp: ctx.clientIp };
+}
+
 /** nginx treats any auth answer other than 2xx/401/403 as an error: redirects become 401 (Location kept). */
 function redirectsAs401(res: ServerResponse): void {
   const writeHead = res.writeHead;
@@ -103,9 +125,9 @@ function hasSetCookie(ctx: RequestContext): boolean {
  * Allowed → 200 with the identity headers to copy (`ctx.inject`) and Gatehouse's response headers
  * (Set-Cookie, RateLimit). Throws GatehouseError to deny.
  */
-async function decide(ctx: Context, uri: string, rt: ForwardAuthRuntime): Promise<void> {
+async function decide(ctx: Context, uri: string, state: RuntimeState, rt: ForwardAuthRuntime): Promise<void> {
   normalizeInto(ctx, uri);
-  const route = matchRoute(ctx, rt.state as RuntimeState);
+  const route = matchRoute(ctx, state);
   const cache = route.public ? undefined : rt.cache;
   const key = cache?.key(ctx);
   const known = key === undefined ? undefined : cache?.get(key);
@@ -135,19 +157,25 @@ async function decide(ctx: Context, uri: string, rt: ForwardAuthRuntime): Promis
  * {@link Context} (method, scheme, host, URI and client address from the proxy's headers), which
  * is the one audited, counted and logged (`RecordAs`); errors are rendered with its request id.
  */
-async function check(outer: RequestContext, rt: ForwardAuthRuntime, nginx: boolean): Promise<void> {
+async function check(
+  outer: RequestContext,
+  state: RuntimeState,
+  rt: ForwardAuthRuntime,
+  mode: Mode,
+): Promise<void> {
   if (!outer.peerTrusted)
     throw new GatehouseError(
       'GH_FORWARD_AUTH_UNTRUSTED',
       `peer ${outer.peer} is not in server.trusted_proxies`,
     );
-  const orig = originalRequest(outer);
-  const ctx = new Context(outer.req, outer.res, rt.state as RuntimeState, orig.scheme === 'https', orig);
+  const nginx = mode === 'nginx';
+  const orig = mode === 'envoy' ? envoyOriginal(outer) : originalRequest(outer);
+  const ctx = new Context(outer.req, outer.res, state, orig.scheme === 'https', orig);
   ctx.extra['forwardAuth'] = true;
   outer.extra['recordAs'] = { ctx } satisfies RecordAs;
   if (nginx) redirectsAs401(ctx.res);
   try {
-    await decide(ctx, orig.uri, rt);
+    await decide(ctx, orig.uri, state, rt);
   } catch (e) {
     let err: GatehouseError;
     if (isGatehouseError(e)) err = e;
@@ -162,10 +190,11 @@ async function check(outer: RequestContext, rt: ForwardAuthRuntime, nginx: boole
   }
 }
 
-/** The two forward-auth endpoints. */
+/** The forward-auth endpoints: generic (Traefik, Caddy), nginx `auth_request`, Envoy `ext_authz`. */
 export function forwardAuthEndpoints(rt: ForwardAuthRuntime): InternalEndpoint[] {
   return [
-    { path: AUTH_PATH, handle: (ctx) => check(ctx, rt, false) },
-    { path: AUTH_PATH_NGINX, handle: (ctx) => check(ctx, rt, true) },
+    { path: AUTH_PATH, handle: (ctx, state) => check(ctx, state, rt, 'generic') },
+    { path: AUTH_PATH_NGINX, handle: (ctx, state) => check(ctx, state, rt, 'nginx') },
+    { path: AUTH_PATH_ENVOY, prefix: true, handle: (ctx, state) => check(ctx, state, rt, 'envoy') },
   ];
 }

@@ -2,6 +2,7 @@ import type { RequestContext } from './context.js';
 import type { Decision } from './decision.js';
 import type { Principal } from './principal.js';
 import type { GatehouseError } from '../errors/index.js';
+import type { RuntimeState } from '../config/compile.js';
 
 /**
  * Result of one authenticator: `none` when the request carries no credential of its kind
@@ -64,5 +65,6 @@ export interface InternalEndpoint {
   readonly path: string;
   /** Match `path` as a prefix (segment boundary) instead of exactly. */
   readonly prefix?: boolean;
-  handle(ctx: RequestContext): void | Promise<void>;
+  /** `state` is the runtime state the request is served from (route table, trusted proxies). */
+  handle(ctx: RequestContext, state: RuntimeState): void | Promise<void>;
 }

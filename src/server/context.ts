@@ -7,7 +7,8 @@ import type { RuntimeState } from '../config/compile.js';
 import { canonicalIp, deriveClientIp } from '../util/ip.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@/+=-]{1,128}$/;
-const HOST =
+/** A syntactically valid Host header value: reg-name or IP literal, optional port. */
+export const HOST =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*\.?|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
 
 /** The per-request state; a class so every context has the same shape (fast property access). */
@@ -41,7 +42,7 @@ export class Context implements RequestContext {
   constructor(
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    state: RuntimeState,
+    state: Pick<RuntimeState, 'trusted'>,
     secure: boolean,
     /** Forward-auth: the original request as reported by a trusted proxy. */
     original?: OriginalRequest,

@@ -59,7 +59,7 @@ export function normalizeInto(ctx: RequestContext, target: string): void {
  * GH_METHOD_NOT_ALLOWED, or GH_PATH_AMBIGUOUS for trailing-dot segments on IIS routes.
  * Inline proxying and forward-auth both call this, so they decide identically.
  */
-export function matchRoute(ctx: RequestContext, state: RuntimeState): CompiledRoute {
+export function matchRoute(ctx: RequestContext, state: Pick<RuntimeState, 'router'>): CompiledRoute {
   const m = state.router.match(ctx.host, ctx.path, ctx.method);
   if ('error' in m) {
     if (m.error === 'GH_METHOD_NOT_ALLOWED') {
@@ -138,7 +138,7 @@ export class RequestHandler {
       normalizeInto(ctx, req.url ?? '');
       if (ctx.path.startsWith('/.gatehouse/') || ctx.path.startsWith('/.well-known/')) {
         const ep = findEndpoint(state, ctx.path);
-        if (ep) return this.endpoint(ctx, ep);
+        if (ep) return this.endpoint(ctx, ep, state);
         if (ctx.path.startsWith('/.gatehouse/'))
           throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
       }
@@ -164,9 +164,9 @@ export class RequestHandler {
     }
   }
 
-  private endpoint(ctx: Context, ep: InternalEndpoint): void {
+  private endpoint(ctx: Context, ep: InternalEndpoint, state: RuntimeState): void {
     try {
-      const r = ep.handle(ctx);
+      const r = ep.handle(ctx, state);
       if (r && typeof r.then === 'function') {
         r.then(
           () => this.finishInternal(ctx),

@@ -1,3 +1,4 @@
+import type { RuntimeState } from '../../src/config/compile.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,6 +12,9 @@ import { EXTRA_SESSION_ACCESS_TOKEN } from '../../src/identity/inject.js';
 import { isStripped } from '../../src/identity/strip.js';
 import type { CompiledRoute } from '../../src/pipeline/route.js';
 import { compileIdentity, fakeCtx, runMutators, userPrincipal } from './fixtures.js';
+
+/** These endpoints never read the runtime state. */
+const NO_STATE = {} as RuntimeState;
 
 const UP = 'http://127.0.0.1:9';
 
@@ -108,7 +112,7 @@ test('mutator injects headers, Easy Auth and a verifiable assertion; JWKS endpoi
 
     const jwksEp = c.endpoints.find((e) => e.path === JWKS_PATH)!;
     const jctx = fakeCtx({ path: JWKS_PATH });
-    await jwksEp.handle(jctx);
+    await jwksEp.handle(jctx, NO_STATE);
     assert.equal(jctx.written.status, 200);
     const set = JSON.parse(jctx.written.body!) as JSONWebKeySet;
     const { payload } = await jwtVerify(ctx.inject.get('X-Gatehouse-Assertion')!, createLocalJWKSet(set), {
@@ -196,7 +200,7 @@ test('RFC 9728 metadata: root and path-suffixed documents, and the URL for WWW-A
   assert.equal(ep.prefix, true);
   const get = async (path: string) => {
     const ctx = fakeCtx({ path });
-    await ep.handle(ctx);
+    await ep.handle(ctx, NO_STATE);
     return JSON.parse(ctx.written.body!) as Record<string, unknown>;
   };
   assert.deepEqual(await get(`${PRM_PATH}/api`), {
@@ -212,7 +216,7 @@ test('RFC 9728 metadata: root and path-suffixed documents, and the URL for WWW-A
     'https://idp.example.org',
   ]);
   await assert.rejects(
-    Promise.resolve().then(() => ep.handle(fakeCtx({ path: `${PRM_PATH}/web` }))),
+    Promise.resolve().then(() => ep.handle(fakeCtx({ path: `${PRM_PATH}/web` }), NO_STATE)),
     (e) => isGatehouseError(e, 'GH_ROUTE_NOT_FOUND'),
   );
   const route = { config: c.config.routes[0] } as unknown as CompiledRoute;

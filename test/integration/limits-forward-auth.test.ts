@@ -221,3 +221,24 @@ test('Traefik/Caddy style: 200 with identity and RateLimit headers, 302 login re
   });
   assert.equal(conflicting.status, 400, 'two differing descriptions of the original URI are refused');
 });
+
+test('Envoy ext_authz (HTTP): the original path follows the prefix, method and Host are the request’s own', async () => {
+  const envoy = { host: 'intranet.example', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.7' };
+  const ok = await asProxy('/.gatehouse/ext_authz/reports/%61nnual?x=1', { ...envoy, 'x-api-key': READER });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers['x-forwarded-user'], 'report-reader');
+  const ev = gh.audit.at(-1);
+  assert.deepEqual(
+    [ev?.path, ev?.host, ev?.client_ip],
+    ['/reports/annual', 'intranet.example', '198.51.100.7'],
+  );
+
+  const denied = await asProxy('/.gatehouse/ext_authz/admin', { ...envoy, 'x-api-key': READER });
+  assert.equal(denied.status, 403);
+  const noKey = await asProxy('/.gatehouse/ext_authz/reports', envoy);
+  assert.equal(noKey.status, 401);
+  const ambiguous = await asProxy('/.gatehouse/ext_authz/public/..%2fadmin', envoy);
+  assert.equal(ambiguous.status, 400);
+  const direct = await send(gh.url, '/.gatehouse/ext_authz/reports', { headers: { 'x-api-key': READER } });
+  assert.equal(direct.status, 403, 'only trusted proxies may ask');
+});
