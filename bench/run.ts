@@ -2,7 +2,7 @@
  * `npm run bench`: Gatehouse against nginx proxy_pass on loopback, following
  * ../shared/benchmarks.md. See bench/README.md for the method and how to read the output.
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,23 +24,16 @@ import {
   type RoundResult,
 } from './lib/report.js';
 import { microLines, runMicro, type MicroResults } from './lib/micro.js';
-import { cvPercent, median, pairedRatios } from './lib/stats.js';
+import { cvPercent, median, valueAt, type TimedValue } from './lib/stats.js';
 import { runWrk } from './lib/wrk.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function version(cmd: string, args: string[]): string {
-  try {
-    return (
-      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-        .split('\n')[0]
-        ?.trim() ?? ''
-    );
-  } catch (e) {
-    const err = e as { stderr?: string; stdout?: string };
-    return (err.stderr ?? err.stdout ?? '').split('\n')[0]?.trim() ?? '';
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 5000 });
+  const lines = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n');
+  return lines.find((l) => l.trim() !== '')?.trim() ?? '';
 }
 
 function fileSize(f: string): number {
@@ -71,6 +64,7 @@ async function measure(
   const tree = treeOf();
   const upTree = processTree(upstreamPid);
   const j0 = cpuJiffies();
+  const startedAt = Date.now();
   const t0 = process.hrtime.bigint();
   const cpu0 = cpuMicros(tree);
   const up0 = cpuMicros(upTree);
@@ -90,6 +84,7 @@ async function measure(
   return {
     ...res,
     round,
+    at: startedAt + wallUs / 2000,
     cpuUsPerReq: res.requests > 0 ? (cpu1 - cpu0) / res.requests : Number.NaN,
     upstreamUsPerReq: res.requests > 0 ? (up1 - up0) / res.requests : Number.NaN,
     proxyCoreBusy,
@@ -103,20 +98,48 @@ async function measure(
   };
 }
 
+/** One measured run, repeated (up to `noisyRetries` times) while other processes disturb it. */
+async function measureLeastDisturbed(
+  id: string,
+  c: RunningCandidate,
+  upstreamPid: number,
+  opts: BenchOptions,
+  dir: string,
+  round: number,
+): Promise<RoundResult> {
+  let best: RoundResult | undefined;
+  for (let attempt = 0; ; attempt++) {
+    const m = await measure(c, upstreamPid, opts, dir, round, opts.duration);
+    if (!best || m.foreignPercent < best.foreignPercent) best = m;
+    if (m.foreignPercent <= opts.maxOtherPercent || attempt >= opts.noisyRetries) return best;
+    log(
+      `  ${id}: other processes took ${m.foreignPercent.toFixed(0)} % of CPU ${opts.proxyCpu}; repeating the run`,
+    );
+    await sleep(1000);
+  }
+}
+
 function summarise(
   cands: readonly Candidate[],
   rounds: Map<string, (RoundResult | undefined)[]>,
+  closing: RoundResult | undefined,
   status: Map<string, { status: CandidateSummary['status']; reason?: string }>,
   rss: Map<string, number>,
 ): CandidateSummary[] {
-  const rpsOf = (id: string) => (rounds.get(id) ?? []).map((r) => r?.rps);
-  const ref = rpsOf('nginx');
-  const cpuOf = (id: string) => median((rounds.get(id) ?? []).map((r) => r?.cpuUsPerReq ?? Number.NaN));
+  const runs = (id: string) => (rounds.get(id) ?? []).filter((r): r is RoundResult => r !== undefined);
+  const series = (list: readonly RoundResult[], get: (r: RoundResult) => number): TimedValue[] =>
+    list.map((r) => ({ at: r.at, value: get(r) }));
+  const refRuns = [...runs('nginx'), ...(closing ? [closing] : [])];
+  const refRps = series(refRuns, (r) => r.rps);
+  const refCore = series(refRuns, (r) => r.cpuUsPerReq + r.upstreamUsPerReq);
+  const cpuOf = (id: string) => median(runs(id).map((r) => r.cpuUsPerReq));
   return cands.map((c) => {
     const rs = rounds.get(c.id) ?? [];
-    const ok = rs.filter((r): r is RoundResult => r !== undefined);
-    const ratios = pairedRatios(rpsOf(c.id), ref);
-    const rel = c.relativeTo !== undefined ? pairedRatios(rpsOf(c.id), rpsOf(c.relativeTo)) : undefined;
+    const ok = runs(c.id);
+    // Each run is paired with the reference interpolated to the moment it ran (rounds are long).
+    const ratios = ok.map((r) => r.rps / valueAt(refRps, r.at));
+    const base = c.relativeTo !== undefined ? series(runs(c.relativeTo), (r) => r.rps) : undefined;
+    const rel = base && base.length > 0 ? ok.map((r) => r.rps / valueAt(base, r.at)) : undefined;
     const p50Ms = median(ok.map((r) => r.p50Ms));
     const p99Ms = median(ok.map((r) => r.p99Ms));
     const ratio = {
@@ -126,9 +149,9 @@ function summarise(
       cv: cvPercent(ratios),
       perRound: ratios,
     };
-    const coreUs = (id: string) =>
-      (rounds.get(id) ?? []).map((r) => (r ? r.cpuUsPerReq + r.upstreamUsPerReq : undefined));
-    const cpuModelRatio = median(pairedRatios(coreUs('nginx'), coreUs(c.id)));
+    const cpuModelRatio = median(
+      ok.map((r) => valueAt(refCore, r.at) / (r.cpuUsPerReq + r.upstreamUsPerReq)),
+    );
     const relative =
       c.relativeTo !== undefined && rel
         ? { to: c.relativeTo, median: median(rel), perRound: rel }
@@ -143,7 +166,7 @@ function summarise(
       rps: median(ok.map((r) => r.rps)),
       p50Ms,
       p99Ms,
-      cpuUsPerReq: median(ok.map((r) => r.cpuUsPerReq)),
+      cpuUsPerReq: cpuOf(c.id),
       peakRssMiB: (rss.get(c.id) ?? Number.NaN) / 1024,
       ratio,
       cpuModelRatio,
@@ -207,6 +230,7 @@ async function main(): Promise<void> {
   const status = new Map<string, { status: CandidateSummary['status']; reason?: string }>();
   const rounds = new Map<string, (RoundResult | undefined)[]>();
   const rss = new Map<string, number>();
+  let closing: RoundResult | undefined;
   try {
     for (const c of cands) {
       log(`starting ${c.id} …`);
@@ -234,15 +258,7 @@ async function main(): Promise<void> {
       for (const [id, c] of running) {
         let res: RoundResult | undefined;
         try {
-          for (let attempt = 0; ; attempt++) {
-            const m = await measure(c, upstream.pid, opts, dir, r + 1, opts.duration);
-            if (!res || m.foreignPercent < res.foreignPercent) res = m;
-            if (m.foreignPercent <= opts.maxOtherPercent || attempt >= opts.noisyRetries) break;
-            log(
-              `  ${id}: other processes took ${m.foreignPercent.toFixed(0)} % of CPU ${opts.proxyCpu}; repeating the run`,
-            );
-            await sleep(1000);
-          }
+          res = await measureLeastDisturbed(id, c, upstream.pid, opts, dir, r + 1);
           line.push(`${id} ${Math.round(res.rps)}`);
           if (res.non2xx + res.socketErrors > 0)
             log(`  ${id}: ${res.non2xx} non-2xx, ${res.socketErrors} socket errors in round ${r + 1}`);
@@ -254,6 +270,12 @@ async function main(): Promise<void> {
       }
       log(`round ${r + 1}/${opts.rounds}: ${line.join(', ')}`);
     }
+    // Closing reference run: the last round's candidates get a reference after them too.
+    const ref = running.get('nginx');
+    if (ref)
+      closing = await measureLeastDisturbed('nginx', ref, upstream.pid, opts, dir, opts.rounds + 1).catch(
+        () => undefined,
+      );
     for (const [id, c] of running)
       rss.set(id, peakRssKiB([c.pid, ...(c.extraPids ?? [])].flatMap(processTree)));
   } finally {
@@ -263,7 +285,7 @@ async function main(): Promise<void> {
     if (echo) await (await echo).close();
   }
 
-  const sums = summarise(cands, rounds, status, rss);
+  const sums = summarise(cands, rounds, closing, status, rss);
   const ref = rounds.get('nginx') ?? [];
   const saturated = ref.some((r) => r && r.loadCoreBusy > 95);
   const noisy = sums

@@ -5,8 +5,8 @@ import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 
 /**
- * Every candidate, in the order they are interleaved each round. The nginx reference must be
- * first: every other row's ratio is paired with it round by round.
+ * Every candidate, in the order they are interleaved each round. The nginx reference comes
+ * first; rows compared with a Gatehouse baseline (`relativeTo`) follow it closely.
  *
  * Extension point: a new candidate is a {@link Candidate} appended here. Candidates whose
  * feature has not landed yet fail their config validation or correctness gate and are listed
@@ -16,14 +16,15 @@ export const CANDIDATES: readonly Candidate[] = [
   nginxReference,
   nginxSelfTest,
   gatehousePlain,
-  ...bearerCandidates,
-  authBare,
-  assertion,
-  easyAuth,
   limitMemory,
   quotaMemory,
   limitRedis,
   cached,
+  authBare,
+  ...bearerCandidates.slice(0, 1),
+  assertion,
+  easyAuth,
+  ...bearerCandidates.slice(1),
 ];
 
 /** Candidates selected by BENCH_ONLY (substring match on the id); the reference always runs. */

@@ -4,6 +4,8 @@ import type { LoadResult } from './wrk.js';
 /** One measured load run of one candidate. */
 export interface RoundResult extends LoadResult {
   readonly round: number;
+  /** Midpoint of the run, ms since the epoch (for interpolating the reference). */
+  readonly at: number;
   /** Proxy CPU time (user + system, process tree) per completed request, µs. */
   readonly cpuUsPerReq: number;
   /** nginx upstream CPU time per request, µs. */

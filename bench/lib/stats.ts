@@ -33,3 +33,28 @@ export function pairedRatios(
   }
   return out;
 }
+
+/** One timed observation of a reference series. */
+export interface TimedValue {
+  /** Midpoint of the run, ms since the epoch. */
+  readonly at: number;
+  readonly value: number;
+}
+
+/**
+ * The reference value at time `at`: linear interpolation between the observations just before
+ * and just after it (drift over a long round cancels out), or the nearest one outside them.
+ */
+export function valueAt(series: readonly TimedValue[], at: number): number {
+  const s = series.filter((x) => Number.isFinite(x.value)).sort((a, b) => a.at - b.at);
+  if (s.length === 0) return Number.NaN;
+  let before: TimedValue | undefined;
+  let after: TimedValue | undefined;
+  for (const x of s) {
+    if (x.at <= at) before = x;
+    else if (!after) after = x;
+  }
+  if (before && after)
+    return before.value + ((after.value - before.value) * (at - before.at)) / (after.at - before.at);
+  return (before ?? after ?? (s[0] as TimedValue)).value;
+}

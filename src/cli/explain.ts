@@ -4,7 +4,7 @@ import { ConfigError, loadConfigFile } from '../config/load.js';
 import { compileState, type RuntimeState } from '../config/compile.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { normalizeTarget, checkIisSegments } from '../http/normalize.js';
-import { createLogger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
 import { denyError } from '../authz/deny.js';
 import { hostOnly } from '../server/context.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -319,7 +319,7 @@ export async function runExplain(
   let state: RuntimeState | undefined;
   try {
     const { config, baseDir } = await loadConfigFile(args.config);
-    state = compileState(config, { logger: createLogger({ level: 'silent' }), baseDir, dryRun: true });
+    state = compileState(config, { logger: silentLogger(), baseDir, dryRun: true });
     const report = await explain(args, state);
     io.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderExplain(report));
     return report.decision?.allow ? 0 : 1;

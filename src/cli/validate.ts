@@ -1,6 +1,6 @@
 import { loadConfigFile, ConfigError } from '../config/load.js';
 import { compileState } from '../config/compile.js';
-import { createLogger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
 import { type CliIo, parseFlags } from './io.js';
 
 /**
@@ -18,7 +18,7 @@ export async function runValidate(argv: readonly string[], io: CliIo): Promise<n
   }
   try {
     const { config, baseDir, file } = await loadConfigFile(flags.config);
-    const state = compileState(config, { logger: createLogger({ level: 'silent' }), baseDir, dryRun: true });
+    const state = compileState(config, { logger: silentLogger(), baseDir, dryRun: true });
     await state.close();
     const warnings = state.warnings.filter((w) => w.severity === 'warning');
     if (flags.json)

@@ -3,7 +3,8 @@ import type { Duplex } from 'node:stream';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatehouseConfig } from '../config/schema.js';
 import { compileState, type RuntimeState } from '../config/compile.js';
-import { createLogger, flushLogger } from '../log/logger.js';
+import { createLogger, type LogOutput } from '../log/logger.js';
+import { AccessLog } from '../log/access.js';
 import type { ErrorCode } from '../errors/index.js';
 import { AuditLog, buildRequestEvent } from '../audit/log.js';
 import type { AuditEvent } from '../audit/event.js';
@@ -43,23 +44,25 @@ export class Gateway implements HandlerHost {
   #auditCapture: AuditEvent[] | undefined;
   /** Services that outlive reloads (the session store), shared by every compiled state. */
   readonly #persistent: Map<string, unknown>;
+  readonly #log: LogOutput;
 
   private constructor(
     opts: GatewayOptions,
-    logger: Logger,
+    log: LogOutput,
     audit: AuditLog,
     state: RuntimeState,
     persistent: Map<string, unknown>,
   ) {
     this.#persistent = persistent;
-    this.logger = logger;
+    this.#log = log;
+    this.logger = log.logger;
     this.audit = audit;
     this.#state = state;
     this.baseDir = opts.baseDir;
     this.#auditCapture = opts.auditCapture;
     this.recorder = new Recorder(
-      logger,
-      opts.config.log.access_log,
+      log.logger,
+      opts.config.log.access_log ? new AccessLog(log.destination) : undefined,
       audit,
       buildRequestEvent,
       new GatehouseMetrics(),
@@ -69,15 +72,16 @@ export class Gateway implements HandlerHost {
 
   /** Compiles the config (throws ConfigError listing every problem) without binding anything. */
   static create(opts: GatewayOptions): Gateway {
-    const logger = createLogger({
+    const log = createLogger({
       level: opts.config.log.level,
       file: opts.config.log.file,
       destination: opts.logDestination,
     });
+    const logger = log.logger;
     const audit = new AuditLog(opts.config.audit, { capture: opts.auditCapture, baseDir: opts.baseDir });
     const persistent = new Map<string, unknown>();
     const state = Gateway.#compile(opts.config, opts.baseDir, logger, audit, persistent);
-    const gw = new Gateway(opts, logger, audit, state, persistent);
+    const gw = new Gateway(opts, log, audit, state, persistent);
     registerBuiltinEndpoints(state, () => gw.#ready, gw.recorder.metrics);
     return gw;
   }
@@ -199,7 +203,8 @@ export class Gateway implements HandlerHost {
     clearTimeout(timer);
     await this.#state.close();
     await this.audit.close();
-    flushLogger(this.logger);
+    this.#log.flush(true);
+    this.#log.close();
   }
 
   /** Events captured in memory (tests). */

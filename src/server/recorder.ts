@@ -3,6 +3,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import type { GatehouseError } from '../errors/index.js';
 import type { AuditEvent } from '../audit/event.js';
 import type { GatehouseMetrics } from '../metrics/gateway.js';
+import type { AccessLog } from '../log/access.js';
 
 /** Where audit events go (the audit log's sinks). */
 export interface AuditSink {
@@ -31,7 +32,7 @@ export interface RecordAs {
 export class Recorder {
   constructor(
     private readonly logger: Logger,
-    private readonly accessLog: boolean,
+    private readonly accessLog: AccessLog | undefined,
     private readonly audit: AuditSink,
     private readonly build: AuditEventBuilder,
     /** Prometheus metrics, updated once per finished request (shared with `/.gatehouse/metrics`). */
@@ -53,25 +54,21 @@ export class Recorder {
     this.metrics.observe(ctx, status, event?.decision ?? 'error', event?.reasons ?? ctx.reasons, err?.code);
     if (!this.accessLog) return;
     const end = process.hrtime.bigint();
-    this.logger.info(
-      {
-        req_id: ctx.id,
-        route: ctx.route?.name,
-        method: ctx.method,
-        host: ctx.host,
-        path: ctx.path,
-        status,
-        bytes,
-        duration_ms: Number(end - ctx.start) / NS_PER_MS,
-        upstream_ms:
-          ctx.upstreamStart !== undefined
-            ? Number((ctx.upstreamEnd ?? end) - ctx.start) / NS_PER_MS
-            : undefined,
-        client: ctx.clientIp,
-        user: ctx.principal?.subject,
-        error: err?.code,
-      },
-      'request',
-    );
+    const dispatched = ctx.upstreamDispatch;
+    this.accessLog.write({
+      reqId: ctx.id,
+      route: ctx.route?.name,
+      method: ctx.method,
+      host: ctx.host,
+      path: ctx.path,
+      status,
+      bytes,
+      durationMs: Number(end - ctx.start) / NS_PER_MS,
+      upstreamMs:
+        dispatched === undefined ? undefined : Number((ctx.upstreamEnd ?? end) - dispatched) / NS_PER_MS,
+      client: ctx.clientIp,
+      user: ctx.principal?.subject,
+      error: err?.code,
+    });
   }
 }

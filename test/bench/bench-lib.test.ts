@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseWrk, luaScript } from '../../bench/lib/wrk.js';
-import { median, pairedRatios, cvPercent } from '../../bench/lib/stats.js';
+import { median, pairedRatios, cvPercent, valueAt } from '../../bench/lib/stats.js';
 import { checkFloor } from '../../bench/lib/floors.js';
 import { parseSeconds, readOptions } from '../../bench/lib/options.js';
 
@@ -85,4 +85,15 @@ test('options: BENCH_QUICK is a 3-round 3 s run; bad values name the variable', 
   assert.equal(parseSeconds('X', '500ms', 10), 1);
   assert.throws(() => readOptions({ BENCH_ROUNDS: 'zero' }), /BENCH_ROUNDS/);
   assert.throws(() => readOptions({ BENCH_DURATION: 'soon' }), /BENCH_DURATION/);
+});
+
+test('the reference is interpolated to the moment a run happened, nearest outside the range', () => {
+  const ref = [
+    { at: 1000, value: 100 },
+    { at: 3000, value: 80 },
+  ];
+  assert.equal(valueAt(ref, 2000), 90);
+  assert.equal(valueAt(ref, 500), 100);
+  assert.equal(valueAt(ref, 9000), 80);
+  assert.ok(Number.isNaN(valueAt([], 1)));
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig, ConfigError, loadConfigFile } from '../../src/config/load.js';
 import { compileState } from '../../src/config/compile.js';
-import { createLogger } from '../../src/log/logger.js';
+import { silentLogger } from '../../src/log/logger.js';
 
 function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -64,7 +64,7 @@ test('semantic errors from compilation (unknown upstream, auth none mixed) carry
     'upstreams:\n  app: { url: "http://127.0.0.1:1" }\nroutes:\n  - { match: { path: / }, upstream: nope, auth: none }\n  - { match: { path: /b }, upstream: app, auth: [none, bearer] }\n',
   );
   try {
-    compileState(cfg, { logger: createLogger({ level: 'silent' }), baseDir: '.', dryRun: true });
+    compileState(cfg, { logger: silentLogger(), baseDir: '.', dryRun: true });
     assert.fail('expected ConfigError');
   } catch (e) {
     assert.ok(e instanceof ConfigError);
@@ -84,7 +84,7 @@ test('the compiled runtime state is frozen', () => {
   const cfg = parseConfig(
     'upstreams:\n  app: { url: "http://127.0.0.1:1" }\nroutes:\n  - { match: { path: / }, upstream: app, auth: none }\n',
   );
-  const state = compileState(cfg, { logger: createLogger({ level: 'silent' }), baseDir: '.', dryRun: true });
+  const state = compileState(cfg, { logger: silentLogger(), baseDir: '.', dryRun: true });
   assert.ok(Object.isFrozen(state));
   assert.ok(Object.isFrozen(state.routes));
   assert.ok(Object.isFrozen(state.routes[0]));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { parseConfig } from '../../src/config/load.js';
 import { compileState } from '../../src/config/compile.js';
-import { createLogger } from '../../src/log/logger.js';
+import { silentLogger } from '../../src/log/logger.js';
 import { startGatehouse } from '../helpers/gatehouse.js';
 import { send } from '../helpers/http.js';
 
@@ -81,7 +81,7 @@ test('the gatehouse.yaml in the ConfigMap validates and compiles (dry run) with 
     'configmap:gatehouse.yaml',
   );
   const state = compileState(config, {
-    logger: createLogger({ level: 'silent' }),
+    logger: silentLogger(),
     baseDir: '/etc/gatehouse',
     dryRun: true,
   });
