@@ -61,8 +61,8 @@ abstract class Labelled<C> implements Collectable {
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly labelNames: readonly string[],
-    readonly maxChildren: number,
+    readonly labelNames: readonly string[] = [],
+    readonly maxChildren: number = DEFAULT_MAX_CHILDREN,
   ) {
     if (!NAME.test(name)) throw new Error(`invalid metric name ${name}`);
     for (const l of labelNames) if (!LABEL.test(l) || l === 'le') throw new Error(`invalid label name ${l}`);
@@ -109,22 +109,20 @@ export class CounterChild {
   }
 }
 
-/** A monotonically increasing counter (`_total` by convention). */
-export class Counter extends Labelled<CounterChild> {
-  constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[] = [],
-    maxChildren = DEFAULT_MAX_CHILDREN,
-  ) {
-    super(name, help, labelNames, maxChildren);
+/** Counters and gauges: one value per series, exposed the same way. */
+abstract class Scalar<C extends { readonly labels: string; value: number }> extends Labelled<C> {
+  protected abstract readonly type: 'counter' | 'gauge';
+  collect(out: string[]): void {
+    header(out, this.name, this.help, this.type);
+    for (const c of this.children()) out.push(`${this.name}${c.labels} ${formatValue(c.value)}`);
   }
+}
+
+/** A monotonically increasing counter (`_total` by convention). */
+export class Counter extends Scalar<CounterChild> {
+  protected readonly type = 'counter';
   protected create(labels: string): CounterChild {
     return new CounterChild(labels);
-  }
-  collect(out: string[]): void {
-    header(out, this.name, this.help, 'counter');
-    for (const c of this.children()) out.push(`${this.name}${c.labels} ${formatValue(c.value)}`);
   }
 }
 
@@ -144,21 +142,10 @@ export class GaugeChild {
 }
 
 /** A value that goes up and down. */
-export class Gauge extends Labelled<GaugeChild> {
-  constructor(
-    name: string,
-    help: string,
-    labelNames: readonly string[] = [],
-    maxChildren = DEFAULT_MAX_CHILDREN,
-  ) {
-    super(name, help, labelNames, maxChildren);
-  }
+export class Gauge extends Scalar<GaugeChild> {
+  protected readonly type = 'gauge';
   protected create(labels: string): GaugeChild {
     return new GaugeChild(labels);
-  }
-  collect(out: string[]): void {
-    header(out, this.name, this.help, 'gauge');
-    for (const c of this.children()) out.push(`${this.name}${c.labels} ${formatValue(c.value)}`);
   }
 }
 
