@@ -52,6 +52,7 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   const strip = ctx.route?.stripNames ?? EMPTY;
   const raw = ctx.req.rawHeaders;
   const conn = connectionNames(ctx.req.headers.connection);
+  const injected = ctx.inject.size === 0 ? undefined : new Set([...ctx.inject.keys()].map((k) => k.toLowerCase()));
   const out: string[] = [];
   let stripped: string[] | undefined;
   const trusted = ctx.peerTrusted;
@@ -78,7 +79,7 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
       (stripped ??= []).push(name);
       continue;
     }
-    if (conn?.has(lower) || ctx.drop.has(lower) || ctx.inject.has(lower)) continue;
+    if (conn?.has(lower) || ctx.drop.has(lower) || injected?.has(lower)) continue;
     out.push(name, value);
   }
   if (stripped) {
