@@ -35,13 +35,15 @@ export class ThrottledLog {
 }
 
 /**
- * Builds an ioredis client for checks on the request path: no offline queue and at most one
+ * Builds an ioredis client for checks on the request path: auto-pipelining (concurrent checks
+ * share one write and one read), no offline queue and at most one
  * retry (a command fails fast while Redis is down instead of piling up), short timeouts, and
  * reconnection forever in the background so service recovers by itself.
  */
 export function createRedis(cfg: RedisConfig, logger: Logger): RedisClient {
   const common = {
     enableOfflineQueue: false,
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 1,
     connectTimeout: cfg.connect_timeout,
     commandTimeout: cfg.command_timeout,
@@ -52,6 +54,7 @@ export function createRedis(cfg: RedisConfig, logger: Logger): RedisClient {
   if (cfg.cluster) {
     client = new Cluster(cfg.cluster.nodes, {
       enableOfflineQueue: false,
+      enableAutoPipelining: true,
       lazyConnect: true,
       clusterRetryStrategy: (times: number) => Math.min(100 * times, 2000),
       redisOptions: { ...common, lazyConnect: undefined },
