@@ -52,7 +52,8 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   const strip = ctx.route?.stripNames ?? EMPTY;
   const raw = ctx.req.rawHeaders;
   const conn = connectionNames(ctx.req.headers.connection);
-  const injected = ctx.inject.size === 0 ? undefined : new Set([...ctx.inject.keys()].map((k) => k.toLowerCase()));
+  const injected =
+    ctx.inject.size === 0 ? undefined : new Set([...ctx.inject.keys()].map((k) => k.toLowerCase()));
   const out: string[] = [];
   let stripped: string[] | undefined;
   const trusted = ctx.peerTrusted;
