@@ -78,11 +78,6 @@ export const coreCodes = {
     message: 'The upstream sent an invalid response.',
     meaning: 'The upstream response could not be parsed or violated HTTP framing.',
   },
-  GH_SHUTTING_DOWN: {
-    status: 503,
-    message: 'The gateway is shutting down.',
-    meaning: 'Gatehouse is draining connections after SIGTERM/SIGINT; retry on another instance.',
-  },
   GH_NOT_READY: {
     status: 503,
     message: 'The gateway is not ready.',

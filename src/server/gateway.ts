@@ -82,7 +82,7 @@ export class Gateway implements HandlerHost {
     const persistent = new Map<string, unknown>();
     const state = Gateway.#compile(opts.config, opts.baseDir, logger, audit, persistent);
     const gw = new Gateway(opts, log, audit, state, persistent);
-    registerBuiltinEndpoints(state, () => gw.#ready, gw.recorder.metrics);
+    registerBuiltinEndpoints(state, () => gw.#ready && !gw.#draining, gw.recorder.metrics);
     return gw;
   }
 
@@ -164,7 +164,7 @@ export class Gateway implements HandlerHost {
     let next: RuntimeState;
     try {
       next = Gateway.#compile(config, this.baseDir, this.logger, this.audit, this.#persistent);
-      registerBuiltinEndpoints(next, () => this.#ready, this.recorder.metrics);
+      registerBuiltinEndpoints(next, () => this.#ready && !this.#draining, this.recorder.metrics);
       await next.start();
     } catch (e) {
       this.recorder.metrics.configReload('failure');
@@ -193,6 +193,9 @@ export class Gateway implements HandlerHost {
           l.server.closeIdleConnections();
         }),
     );
+    const sweep = setInterval(() => {
+      for (const l of this.#listeners) l.server.closeIdleConnections();
+    }, 50);
     const timer = setTimeout(() => {
       for (const l of this.#listeners) {
         l.server.closeAllConnections();
@@ -201,6 +204,7 @@ export class Gateway implements HandlerHost {
     }, deadlineMs);
     await Promise.all(closes);
     clearTimeout(timer);
+    clearInterval(sweep);
     await this.#state.close();
     await this.audit.close();
     this.#log.flush(true);

@@ -131,7 +131,7 @@ export class RequestHandler {
     const state = host.state;
     const req = ctx.req;
     try {
-      if (host.draining) throw new GatehouseError('GH_SHUTTING_DOWN');
+      if (host.draining) ctx.res.shouldKeepAlive = false;
       if (!ctx.hostValid)
         throw new GatehouseError('GH_BAD_HOST', `Host header ${JSON.stringify(ctx.hostHeader)}`);
       checkFraming(req);

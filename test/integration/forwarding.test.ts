@@ -221,3 +221,25 @@ test('graceful shutdown lets an in-flight request finish, then refuses new conne
   await closing;
   await assert.rejects(send(local.url, '/drain'));
 });
+
+test('while draining, requests already on an open connection are served, then the connection is closed promptly', async () => {
+  const local = await startGatehouse({
+    server: { shutdown_timeout: '5s' },
+    upstreams: { slow: { url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}` } },
+    routes: [{ match: { path: '/' }, upstream: 'slow', auth: 'none' }],
+  });
+  const started = Date.now();
+  const out = new Promise<string>((resolve) => {
+    const s = connect(local.port, '127.0.0.1');
+    let buf = '';
+    s.on('data', (d) => (buf += d.toString()));
+    s.on('close', () => resolve(buf));
+    s.write('GET /drain HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n');
+  });
+  await new Promise((r) => setTimeout(r, 150));
+  await Promise.all([local.close(), out]);
+  const replies = (await out).split(/(?=HTTP\/1\.1 )/);
+  assert.equal(replies.length, 2);
+  for (const r of replies) assert.match(r, /^HTTP\/1\.1 200/);
+  assert.ok(Date.now() - started < 1800, 'the connection was closed once idle, not at the shutdown deadline');
+});

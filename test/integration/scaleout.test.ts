@@ -129,8 +129,8 @@ function attempt(port: number, path: string): Promise<Attempt> {
 
 /**
  * A tiny round-robin load balancer, as nginx or an L7 cloud LB behave with health checks: a
- * connection refused or reset before any response byte, or a 503 GH_SHUTTING_DOWN (refused,
- * not processed) is retried on the next instance. Any other answer is final.
+ * connection refused or reset before any response byte is retried on the next instance. Any
+ * answer is final.
  */
 class Balancer {
   #next = 0;
@@ -141,9 +141,7 @@ class Balancer {
       const i = this.#next++ % this.ports.length;
       start = Date.now();
       const r = await attempt(this.ports[i] as number, path);
-      const drained = r.kind === 'reply' && r.status === 503 && r.body.includes('GH_SHUTTING_DOWN');
-      if (r.kind === 'reply' && !drained)
-        return { status: r.status, attempts, served: i, start, end: Date.now() };
+      if (r.kind === 'reply') return { status: r.status, attempts, served: i, start, end: Date.now() };
       await sleep(5);
     }
     return { status: 0, attempts: 20, served: -1, start, end: Date.now() };
