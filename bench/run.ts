@@ -230,6 +230,7 @@ async function main(): Promise<void> {
   const status = new Map<string, { status: CandidateSummary['status']; reason?: string }>();
   const rounds = new Map<string, (RoundResult | undefined)[]>();
   const rss = new Map<string, number>();
+  const notes: string[] = [];
   let closing: RoundResult | undefined;
   try {
     for (const c of cands) {
@@ -276,8 +277,11 @@ async function main(): Promise<void> {
       closing = await measureLeastDisturbed('nginx', ref, upstream.pid, opts, dir, opts.rounds + 1).catch(
         () => undefined,
       );
-    for (const [id, c] of running)
+    for (const [id, c] of running) {
       rss.set(id, peakRssKiB([c.pid, ...(c.extraPids ?? [])].flatMap(processTree)));
+      if (c.notes)
+        notes.push(...(await c.notes().catch((e: unknown) => [`${id}: notes failed: ${String(e)}`])));
+    }
   } finally {
     for (const c of running.values()) await c.stop().catch(() => undefined);
     for (const fn of teardown.reverse()) await Promise.resolve(fn()).catch(() => undefined);
@@ -300,6 +304,8 @@ async function main(): Promise<void> {
   );
   out.push(resultsTable(sums), '', 'Per-round requests/s:', '', roundsTable(sums, opts.rounds), '');
   out.push('Floors (reported, never fatal):', '', floorsTable(sums), '');
+  if (notes.length)
+    out.push('Read from the candidates after the rounds:', '', ...notes.map((n) => `  ${n}`), '');
   if (micro) out.push(...microLines(micro), '');
   const nr = notRun(sums);
   if (nr) out.push('Not measured:', nr, '');

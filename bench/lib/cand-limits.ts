@@ -133,6 +133,26 @@ export const cached: Candidate = {
       await gh.stop();
       throw e;
     }
-    return { pid: gh.pid, load: { url: `${gh.url}/bench` }, logFiles, stop: () => gh.stop() };
+    return {
+      pid: gh.pid,
+      load: { url: `${gh.url}/bench` },
+      logFiles,
+      notes: () => cacheNotes(gh.url),
+      stop: () => gh.stop(),
+    };
   },
 };
+
+/** Cache size and hit ratio from the candidate's own Prometheus metrics. */
+async function cacheNotes(base: string): Promise<string[]> {
+  const text = (await httpGet(`${base}/.gatehouse/metrics`)).body;
+  const value = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN);
+  const hits = value(/^gatehouse_cache_requests_total\{result="hit"\} (\S+)$/m);
+  const misses = value(/^gatehouse_cache_requests_total\{result="miss"\} (\S+)$/m);
+  const bytes = value(/^gatehouse_cache_bytes (\S+)$/m);
+  const entries = value(/^gatehouse_cache_entries (\S+)$/m);
+  return [
+    `gh-cache: hit ratio ${(hits / (hits + misses)).toFixed(4)} (${hits} hits, ${misses} misses); ` +
+      `cache holds ${entries} entr${entries === 1 ? 'y' : 'ies'}, ${bytes} bytes`,
+  ];
+}

@@ -30,6 +30,8 @@ export interface RunningCandidate {
   readonly load: LoadSpec;
   /** Log/audit files: their growth per request is reported, and they are truncated between runs. */
   readonly logFiles?: readonly string[] | undefined;
+  /** Figures read from the candidate after the rounds (e.g. cache size and hit ratio), printed under the tables. */
+  notes?(): Promise<string[]>;
   stop(): Promise<void>;
 }
 

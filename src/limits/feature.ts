@@ -19,6 +19,8 @@ export interface LimitsService {
   limitStore(): LimitStore;
   /** The response-cache store, created on first use. */
   cacheStore(): CacheStore;
+  /** Size of the in-memory response cache, when one was created. */
+  cacheUsage(): { bytes: number; entries: number } | undefined;
 }
 
 const SERVICE = 'limits';
@@ -48,6 +50,11 @@ function buildService(cctx: CompileContext): LimitsService {
         store = mem;
       }
       return store;
+    },
+    cacheUsage() {
+      return cstore instanceof MemoryCacheStore
+        ? { bytes: cstore.bytes, entries: cstore.entries }
+        : undefined;
     },
     cacheStore() {
       if (cstore) return cstore;

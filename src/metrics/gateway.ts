@@ -62,6 +62,8 @@ export class GatehouseMetrics {
   readonly #errorChildren = new Map<string, CounterChild>();
   readonly #limitStats = new Set<LimitStats>();
   readonly #cacheStats = new Set<CacheStats>();
+  /** The limits service of the current runtime state (cache size gauges). */
+  #limits: LimitsService | undefined;
   #cacheBypass = 0;
   #ready: () => boolean = () => false;
 
@@ -126,6 +128,22 @@ export class GatehouseMetrics {
           { labels: { result: 'miss' }, value: this.#sumCache((s) => s.misses) },
           { labels: { result: 'bypass' }, value: this.#cacheBypass },
         ],
+      ),
+    );
+    r.register(
+      new CallbackMetric(
+        'gatehouse_cache_bytes',
+        'Bytes held by the in-memory response cache.',
+        'gauge',
+        () => [{ value: this.#limits?.cacheUsage()?.bytes ?? 0 }],
+      ),
+    );
+    r.register(
+      new CallbackMetric(
+        'gatehouse_cache_entries',
+        'Responses held by the in-memory response cache.',
+        'gauge',
+        () => [{ value: this.#limits?.cacheUsage()?.entries ?? 0 }],
       ),
     );
     r.register(
@@ -210,6 +228,7 @@ export class GatehouseMetrics {
   /** Starts reading the limit and cache counters of a (new) runtime state; `ready` feeds `gatehouse_ready`. */
   attachState(state: RuntimeState, ready: () => boolean): void {
     const svc = state.services.get('limits') as LimitsService | undefined;
+    this.#limits = svc;
     if (svc) {
       this.#limitStats.add(svc.stats);
       this.#cacheStats.add(svc.cacheStats);

@@ -167,6 +167,8 @@ test('rate-limit rejections and cache results are exposed from the limits and ca
     'POST on a cached route',
   );
   assert.equal(delta(a, b, 'gatehouse_cache_stored_total'), 1);
+  assert.equal(b.value('gatehouse_cache_entries'), 1, 'one stored page');
+  assert.ok(b.value('gatehouse_cache_bytes') > 0, 'the stored page occupies bytes');
   assert.equal(b.value('gatehouse_ratelimit_store_errors_total'), 0);
 });
 
