@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { requireBinary } from '../../test/helpers/binaries.js';
 import { freePort, waitFor } from '../../test/helpers/ports.js';
+import { redisServerArgs } from '../../test/helpers/redis.js';
 import type { BenchContext, Candidate, RunningCandidate } from './candidate.js';
 import { shared } from './candidate.js';
 import { cachedDoc, limitMemoryDoc, limitRedisDoc, quotaMemoryDoc, type LimitsBenchDoc } from '../limits.js';
@@ -26,18 +27,7 @@ function benchRedis(ctx: BenchContext): Promise<{ port: number; pid: number }> {
   return shared(ctx, 'redis', async () => {
     const bin = requireBinary('redis-server', 'redis-server');
     const port = await freePort();
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--protected-mode',
-      'no',
-    ];
+    const args = redisServerArgs(port);
     const child = spawnPinned(ctx.opts.proxyCpu, bin, args, { stdio: 'ignore' });
     await waitFor(
       async () => (await redisCommand(port, 'PING')).startsWith('+PONG'),

@@ -53,20 +53,24 @@ function decodeJsonObject(seg: string): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/** Throws GH_TOKEN_MALFORMED (`token.too_large`) for tokens over {@link MAX_TOKEN_LENGTH}, before any parsing. */
+export function checkTokenSize(token: string, trace?: Tracer): void {
+  if (token.length <= MAX_TOKEN_LENGTH) return;
+  trace?.('format', false, `token is ${token.length} bytes; the limit is ${MAX_TOKEN_LENGTH}`);
+  throw tokenError(
+    'GH_TOKEN_MALFORMED',
+    'token.too_large',
+    `token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`,
+  );
+}
+
 /**
  * Splits and decodes a compact JWS (RFC 7515 §7.1) with no leniency: exactly three segments,
  * canonical unpadded base64url, no whitespace, header and payload UTF-8 JSON objects.
  * Throws GH_TOKEN_MALFORMED otherwise.
  */
 export function parseCompactJws(token: string, trace?: Tracer): ParsedJws {
-  if (token.length > MAX_TOKEN_LENGTH) {
-    trace?.('format', false, `token is ${token.length} bytes; the limit is ${MAX_TOKEN_LENGTH}`);
-    throw tokenError(
-      'GH_TOKEN_MALFORMED',
-      'token.too_large',
-      `token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`,
-    );
-  }
+  checkTokenSize(token, trace);
   const a = token.indexOf('.');
   const b = a < 0 ? -1 : token.indexOf('.', a + 1);
   if (a < 0 || b < 0 || token.indexOf('.', b + 1) >= 0) {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Principal } from '../pipeline/principal.js';
 import { tokenError } from './errors.js';
-import { looksLikeJws, MAX_TOKEN_LENGTH, parseCompactJws } from './jws.js';
+import { checkTokenSize, looksLikeJws, parseCompactJws } from './jws.js';
 import { verifyJwt, type VerifiedJwt } from './jwt.js';
 import type { KeyEntry } from './keyset.js';
 import type { Lru } from './lru.js';
@@ -51,14 +51,7 @@ export class TokenVerifier {
   /** Verifies `token` and maps it to a principal. Throws GatehouseError (401/503). */
   verify(token: string, opts: VerifyOptions = {}): Principal | Promise<Principal> {
     const trace = opts.trace;
-    if (token.length > MAX_TOKEN_LENGTH) {
-      trace?.('format', false, `token is ${token.length} bytes; the limit is ${MAX_TOKEN_LENGTH}`);
-      throw tokenError(
-        'GH_TOKEN_MALFORMED',
-        'token.too_large',
-        `token is ${token.length} bytes (limit ${MAX_TOKEN_LENGTH})`,
-      );
-    }
+    checkTokenSize(token, trace);
     const nowMs = opts.nowMs ?? Date.now();
     const hash = tokenHash(token);
     const key = `${this.id}:${hash}`;

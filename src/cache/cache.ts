@@ -1,3 +1,4 @@
+import { RESPONSE_HOP_BY_HOP } from '../upstream/headers.js';
 import { createHash } from 'node:crypto';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Mutator } from '../pipeline/stages.js';
@@ -36,14 +37,8 @@ const STATE = 'gh.cache.pending';
 const ROUTE_CACHE = 'gh.cache';
 
 /** Response headers never stored (hop-by-hop, RFC 9110 §7.6.1, and ones the cache computes). */
-const UNSTORED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
+const UNSTORED: ReadonlySet<string> = new Set([
+  ...RESPONSE_HOP_BY_HOP,
   'proxy-authenticate',
   'proxy-authorization',
   'content-length',

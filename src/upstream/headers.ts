@@ -100,7 +100,8 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   return out;
 }
 
-const RESPONSE_HOP = new Set([
+/** Response headers that are hop-by-hop (RFC 9110 §7.6.1): never relayed, never cached. */
+export const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -121,7 +122,7 @@ export function buildResponseHeaders(raw: readonly Buffer[], ctx: RequestContext
     const name = (raw[i] as Buffer).toString('latin1');
     const lower = name.toLowerCase();
     if (lower === 'connection') conn = connectionNames((raw[i + 1] as Buffer).toString('latin1'));
-    if (RESPONSE_HOP.has(lower) || lower === 'x-request-id') continue;
+    if (RESPONSE_HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
     out.push(name, (raw[i + 1] as Buffer).toString('latin1'));
   }
   if (conn) {

@@ -29,30 +29,31 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
+/** Arguments for a throw-away `redis-server` on loopback: no persistence, no protected mode. */
+export function redisServerArgs(port: number): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--protected-mode',
+    'no',
+  ];
+}
+
 /** Starts a real, throw-away `redis-server` on an ephemeral loopback port. */
 export async function startRedis(): Promise<RedisServer> {
   const bin = requireBinary('redis-server', 'redis-server');
   const port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(
-      bin,
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--protected-mode',
-        'no',
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
+    child = spawn(bin, redisServerArgs(port), {
+      stdio: 'ignore',
+    });
     await waitFor(() => ping(port), 10_000, `redis-server on port ${port}`);
   };
   await launch();
