@@ -2,6 +2,7 @@ import type { Candidate } from './candidate.js';
 import { gatehousePlain, nginxReference, nginxSelfTest } from './cand-core.js';
 import { bearerCandidates } from './cand-bearer.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
+import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 
 /**
@@ -15,6 +16,9 @@ import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 export const CANDIDATES: readonly Candidate[] = [
   nginxReference,
   nginxSelfTest,
+  naiveNode,
+  rawClient,
+  rawAll,
   gatehousePlain,
   limitMemory,
   quotaMemory,

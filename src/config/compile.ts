@@ -196,8 +196,8 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   });
 
   if (problems.some((p) => p.severity === 'error')) {
-    for (const u of upstreams.values()) void u.pool.destroy();
-    for (const r of routes) if (typeof r.config.upstream !== 'string') void r.upstream.pool.destroy();
+    for (const u of upstreams.values()) destroyUpstream(u);
+    for (const r of routes) if (typeof r.config.upstream !== 'string') destroyUpstream(r.upstream);
     for (const t of closeTasks)
       void Promise.resolve()
         .then(t)
@@ -238,7 +238,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
         ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream),
       ];
       await Promise.allSettled([
-        ...pools.map((u) => closePool(u.pool)),
+        ...pools.flatMap((u) => [closePool(u.client), closePool(u.pool)]),
         ...closeTasks.map((t) => Promise.resolve().then(t)),
       ]);
     },
@@ -247,8 +247,16 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
 
 export type { ConfigIssue };
 
+function destroyUpstream(u: UpstreamHandle): void {
+  void u.client.destroy();
+  void u.pool.destroy();
+}
+
 /** Closes a pool gracefully, destroying it when requests are still open after `ms`. */
-async function closePool(pool: UpstreamHandle['pool'], ms = 2000): Promise<void> {
+async function closePool(
+  pool: { close(): Promise<void>; destroy(): Promise<void> },
+  ms = 2000,
+): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     pool.close(),

@@ -45,7 +45,6 @@ export const upstreamSchema = z
   .object({
     url: httpUrl,
     max_connections: z.number().int().min(1).max(10_000).default(128),
-    pipelining: z.number().int().min(1).max(16).default(1),
     timeouts: z
       .object({
         connect: duration.default(5000),

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import type { Dispatcher } from 'undici';
+import type { H1Exchange, H1Handler } from './h1/client.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { GatehouseError } from '../errors/index.js';
 import { buildResponseHeaders } from './headers.js';
@@ -32,7 +32,7 @@ export function upstreamPath(ctx: RequestContext): string {
 }
 
 /**
- * Streams one request to the route's upstream with undici's dispatch API and the response
+ * Streams one request to the route's upstream over a keep-alive connection and the response
  * back, without buffering either body: backpressure pauses the upstream when the client is
  * slow, and the client's disconnect aborts the upstream request. On routes with `cache:` a fresh
  * stored response answers instead, and storable responses are captured while they stream.
@@ -67,86 +67,98 @@ function dispatch(
 ): void {
   const route = ctx.route as NonNullable<RequestContext['route']>;
   const { req, res } = ctx;
-  let abort: ((err?: Error) => void) | undefined;
-  let sink: CaptureSink | undefined;
-  let bytes = 0;
-  let finished = false;
-  const finish = (status: number, err?: GatehouseError) => {
-    if (finished) return;
-    finished = true;
-    res.removeListener('close', onClientClose);
-    done(ctx, status, bytes, err);
-  };
-  const onClientClose = () => {
-    if (!res.writableFinished) {
-      sink?.abort();
-      abort?.(new Error('client closed'));
-      if (!finished) {
-        finished = true;
-        ctx.reasons.push('client.aborted');
-        done(ctx, 499, bytes);
-      }
-    }
-  };
-  res.once('close', onClientClose);
-
+  const declared = req.headers['content-length'];
   const body = hasBody
-    ? Number.isFinite(maxBody) && req.headers['content-length'] === undefined
+    ? Number.isFinite(maxBody) && declared === undefined
       ? limitedBody(req, maxBody)
       : req
     : null;
-
-  const handler: Dispatcher.DispatchHandler = {
-    onConnect(a: (err?: Error) => void) {
-      abort = a;
-    },
-    onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string) {
-      if (statusCode < 200) return true;
-      ctx.upstreamStatus = statusCode;
-      ctx.upstreamStart = process.hrtime.bigint();
-      sink = cache?.capture(ctx, statusCode, rawHeaders);
-      res.writeHead(statusCode, statusText, buildResponseHeaders(rawHeaders, ctx));
-      res.on('drain', resume);
-      return true;
-    },
-    onData(chunk: Buffer) {
-      bytes += chunk.length;
-      sink?.write(chunk);
-      return res.write(chunk);
-    },
-    onComplete() {
-      ctx.upstreamEnd = process.hrtime.bigint();
-      sink?.end();
-      res.end();
-      finish(ctx.upstreamStatus ?? 502);
-    },
-    onError(err: Error) {
-      ctx.upstreamEnd = process.hrtime.bigint();
-      sink?.abort();
-      const cause = body && body !== req ? (body as Readable).errored : undefined;
-      const gerr = cause instanceof GatehouseError ? cause : upstreamError(err, route.upstream.name);
-      if (res.headersSent) {
-        ctx.reasons.push(gerr.code);
-        res.destroy();
-        finish(ctx.upstreamStatus ?? gerr.status, gerr);
-      } else {
-        finish(gerr.status, gerr);
-      }
-    },
-  } as unknown as Dispatcher.DispatchHandler;
-
+  const ex = new Exchange(ctx, body, done, cache);
   ctx.upstreamDispatch = process.hrtime.bigint();
-  route.upstream.pool.dispatch(
+  ex.exchange = route.upstream.client.request(
     {
-      origin: route.upstream.origin,
+      method: ctx.method,
       path: upstreamPath(ctx),
-      method: ctx.method as Dispatcher.HttpMethod,
       headers,
       body,
-      idempotent: false,
+      contentLength: body !== null && declared !== undefined ? Number(declared) : undefined,
     },
-    handler,
+    ex,
   );
+}
+
+/** One proxied exchange: relays the upstream response to the client as it streams. */
+class Exchange implements H1Handler {
+  exchange: H1Exchange | undefined;
+  private sink: CaptureSink | undefined;
+  private bytes = 0;
+  private finished = false;
+  private readonly onClientClose = () => {
+    if (this.ctx.res.writableFinished) return;
+    this.sink?.abort();
+    this.exchange?.abort();
+    if (!this.finished) {
+      this.finished = true;
+      this.ctx.reasons.push('client.aborted');
+      this.done(this.ctx, 499, this.bytes);
+    }
+  };
+  private readonly onDrain = () => this.exchange?.resume();
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly body: Readable | null,
+    private readonly done: ForwardDone,
+    private readonly cache: RouteCache | undefined,
+  ) {
+    ctx.res.once('close', this.onClientClose);
+  }
+
+  private finish(status: number, err?: GatehouseError): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.ctx.res.removeListener('close', this.onClientClose);
+    this.done(this.ctx, status, this.bytes, err);
+  }
+
+  onHeaders(statusCode: number, statusText: string, raw: string[]): void {
+    const { ctx } = this;
+    ctx.upstreamStatus = statusCode;
+    ctx.upstreamStart = process.hrtime.bigint();
+    this.sink = this.cache?.capture(ctx, statusCode, raw);
+    ctx.res.writeHead(statusCode, statusText, buildResponseHeaders(raw, ctx));
+    ctx.res.on('drain', this.onDrain);
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    this.sink?.write(chunk);
+    return this.ctx.res.write(chunk);
+  }
+
+  onComplete(): void {
+    const { ctx } = this;
+    ctx.upstreamEnd = process.hrtime.bigint();
+    this.sink?.end();
+    ctx.res.end();
+    this.finish(ctx.upstreamStatus ?? 502);
+  }
+
+  onError(err: Error): void {
+    const { ctx, body } = this;
+    ctx.upstreamEnd = process.hrtime.bigint();
+    this.sink?.abort();
+    const cause = body && body !== ctx.req ? body.errored : undefined;
+    const route = ctx.route as NonNullable<RequestContext['route']>;
+    const gerr = cause instanceof GatehouseError ? cause : upstreamError(err, route.upstream.name);
+    if (ctx.res.headersSent) {
+      ctx.reasons.push(gerr.code);
+      ctx.res.destroy();
+      this.finish(ctx.upstreamStatus ?? gerr.status, gerr);
+    } else {
+      this.finish(gerr.status, gerr);
+    }
+  }
 }
 
 /**

@@ -112,18 +112,18 @@ export const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Filters upstream response headers (raw Buffer pairs from undici) into a flat list for
+ * Filters upstream response headers (flat `[name, value, …]` pairs) into a flat list for
  * `writeHead`: hop-by-hop headers and names listed in the upstream's `Connection` are removed.
  */
-export function buildResponseHeaders(raw: readonly Buffer[], ctx: RequestContext): string[] {
+export function buildResponseHeaders(raw: readonly string[], ctx: RequestContext): string[] {
   const out: string[] = [];
   let conn: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = (raw[i] as Buffer).toString('latin1');
+    const name = raw[i] as string;
     const lower = name.toLowerCase();
-    if (lower === 'connection') conn = connectionNames((raw[i + 1] as Buffer).toString('latin1'));
+    if (lower === 'connection') conn = connectionNames(raw[i + 1]);
     if (RESPONSE_HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
-    out.push(name, (raw[i + 1] as Buffer).toString('latin1'));
+    out.push(name, raw[i + 1] as string);
   }
   if (conn) {
     for (let i = out.length - 2; i >= 0; i -= 2)

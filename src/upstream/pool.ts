@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'undici';
+import { H1Pool } from './h1/client.js';
 import type { UpstreamConfig } from '../config/schema.js';
 
-/** A compiled upstream: one undici connection pool plus what forwarding needs per request. */
+/** A compiled upstream: its connection pools plus what forwarding needs per request. */
 export interface UpstreamHandle {
   readonly name: string;
+  /** Keep-alive HTTP/1.1 pool every proxied request goes through. */
+  readonly client: H1Pool;
+  /** undici pool for WebSocket upgrades only (connects on first use). */
   readonly pool: Pool;
   readonly origin: string;
   /** `host[:port]` of the upstream URL, sent as Host when a route does not preserve it. */
@@ -55,13 +59,21 @@ export function createUpstream(
         servername: tls?.server_name ?? (/^[\d.]+$|:/.test(url.hostname) ? undefined : url.hostname),
         minVersion: tls?.min_version ?? 'TLSv1.2',
         rejectUnauthorized: !(tls?.insecure_skip_verify ?? false),
-        timeout: cfg.timeouts.connect,
       }
-    : { timeout: cfg.timeouts.connect };
+    : undefined;
+  const client = new H1Pool({
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port) || (secure ? 443 : 80),
+    tls: connect,
+    maxConnections: cfg.max_connections,
+    connectTimeout: cfg.timeouts.connect,
+    headersTimeout: cfg.timeouts.headers,
+    bodyTimeout: cfg.timeouts.idle,
+    keepAliveTimeout: cfg.timeouts.keep_alive,
+  });
   const pool = new Pool(url.origin, {
     connections: cfg.max_connections,
-    pipelining: cfg.pipelining,
-    connect,
+    connect: { ...connect, timeout: cfg.timeouts.connect },
     headersTimeout: cfg.timeouts.headers,
     bodyTimeout: cfg.timeouts.idle,
     keepAliveTimeout: cfg.timeouts.keep_alive,
@@ -69,6 +81,7 @@ export function createUpstream(
   });
   return Object.freeze({
     name,
+    client,
     pool,
     origin: url.origin,
     authority: url.host,

@@ -1,0 +1,474 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import type { Readable } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import { ResponseParser, type ParserEvents } from './parser.js';
+
+/** How one upstream's connections are made and kept. Built once at config load. */
+export interface H1PoolOptions {
+  readonly host: string;
+  readonly port: number;
+  /** TLS options for https upstreams (CA, client certificate, server name, minimum version). */
+  readonly tls?: ConnectionOptions | undefined;
+  /** Upper bound of open connections (connecting, busy and idle). */
+  readonly maxConnections: number;
+  /** Milliseconds to establish TCP (and TLS). */
+  readonly connectTimeout: number;
+  /** Milliseconds from the request written to the response head read. */
+  readonly headersTimeout: number;
+  /** Longest silence while the response body streams. */
+  readonly bodyTimeout: number;
+  /** An idle keep-alive connection is closed after this many milliseconds. */
+  readonly keepAliveTimeout: number;
+}
+
+/** One request to send. `headers` is a flat `[name, value, …]` list; Host included. */
+export interface H1Request {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: readonly string[];
+  /** Streamed as is when `headers` carries Content-Length, chunked otherwise. */
+  readonly body: Readable | null;
+  /** Content-Length of `body`, when the client declared one. */
+  readonly contentLength?: number | undefined;
+}
+
+/** Receives the response; every callback runs at most once except `onData`. */
+export interface H1Handler {
+  onHeaders(status: number, statusText: string, raw: string[]): void;
+  /** Returns false to pause reading until {@link H1Exchange.resume}. */
+  onData(chunk: Buffer): boolean;
+  onComplete(): void;
+  onError(err: Error): void;
+}
+
+/** A request in flight. */
+export interface H1Exchange {
+  /** Stops the exchange (the client went away); the connection is closed, nothing more is reported. */
+  abort(): void;
+  /** Resumes reading after `onData` returned false. */
+  resume(): void;
+}
+
+/** An error of the client itself, with a code {@link upstreamError} maps to a status. */
+export class H1Error extends Error {
+  override readonly name = 'H1Error';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\0\r\n]/;
+const BAD_TARGET = /[\0-\x20\x7f]/;
+const RETRY_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+
+const enum Phase {
+  Connecting,
+  Idle,
+  Headers,
+  Body,
+}
+
+/** Builds the request head; throws on a name or value that would break HTTP/1.1 framing. */
+function requestHead(req: H1Request, chunked: boolean): string {
+  if (BAD_TARGET.test(req.path) || !TOKEN.test(req.method))
+    throw new H1Error('ERR_INVALID_REQUEST_TARGET', 'invalid upstream request target');
+  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+  const h = req.headers;
+  for (let i = 0; i < h.length; i += 2) {
+    const name = h[i] as string;
+    const value = h[i + 1] as string;
+    if (!TOKEN.test(name) || BAD_VALUE.test(value))
+      throw new H1Error('ERR_INVALID_HEADER', `invalid upstream request header ${JSON.stringify(name)}`);
+    head += `${name}: ${value}\r\n`;
+  }
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  else if (req.body === null && BODY_METHODS.has(req.method)) head += 'content-length: 0\r\n';
+  return `${head}\r\n`;
+}
+
+class Exchange implements H1Exchange {
+  conn: Connection | undefined;
+  done = false;
+  retried = false;
+  constructor(
+    readonly pool: H1Pool,
+    readonly req: H1Request,
+    readonly handler: H1Handler,
+  ) {}
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    const conn = this.conn;
+    if (conn) conn.destroy();
+    else this.pool.dequeue(this);
+  }
+
+  resume(): void {
+    this.conn?.socket.resume();
+  }
+
+  fail(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.handler.onError(err);
+  }
+}
+
+/** One keep-alive connection: a socket, its parser, at most one exchange at a time. */
+class Connection implements ParserEvents {
+  readonly parser = new ResponseParser(this);
+  exchange: Exchange | undefined;
+  phase = Phase.Connecting;
+  deadline: number;
+  /** Served at least one request: an error before any byte may be a stale keep-alive. */
+  reused = false;
+  private received = false;
+  private ended = false;
+  private reusable = false;
+  private bodyPending = false;
+  private closed = false;
+
+  constructor(
+    private readonly pool: H1Pool,
+    readonly socket: Socket,
+    first: Exchange,
+  ) {
+    this.exchange = first;
+    first.conn = this;
+    this.deadline = performance.now() + pool.opts.connectTimeout;
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.onSocketData(d));
+    socket.on('end', () => this.onSocketEnd());
+    socket.on('error', (e: Error) => this.close(e));
+    socket.on('close', () => this.close(new H1Error('UND_ERR_SOCKET', 'upstream closed the connection')));
+    socket.on('drain', () => this.body?.resume());
+  }
+
+  private body: Readable | null = null;
+  private stopBody: (() => void) | undefined;
+
+  connected(): void {
+    const ex = this.exchange;
+    if (!ex) return this.pool.release(this, true);
+    this.send(ex);
+  }
+
+  send(ex: Exchange): void {
+    this.exchange = ex;
+    ex.conn = this;
+    const { req } = ex;
+    this.received = false;
+    this.ended = false;
+    this.parser.reset(req.method === 'HEAD');
+    this.phase = Phase.Headers;
+    this.deadline = performance.now() + this.pool.opts.headersTimeout;
+    const chunked = req.body !== null && req.contentLength === undefined;
+    let head: string;
+    try {
+      head = requestHead(req, chunked);
+    } catch (e) {
+      this.exchange = undefined;
+      ex.conn = undefined;
+      this.pool.release(this, true);
+      ex.fail(e as Error);
+      return;
+    }
+    const body = req.body;
+    if (body === null) {
+      this.bodyPending = false;
+      this.socket.write(head, 'latin1');
+      return;
+    }
+    this.bodyPending = true;
+    this.body = body;
+    this.socket.cork();
+    this.socket.write(head, 'latin1');
+    const socket = this.socket;
+    const onData = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      let ok: boolean;
+      if (chunked) {
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        socket.write(chunk);
+        ok = socket.write('\r\n', 'latin1');
+        process.nextTick(uncork, socket);
+      } else ok = socket.write(chunk);
+      if (!ok) body.pause();
+    };
+    const onEnd = () => {
+      cleanup();
+      if (chunked) socket.write('0\r\n\r\n', 'latin1');
+      if (this.ended) this.finish();
+    };
+    const onError = (e: Error) => {
+      cleanup();
+      if (this.exchange === ex) {
+        this.exchange = undefined;
+        ex.fail(e);
+      }
+      this.destroy();
+    };
+    const cleanup = () => {
+      body.removeListener('data', onData);
+      body.removeListener('end', onEnd);
+      body.removeListener('error', onError);
+      this.bodyPending = false;
+      this.body = null;
+      this.stopBody = undefined;
+    };
+    this.stopBody = cleanup;
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+    process.nextTick(uncork, socket);
+  }
+
+  onInformational(): void {
+    this.deadline = performance.now() + this.pool.opts.headersTimeout;
+  }
+
+  onHead(status: number, statusText: string, raw: string[]): void {
+    const ex = this.exchange;
+    if (!ex || ex.done) return;
+    this.phase = Phase.Body;
+    this.deadline = performance.now() + this.pool.opts.bodyTimeout;
+    ex.handler.onHeaders(status, statusText, raw);
+  }
+
+  onBody(chunk: Buffer): void {
+    const ex = this.exchange;
+    if (!ex || ex.done) return;
+    this.deadline = performance.now() + this.pool.opts.bodyTimeout;
+    if (!ex.handler.onData(chunk)) this.socket.pause();
+  }
+
+  onEnd(reusable: boolean): void {
+    this.ended = true;
+    this.reusable = reusable;
+  }
+
+  private onSocketData(d: Buffer): void {
+    const ex = this.exchange;
+    if (!ex) return this.destroy();
+    this.received = true;
+    try {
+      this.parser.execute(d);
+    } catch (e) {
+      if (this.ended) this.reusable = false;
+      else return this.close(e as Error);
+    }
+    if (this.ended) this.finish();
+  }
+
+  /**
+   * The response ended: report, then reuse or close. A request body still being sent (the
+   * upstream answered early, e.g. 413) is abandoned and the connection closed.
+   */
+  private finish(): void {
+    const body = this.body;
+    if (body) {
+      this.stopBody?.();
+      this.reusable = false;
+      body.resume();
+    }
+    const ex = this.exchange;
+    this.ended = false;
+    this.exchange = undefined;
+    this.phase = Phase.Idle;
+    this.deadline = performance.now() + this.pool.opts.keepAliveTimeout;
+    if (ex && !ex.done) {
+      ex.done = true;
+      ex.conn = undefined;
+      ex.handler.onComplete();
+    }
+    this.reused = true;
+    if (this.reusable && !this.closed && this.socket.readyState === 'open') this.pool.release(this, false);
+    else this.destroy();
+  }
+
+  private onSocketEnd(): void {
+    if (this.exchange && this.parser.readsUntilClose) {
+      try {
+        this.parser.eof();
+      } catch (e) {
+        return this.close(e as Error);
+      }
+      this.reusable = false;
+      this.finish();
+      return;
+    }
+    this.close(new H1Error('UND_ERR_SOCKET', 'upstream closed the connection'));
+  }
+
+  /** A timeout found by the pool's sweep. */
+  timeout(): void {
+    const code =
+      this.phase === Phase.Connecting
+        ? 'UND_ERR_CONNECT_TIMEOUT'
+        : this.phase === Phase.Headers
+          ? 'UND_ERR_HEADERS_TIMEOUT'
+          : this.phase === Phase.Body
+            ? 'UND_ERR_BODY_TIMEOUT'
+            : '';
+    if (code === '') return this.destroy();
+    this.close(new H1Error(code, 'upstream timed out'));
+  }
+
+  destroy(): void {
+    this.close(undefined);
+  }
+
+  /** Closes the connection once; an exchange still on it fails with `err` (or a retry). */
+  close(err: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    const ex = this.exchange;
+    this.exchange = undefined;
+    this.stopBody?.();
+    this.socket.destroy();
+    this.pool.removed(this);
+    if (!ex || ex.done) return;
+    ex.conn = undefined;
+    if (
+      this.reused &&
+      !this.received &&
+      !ex.retried &&
+      ex.req.body === null &&
+      RETRY_SAFE.has(ex.req.method) &&
+      this.phase === Phase.Headers &&
+      (err === undefined || (err as H1Error).code !== 'UND_ERR_HEADERS_TIMEOUT')
+    ) {
+      // A keep-alive connection the upstream closed just as we reused it (RFC 9112 §9.3.1).
+      ex.retried = true;
+      this.pool.dispatch(ex);
+      return;
+    }
+    ex.fail(err ?? new H1Error('UND_ERR_SOCKET', 'upstream connection closed'));
+  }
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+/**
+ * A keep-alive HTTP/1.1 connection pool to one upstream origin: bounded connections, LIFO reuse
+ * of idle ones, one request per connection at a time (no pipelining), connect / headers / body /
+ * keep-alive timeouts checked by one sweep timer instead of a timer per request.
+ */
+export class H1Pool {
+  private readonly idle: Connection[] = [];
+  private readonly all = new Set<Connection>();
+  private readonly queue: Exchange[] = [];
+  private sweep: NodeJS.Timeout | undefined;
+  private closing: (() => void) | undefined;
+  private readonly sweepMs: number;
+
+  constructor(readonly opts: H1PoolOptions) {
+    const smallest = Math.min(
+      opts.connectTimeout,
+      opts.headersTimeout,
+      opts.bodyTimeout,
+      opts.keepAliveTimeout,
+    );
+    this.sweepMs = Math.min(1000, Math.max(5, Math.floor(smallest / 10)));
+  }
+
+  /** Open connections (connecting, busy or idle). */
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Sends `req`; the handler hears the outcome. */
+  request(req: H1Request, handler: H1Handler): H1Exchange {
+    const ex = new Exchange(this, req, handler);
+    if (this.closing) {
+      process.nextTick(() => ex.fail(new H1Error('UND_ERR_CLOSED', 'upstream pool closed')));
+      return ex;
+    }
+    this.dispatch(ex);
+    return ex;
+  }
+
+  /** @internal */
+  dispatch(ex: Exchange): void {
+    const conn = this.idle.pop();
+    if (conn) return conn.send(ex);
+    if (this.all.size < this.opts.maxConnections) return this.open(ex);
+    this.queue.push(ex);
+  }
+
+  /** @internal */
+  dequeue(ex: Exchange): void {
+    const i = this.queue.indexOf(ex);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  private open(ex: Exchange): void {
+    const { host, port, tls } = this.opts;
+    const socket = tls
+      ? tlsConnect({ ...tls, host, port, ALPNProtocols: ['http/1.1'] })
+      : netConnect({ host, port });
+    const conn = new Connection(this, socket, ex);
+    this.all.add(conn);
+    socket.once(tls ? 'secureConnect' : 'connect', () => conn.connected());
+    this.sweep ??= setInterval(() => this.check(), this.sweepMs).unref();
+  }
+
+  /** @internal A connection is free: the next queued exchange takes it, or it waits idle. */
+  release(conn: Connection, fresh: boolean): void {
+    let next = this.queue.shift();
+    while (next?.done) next = this.queue.shift();
+    if (next) return conn.send(next);
+    if (this.closing) return conn.destroy();
+    if (fresh) conn.reused = false;
+    conn.phase = Phase.Idle;
+    conn.deadline = performance.now() + this.opts.keepAliveTimeout;
+    this.idle.push(conn);
+  }
+
+  /** @internal */
+  removed(conn: Connection): void {
+    if (!this.all.delete(conn)) return;
+    const i = this.idle.indexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    let next = this.queue.shift();
+    while (next?.done) next = this.queue.shift();
+    if (next) this.open(next);
+    if (this.all.size === 0) {
+      if (this.sweep) clearInterval(this.sweep);
+      this.sweep = undefined;
+      this.closing?.();
+    }
+  }
+
+  private check(): void {
+    const now = performance.now();
+    for (const conn of this.all) if (now >= conn.deadline) conn.timeout();
+  }
+
+  /** Stops taking requests, closes idle connections, resolves when the busy ones finished. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.closing = resolve;
+      for (const ex of this.queue.splice(0)) ex.fail(new H1Error('UND_ERR_CLOSED', 'upstream pool closed'));
+      for (const conn of this.idle.splice(0)) conn.destroy();
+      if (this.all.size === 0) resolve();
+    });
+  }
+
+  /** Closes every connection now; exchanges in flight fail. */
+  destroy(): Promise<void> {
+    const done = this.close();
+    for (const conn of [...this.all]) conn.close(new H1Error('UND_ERR_DESTROYED', 'upstream pool destroyed'));
+    return done;
+  }
+}

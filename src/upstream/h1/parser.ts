@@ -1,0 +1,301 @@
+/**
+ * Incremental, strict parser of HTTP/1.1 responses (RFC 9112) read from an upstream connection.
+ * Strict on purpose: whatever could be framed two ways (CL + TE, differing Content-Length
+ * values, obs-fold, bare LF, whitespace before a colon) is an error, never a guess, so the
+ * response the client receives is the one the upstream sent and the connection is never reused
+ * out of step.
+ */
+
+/** A malformed upstream response; `code` is one of the `HPE_*` codes below. */
+export class ResponseParseError extends Error {
+  override readonly name = 'ResponseParseError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the parser reports to the connection that owns it. */
+export interface ParserEvents {
+  /** A final (≥ 200) response head; `raw` is `[name, value, …]` as received (latin1). */
+  onHead(status: number, statusText: string, raw: string[]): void;
+  /** An informational (1xx) response other than 101; 100 Continue releases a waiting body. */
+  onInformational(status: number): void;
+  onBody(chunk: Buffer): void;
+  /** The message ended; `reusable` when the connection may carry the next request. */
+  onEnd(reusable: boolean): void;
+}
+
+const enum State {
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  UntilClose,
+  Done,
+}
+
+/** Largest response head accepted (status line + fields), like nginx's 64 KiB large buffers. */
+export const MAX_HEAD_BYTES = 64 * 1024;
+const MAX_FIELDS = 256;
+const MAX_CHUNK_LINE = 4096;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\0-\x08\x0a-\x1f\x7f]*))?$/;
+const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;[^\0-\x08\x0a-\x1f\x7f]*)?$/;
+const CRLF = 0x0a0d; // '\r\n' read as little-endian uint16
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/**
+ * One parser per connection, reset per request. `expectBody` is false for HEAD requests (a
+ * response to HEAD never has content, RFC 9110 §9.3.2).
+ */
+export class ResponseParser {
+  private state = State.Done;
+  private pending: Buffer | undefined;
+  private remaining = 0;
+  private headBytes = 0;
+  private noBody = false;
+  private keepAlive = true;
+
+  constructor(private readonly ev: ParserEvents) {}
+
+  /** Arms the parser for the response to the next request. */
+  reset(headRequest: boolean): void {
+    this.state = State.Head;
+    this.pending = undefined;
+    this.headBytes = 0;
+    this.noBody = headRequest;
+    this.keepAlive = true;
+  }
+
+  /** True while a response is expected or being read. */
+  get active(): boolean {
+    return this.state !== State.Done;
+  }
+
+  /** Whether the body is delimited by the connection closing (so EOF completes it). */
+  get readsUntilClose(): boolean {
+    return this.state === State.UntilClose;
+  }
+
+  /** Feeds bytes read from the socket. Throws {@link ResponseParseError}. */
+  execute(data: Buffer): void {
+    let buf = data;
+    while (buf.length > 0) {
+      switch (this.state) {
+        case State.Head: {
+          const joined = this.pending ? Buffer.concat([this.pending, buf]) : buf;
+          const end = joined.indexOf(CRLFCRLF, this.pending ? Math.max(0, this.pending.length - 3) : 0);
+          if (end < 0) {
+            if (joined.length > MAX_HEAD_BYTES)
+              throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+            this.pending = joined;
+            return;
+          }
+          this.pending = undefined;
+          this.headBytes += end + 4;
+          if (this.headBytes > MAX_HEAD_BYTES)
+            throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+          buf = joined.subarray(end + 4);
+          this.head(joined.toString('latin1', 0, end));
+          break;
+        }
+        case State.Length: {
+          const n = Math.min(this.remaining, buf.length);
+          const chunk = n === buf.length ? buf : buf.subarray(0, n);
+          buf = n === buf.length ? EMPTY : buf.subarray(n);
+          this.remaining -= n;
+          if (this.remaining === 0) this.state = State.Done;
+          this.ev.onBody(chunk);
+          if (this.state === State.Done) return this.finish(buf);
+          break;
+        }
+        case State.UntilClose:
+          this.ev.onBody(buf);
+          return;
+        case State.ChunkSize:
+        case State.Trailers: {
+          const joined = this.pending ? Buffer.concat([this.pending, buf]) : buf;
+          const eol = joined.indexOf('\r\n');
+          if (eol < 0) {
+            if (joined.length > MAX_CHUNK_LINE)
+              throw new ResponseParseError('HPE_CHUNK_SIZE', 'chunk line too long');
+            this.pending = joined;
+            return;
+          }
+          this.pending = undefined;
+          const line = joined.toString('latin1', 0, eol);
+          buf = joined.subarray(eol + 2);
+          if (this.state === State.Trailers) {
+            if (line === '') {
+              this.state = State.Done;
+              return this.finish(buf);
+            }
+            this.headBytes += eol + 2;
+            if (this.headBytes > MAX_HEAD_BYTES || BAD_VALUE.test(line))
+              throw new ResponseParseError('HPE_INVALID_TRAILER', 'invalid or oversized trailer section');
+            break;
+          }
+          const m = CHUNK_SIZE.exec(line);
+          if (!m) throw new ResponseParseError('HPE_CHUNK_SIZE', 'invalid chunk size line');
+          const size = parseInt(m[1] as string, 16);
+          if (size === 0) {
+            this.state = State.Trailers;
+            this.headBytes = 0;
+          } else {
+            this.remaining = size;
+            this.state = State.ChunkData;
+          }
+          break;
+        }
+        case State.ChunkData: {
+          const n = Math.min(this.remaining, buf.length);
+          const chunk = n === buf.length ? buf : buf.subarray(0, n);
+          buf = n === buf.length ? EMPTY : buf.subarray(n);
+          this.remaining -= n;
+          if (this.remaining === 0) {
+            this.state = State.ChunkDataEnd;
+            this.remaining = 2;
+          }
+          this.ev.onBody(chunk);
+          break;
+        }
+        case State.ChunkDataEnd: {
+          // The CRLF after chunk data may arrive split across reads.
+          if (this.remaining === 2 && buf.length >= 2) {
+            if (buf.readUInt16LE(0) !== CRLF)
+              throw new ResponseParseError('HPE_STRICT', 'missing CRLF after chunk');
+            buf = buf.subarray(2);
+          } else {
+            const expected = this.remaining === 2 ? 0x0d : 0x0a;
+            if (buf[0] !== expected) throw new ResponseParseError('HPE_STRICT', 'missing CRLF after chunk');
+            buf = buf.subarray(1);
+            if (--this.remaining > 0) break;
+          }
+          this.state = State.ChunkSize;
+          break;
+        }
+        case State.Done:
+          throw new ResponseParseError('HPE_INVALID_CONSTANT', 'data after the end of the response');
+      }
+    }
+  }
+
+  /** The connection reached EOF: completes a close-delimited body, otherwise it is an error. */
+  eof(): void {
+    if (this.state === State.UntilClose) {
+      this.state = State.Done;
+      this.ev.onEnd(false);
+      return;
+    }
+    if (this.state !== State.Done)
+      throw new ResponseParseError('UND_ERR_SOCKET', 'upstream closed the connection mid-response');
+  }
+
+  private finish(rest: Buffer): void {
+    if (rest.length > 0)
+      throw new ResponseParseError('HPE_INVALID_CONSTANT', 'data after the end of the response');
+    this.ev.onEnd(this.keepAlive);
+  }
+
+  private head(text: string): void {
+    const lines = text.split('\r\n');
+    const m = STATUS_LINE.exec(lines[0] as string);
+    if (!m) throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid status line');
+    const status = Number(m[2]);
+    if (status < 100) throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid status code');
+    if (lines.length - 1 > MAX_FIELDS)
+      throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'too many response header fields');
+    const raw: string[] = [];
+    let length: number | undefined;
+    let chunked = false;
+    let te = false;
+    let close = m[1] === '0';
+    for (let i = 1; i < lines.length; i++) {
+      const line = lines[i] as string;
+      const colon = line.indexOf(':');
+      // RFC 9112 §5.1: no whitespace between name and colon; §5.2: obs-fold is rejected here.
+      if (colon <= 0) throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
+      const name = line.slice(0, colon);
+      if (!TOKEN.test(name)) throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
+      const value = line.slice(colon + 1).trim();
+      if (BAD_VALUE.test(value))
+        throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header value');
+      raw.push(name, value);
+      switch (name.length) {
+        case 10:
+          if (name.toLowerCase() === 'connection') {
+            for (const t of value.toLowerCase().split(',')) {
+              const token = t.trim();
+              if (token === 'close') close = true;
+              else if (token === 'keep-alive' && m[1] === '0') close = false;
+            }
+          }
+          break;
+        case 14:
+          if (name.toLowerCase() === 'content-length') length = contentLength(value, length);
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') {
+            te = true;
+            // §6.3: chunked must be the final coding; anything else is read until close.
+            chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+          }
+          break;
+      }
+    }
+    if (status < 200) {
+      if (status === 101)
+        throw new ResponseParseError('HPE_INVALID_STATUS', 'unexpected 101 Switching Protocols');
+      this.headBytes = 0;
+      this.ev.onInformational(status);
+      return;
+    }
+    if (te && length !== undefined)
+      throw new ResponseParseError(
+        'HPE_UNEXPECTED_CONTENT_LENGTH',
+        'both Transfer-Encoding and Content-Length',
+      );
+    this.keepAlive = !close;
+    if (this.noBody || status === 204 || status === 304) {
+      this.state = State.Done;
+      this.ev.onHead(status, m[3] ?? '', raw);
+      if (this.state === State.Done) this.ev.onEnd(this.keepAlive);
+      return;
+    }
+    if (te) {
+      this.state = chunked ? State.ChunkSize : State.UntilClose;
+      if (!chunked) this.keepAlive = false;
+    } else if (length !== undefined) {
+      this.remaining = length;
+      this.state = length === 0 ? State.Done : State.Length;
+    } else {
+      this.state = State.UntilClose;
+      this.keepAlive = false;
+    }
+    this.ev.onHead(status, m[3] ?? '', raw);
+    if (this.state === State.Done) this.ev.onEnd(this.keepAlive);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const DIGITS = /^\d{1,15}$/;
+
+/** RFC 9110 §8.6: a list of identical values is that value; anything else is an error. */
+function contentLength(value: string, previous: number | undefined): number {
+  let n: number | undefined = previous;
+  for (const part of value.includes(',') ? value.split(',') : [value]) {
+    const p = part.trim();
+    if (!DIGITS.test(p)) throw new ResponseParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+    const v = Number(p);
+    if (n !== undefined && n !== v)
+      throw new ResponseParseError('HPE_INVALID_CONTENT_LENGTH', 'conflicting Content-Length values');
+    n = v;
+  }
+  return n as number;
+}
