@@ -66,7 +66,7 @@ function dispatch(
   cache: RouteCache | undefined,
 ): void {
   const route = ctx.route as NonNullable<RequestContext['route']>;
-  const { req, res } = ctx;
+  const { req } = ctx;
   const declared = req.headers['content-length'];
   const body = hasBody
     ? Number.isFinite(maxBody) && declared === undefined
