@@ -11,7 +11,8 @@ export function redactTokens(s: string): string {
   return s.replace(JWT_LIKE, '[redacted-token]');
 }
 
-function decisionOf(
+/** The audit decision of a finished request (also what metrics count when no audit sink is set). */
+export function decisionOf(
   ctx: RequestContext,
   status: number,
   error: GatehouseError | undefined,

@@ -65,6 +65,11 @@ export class AuditLog {
     for (const s of this.#sinks) s.write(line);
   }
 
+  /** False when events go nowhere (no sink, no capture): callers may skip building them. */
+  get active(): boolean {
+    return (this.#sinks.length > 0 && !this.#closed) || this.#capture !== undefined;
+  }
+
   /** Events emitted since start. */
   get emitted(): number {
     return this.#emitted;

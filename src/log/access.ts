@@ -9,8 +9,9 @@ export interface AccessLine {
   readonly path: string;
   readonly status: number;
   readonly bytes: number;
-  readonly durationMs: number;
-  readonly upstreamMs: number | undefined;
+  /** Whole microseconds; written as milliseconds with three decimals. */
+  readonly durationUs: number;
+  readonly upstreamUs: number | undefined;
   readonly client: string;
   readonly user: string | undefined;
   readonly error: string | undefined;
@@ -23,6 +24,27 @@ function q(s: string): string {
   return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
+/** `1234` µs → `1.234` (ms): integer formatting only, no float-to-string per line. */
+function ms(us: number): string {
+  const frac = us % 1000;
+  return `${(us - frac) / 1000}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+}
+
+let lastSecond = 0;
+let secondPrefix = '';
+
+/** ISO-8601 UTC time; the part up to the seconds is formatted once per second. */
+function isoNow(): string {
+  const now = Date.now();
+  const second = now - (now % 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    secondPrefix = new Date(second).toISOString().slice(0, 20);
+  }
+  const m = now - second;
+  return `${secondPrefix}${m < 10 ? '00' : m < 100 ? '0' : ''}${m}Z`;
+}
+
 /**
  * The access log: one JSON line per request, in the same shape as pino's lines (`level`,
  * `time`, `service`, `msg`) and written to the same buffered destination, but built directly:
@@ -33,10 +55,10 @@ export class AccessLog {
   constructor(private readonly dest: DestinationStream) {}
 
   write(l: AccessLine): void {
-    let line = `{"level":"info","time":"${new Date().toISOString()}","service":"gatehouse","req_id":${q(l.reqId)}`;
+    let line = `{"level":"info","time":"${isoNow()}","service":"gatehouse","req_id":${q(l.reqId)}`;
     if (l.route !== undefined) line += `,"route":${q(l.route)}`;
-    line += `,"method":${q(l.method)},"host":${q(l.host)},"path":${q(l.path)},"status":${l.status},"bytes":${l.bytes},"duration_ms":${l.durationMs}`;
-    if (l.upstreamMs !== undefined) line += `,"upstream_ms":${l.upstreamMs}`;
+    line += `,"method":${q(l.method)},"host":${q(l.host)},"path":${q(l.path)},"status":${l.status},"bytes":${l.bytes},"duration_ms":${ms(l.durationUs)}`;
+    if (l.upstreamUs !== undefined) line += `,"upstream_ms":${ms(l.upstreamUs)}`;
     line += `,"client":${q(l.client)}`;
     if (l.user !== undefined) line += `,"user":${q(l.user)}`;
     if (l.error !== undefined) line += `,"error":${q(l.error)}`;

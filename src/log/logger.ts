@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { LineSink } from './sink.js';
 
 export type { Logger };
 
@@ -14,13 +15,11 @@ export interface LoggerOptions {
 export interface LogOutput {
   readonly logger: Logger;
   readonly destination: DestinationStream;
-  /** Flushes buffered lines; `sync` at shutdown. */
-  flush(sync?: boolean): void;
-  /** Stops the background flush timer. */
+  /** Writes buffered lines now. */
+  flush(): void;
+  /** Flushes, stops the flush timer and closes the log file. */
   close(): void;
 }
-
-const FLUSH_EVERY_MS = 250;
 
 /** A logger that writes nothing (validate, explain, tests of compile-time behaviour). */
 export function silentLogger(): Logger {
@@ -28,15 +27,16 @@ export function silentLogger(): Logger {
 }
 
 /**
- * Builds the pino logger once. Lines are buffered (sonic-boom, 4 KiB) and flushed at least every
- * 250 ms, so a log line costs a memory copy rather than a syscall per request.
- * Authorization and Cookie are redacted wherever they appear.
+ * Builds the pino logger once. Lines (pino's and the access log's) go to one {@link LineSink}:
+ * buffered, written in 32 KiB batches or every 250 ms, so a log line costs a string append
+ * rather than a syscall per request. Authorization and Cookie are redacted wherever they appear.
  */
 export function createLogger(opts: LoggerOptions): LogOutput {
-  const boom = opts.destination
-    ? undefined
-    : pino.destination({ dest: opts.file ?? 1, sync: false, minLength: 4096, mkdir: true });
-  const destination = opts.destination ?? (boom as DestinationStream);
+  const sink = opts.destination ? undefined : new LineSink(opts.file ?? 1);
+  const destination = opts.destination ?? (sink as DestinationStream);
+  // Lines still buffered when the process exits (a crash included) are written on the way out.
+  const onExit = () => sink?.flush();
+  if (sink) process.once('exit', onExit);
   const logger = pino(
     {
       level: opts.level,
@@ -57,28 +57,20 @@ export function createLogger(opts: LoggerOptions): LogOutput {
     },
     destination,
   );
-  const timer = boom
-    ? setInterval(() => {
-        try {
-          boom.flush();
-        } catch {
-          /* not open yet, or already writing */
-        }
-      }, FLUSH_EVERY_MS).unref()
-    : undefined;
   return {
     logger,
     destination,
-    flush(sync = false) {
+    flush() {
       try {
-        if (sync && boom) boom.flushSync();
+        if (sink) sink.flush();
         else logger.flush();
       } catch {
-        /* destination without flush, or not ready */
+        /* destination without flush */
       }
     },
     close() {
-      if (timer) clearInterval(timer);
+      process.removeListener('exit', onExit);
+      sink?.end();
     },
   };
 }

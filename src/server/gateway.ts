@@ -7,6 +7,7 @@ import { createLogger, type LogOutput } from '../log/logger.js';
 import { AccessLog } from '../log/access.js';
 import type { ErrorCode } from '../errors/index.js';
 import { AuditLog, buildRequestEvent } from '../audit/log.js';
+import { decisionOf } from '../audit/build.js';
 import type { AuditEvent } from '../audit/event.js';
 import { bindListeners, type BoundListener } from './listeners.js';
 import { RequestHandler, type HandlerHost } from './handler.js';
@@ -65,6 +66,7 @@ export class Gateway implements HandlerHost {
       opts.config.log.access_log ? new AccessLog(log.destination) : undefined,
       audit,
       buildRequestEvent,
+      decisionOf,
       new GatehouseMetrics(),
     );
     this.handler = new RequestHandler(this);
@@ -207,7 +209,7 @@ export class Gateway implements HandlerHost {
     clearInterval(sweep);
     await this.#state.close();
     await this.audit.close();
-    this.#log.flush(true);
+    this.#log.flush();
     this.#log.close();
   }
 

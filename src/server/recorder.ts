@@ -8,12 +8,17 @@ import type { AccessLog } from '../log/access.js';
 /** Where audit events go (the audit log's sinks). */
 export interface AuditSink {
   emit(event: AuditEvent): void;
+  /** False when emitted events go nowhere; the event is then not built. */
+  readonly active?: boolean;
 }
 
 /** Builds the audit event of a finished request. */
 export type AuditEventBuilder = (ctx: RequestContext, status: number, err?: GatehouseError) => AuditEvent;
 
-const NS_PER_MS = 1_000_000;
+/** The decision alone, for metrics when no event is built. */
+export type DecisionOf = (ctx: RequestContext, status: number, err?: GatehouseError) => AuditEvent['decision'];
+
+const NS_PER_US = 1000;
 
 /**
  * Set as `ctx.extra.recordAs` by an endpoint that decided on behalf of another request
@@ -35,6 +40,7 @@ export class Recorder {
     private readonly accessLog: AccessLog | undefined,
     private readonly audit: AuditSink,
     private readonly build: AuditEventBuilder,
+    private readonly decide: DecisionOf,
     /** Prometheus metrics, updated once per finished request (shared with `/.gatehouse/metrics`). */
     readonly metrics: GatehouseMetrics,
   ) {}
@@ -44,14 +50,19 @@ export class Recorder {
     ctx.extra.recorded = true;
     const as = ctx.extra.recordAs as RecordAs | undefined;
     if (as !== undefined) return this.record(as.ctx, status, bytes, err ?? as.err);
-    let event: AuditEvent | undefined;
-    try {
-      event = this.build(ctx, status, err);
-      this.audit.emit(event);
-    } catch (e) {
-      this.logger.error({ err: e, req_id: ctx.id }, 'audit emit failed');
+    if (this.audit.active === false) {
+      const reasons = err === undefined ? ctx.reasons : [...new Set([...ctx.reasons, ...err.reasons])];
+      this.metrics.observe(ctx, status, this.decide(ctx, status, err), reasons, err?.code);
+    } else {
+      let event: AuditEvent | undefined;
+      try {
+        event = this.build(ctx, status, err);
+        this.audit.emit(event);
+      } catch (e) {
+        this.logger.error({ err: e, req_id: ctx.id }, 'audit emit failed');
+      }
+      this.metrics.observe(ctx, status, event?.decision ?? 'error', event?.reasons ?? ctx.reasons, err?.code);
     }
-    this.metrics.observe(ctx, status, event?.decision ?? 'error', event?.reasons ?? ctx.reasons, err?.code);
     if (!this.accessLog) return;
     const end = process.hrtime.bigint();
     const dispatched = ctx.upstreamDispatch;
@@ -63,9 +74,11 @@ export class Recorder {
       path: ctx.path,
       status,
       bytes,
-      durationMs: Number(end - ctx.start) / NS_PER_MS,
-      upstreamMs:
-        dispatched === undefined ? undefined : Number((ctx.upstreamEnd ?? end) - dispatched) / NS_PER_MS,
+      durationUs: Math.round(Number(end - ctx.start) / NS_PER_US),
+      upstreamUs:
+        dispatched === undefined
+          ? undefined
+          : Math.round(Number((ctx.upstreamEnd ?? end) - dispatched) / NS_PER_US),
       client: ctx.clientIp,
       user: ctx.principal?.subject,
       error: err?.code,

@@ -43,9 +43,32 @@ const enum State {
 export const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_FIELDS = 256;
 const MAX_CHUNK_LINE = 4096;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: ([^\0-\x08\x0a-\x1f\x7f]*))?$/;
+const HTTP_ = 0x48545450; // 'HTTP'
+const P_1_ = 0x2f312e00; // '/1.' (the minor digit is masked off)
+const SP = 0x20;
+const HTAB = 0x09;
+const CR = 0x0d;
+const LF = 0x0a;
+const COLON = 0x3a;
+
+/** RFC 9110 §5.6.2 tchar, as a byte table. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
+for (let c = 0x30; c <= 0x39; c++) TCHAR[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) TCHAR[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) TCHAR[c] = 1;
+/** RFC 9110 §5.5 field-vchar (VCHAR / obs-text); SP and HTAB are handled by the callers. */
+const FIELD_VCHAR = new Uint8Array(256);
+for (let c = 0x21; c <= 0xff; c++) FIELD_VCHAR[c] = c === 0x7f ? 0 : 1;
+
+interface Latin1Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+/** `buf.toString('latin1', s, e)` without the argument checks (the bounds are ours). */
+function latin1(b: Buffer, s: number, e: number): string {
+  return (b as unknown as Latin1Buffer).latin1Slice(s, e);
+}
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;[^\0-\x08\x0a-\x1f\x7f]*)?$/;
 const CRLF = 0x0a0d; // '\r\n' read as little-endian uint16
 const CRLFCRLF = Buffer.from('\r\n\r\n');
@@ -102,7 +125,7 @@ export class ResponseParser {
           if (this.headBytes > MAX_HEAD_BYTES)
             throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'response head too large');
           buf = joined.subarray(end + 4);
-          this.head(joined.toString('latin1', 0, end));
+          this.head(joined, end);
           break;
         }
         case State.Length: {
@@ -203,37 +226,71 @@ export class ResponseParser {
     this.ev.onEnd(this.keepAlive);
   }
 
-  private head(text: string): void {
-    const lines = text.split('\r\n');
-    const m = STATUS_LINE.exec(lines[0] as string);
-    if (!m) throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid status line');
-    const status = Number(m[2]);
-    if (status < 100) throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid status code');
-    if (lines.length - 1 > MAX_FIELDS)
-      throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'too many response header fields');
+  /** Parses the head in `b[0, end)` (`end` is where the blank line's CRLF starts). */
+  private head(b: Buffer, end: number): void {
+    // RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+    if (
+      end < 12 ||
+      b.readUInt32BE(0) !== HTTP_ ||
+      (b.readUInt32BE(4) & 0xffffff00) >>> 0 !== P_1_ ||
+      b[8] !== SP
+    )
+      throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid status line');
+    const minor = (b[7] as number) - 0x30;
+    const d0 = (b[9] as number) - 0x30;
+    const d1 = (b[10] as number) - 0x30;
+    const d2 = (b[11] as number) - 0x30;
+    if ((minor !== 0 && minor !== 1) || d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9)
+      throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid status line');
+    const status = d0 * 100 + d1 * 10 + d2;
+    let i = 12;
+    if (b[i] === SP) i++;
+    else if (b[i] !== CR) throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid status line');
+    const reasonStart = i;
+    while (b[i] !== CR) {
+      if (!FIELD_VCHAR[b[i] as number])
+        throw new ResponseParseError('HPE_INVALID_STATUS', 'invalid reason phrase');
+      i++;
+    }
+    const statusText = i === reasonStart ? '' : latin1(b, reasonStart, i);
+    if (b[i + 1] !== LF) throw new ResponseParseError('HPE_STRICT', 'expected CRLF');
     const raw: string[] = [];
     let length: number | undefined;
     let chunked = false;
     let te = false;
-    let close = m[1] === '0';
-    for (let i = 1; i < lines.length; i++) {
-      const line = lines[i] as string;
-      const colon = line.indexOf(':');
+    let close = minor === 0;
+    while (i < end) {
+      const start = i + 2;
+      let j = start;
+      while (TCHAR[b[j] as number]) j++;
       // RFC 9112 §5.1: no whitespace between name and colon; §5.2: obs-fold is rejected here.
-      if (colon <= 0) throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header line');
-      const name = line.slice(0, colon);
-      if (!TOKEN.test(name)) throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
-      const value = line.slice(colon + 1).trim();
-      if (BAD_VALUE.test(value))
-        throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header value');
-      raw.push(name, value);
+      if (j === start || b[j] !== COLON)
+        throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header name');
+      const name = latin1(b, start, j);
+      let k = j + 1;
+      while (b[k] === SP || b[k] === HTAB) k++;
+      const vStart = k;
+      let vEnd = k;
+      for (;;) {
+        const c = b[k] as number;
+        if (c === CR) break;
+        if (!FIELD_VCHAR[c] && c !== SP && c !== HTAB)
+          throw new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header value');
+        k++;
+        if (c !== SP && c !== HTAB) vEnd = k;
+      }
+      if (b[k + 1] !== LF) throw new ResponseParseError('HPE_STRICT', 'expected CRLF');
+      i = k;
+      const value = vEnd === vStart ? '' : latin1(b, vStart, vEnd);
+      if (raw.push(name, value) > 2 * MAX_FIELDS)
+        throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'too many response header fields');
       switch (name.length) {
         case 10:
           if (name.toLowerCase() === 'connection') {
             for (const t of value.toLowerCase().split(',')) {
               const token = t.trim();
               if (token === 'close') close = true;
-              else if (token === 'keep-alive' && m[1] === '0') close = false;
+              else if (token === 'keep-alive' && minor === 0) close = false;
             }
           }
           break;
@@ -244,7 +301,7 @@ export class ResponseParser {
           if (name.toLowerCase() === 'transfer-encoding') {
             te = true;
             // §6.3: chunked must be the final coding; anything else is read until close.
-            chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+            chunked = /(?:^|,)[ \t]*chunked[ \t]*$/i.test(value);
           }
           break;
       }
@@ -264,7 +321,7 @@ export class ResponseParser {
     this.keepAlive = !close;
     if (this.noBody || status === 204 || status === 304) {
       this.state = State.Done;
-      this.ev.onHead(status, m[3] ?? '', raw);
+      this.ev.onHead(status, statusText, raw);
       if (this.state === State.Done) this.ev.onEnd(this.keepAlive);
       return;
     }
@@ -278,7 +335,7 @@ export class ResponseParser {
       this.state = State.UntilClose;
       this.keepAlive = false;
     }
-    this.ev.onHead(status, m[3] ?? '', raw);
+    this.ev.onHead(status, statusText, raw);
     if (this.state === State.Done) this.ev.onEnd(this.keepAlive);
   }
 }
