@@ -93,6 +93,8 @@ class Exchange implements H1Handler {
   private sink: CaptureSink | undefined;
   private bytes = 0;
   private finished = false;
+  private ended = false;
+  private draining = false;
   private readonly onClientClose = () => {
     if (this.ctx.res.writableFinished) return;
     this.sink?.abort();
@@ -127,20 +129,31 @@ class Exchange implements H1Handler {
     ctx.upstreamStart = process.hrtime.bigint();
     this.sink = this.cache?.capture(ctx, statusCode, raw);
     ctx.res.writeHead(statusCode, statusText, buildResponseHeaders(raw, ctx));
-    ctx.res.on('drain', this.onDrain);
   }
 
-  onData(chunk: Buffer): boolean {
+  onData(chunk: Buffer, last: boolean): boolean {
     this.bytes += chunk.length;
     this.sink?.write(chunk);
-    return this.ctx.res.write(chunk);
+    const res = this.ctx.res;
+    if (last) {
+      // Head and the whole body in one write.
+      this.ended = true;
+      res.end(chunk);
+      return true;
+    }
+    if (res.write(chunk)) return true;
+    if (!this.draining) {
+      this.draining = true;
+      res.on('drain', this.onDrain);
+    }
+    return false;
   }
 
   onComplete(): void {
     const { ctx } = this;
     ctx.upstreamEnd = process.hrtime.bigint();
     this.sink?.end();
-    ctx.res.end();
+    if (!this.ended) ctx.res.end();
     this.finish(ctx.upstreamStatus ?? 502);
   }
 

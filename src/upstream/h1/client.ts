@@ -36,8 +36,11 @@ export interface H1Request {
 /** Receives the response; every callback runs at most once except `onData`. */
 export interface H1Handler {
   onHeaders(status: number, statusText: string, raw: string[]): void;
-  /** Returns false to pause reading until {@link H1Exchange.resume}. */
-  onData(chunk: Buffer): boolean;
+  /**
+   * Returns false to pause reading until {@link H1Exchange.resume}. `last`: the chunk completes
+   * the body and `onComplete` follows (so the response can be ended with it in one write).
+   */
+  onData(chunk: Buffer, last: boolean): boolean;
   onComplete(): void;
   onError(err: Error): void;
 }
@@ -243,11 +246,11 @@ class Connection implements ParserEvents {
     ex.handler.onHeaders(status, statusText, raw);
   }
 
-  onBody(chunk: Buffer): void {
+  onBody(chunk: Buffer, last: boolean): void {
     const ex = this.exchange;
     if (!ex || ex.done) return;
     this.deadline = performance.now() + this.pool.opts.bodyTimeout;
-    if (!ex.handler.onData(chunk)) this.socket.pause();
+    if (!ex.handler.onData(chunk, last) && !last) this.socket.pause();
   }
 
   onEnd(reusable: boolean): void {

@@ -23,7 +23,8 @@ export interface ParserEvents {
   onHead(status: number, statusText: string, raw: string[]): void;
   /** An informational (1xx) response other than 101; 100 Continue releases a waiting body. */
   onInformational(status: number): void;
-  onBody(chunk: Buffer): void;
+  /** `last`: this chunk completes a Content-Length body (the end follows at once). */
+  onBody(chunk: Buffer, last: boolean): void;
   /** The message ended; `reusable` when the connection may carry the next request. */
   onEnd(reusable: boolean): void;
 }
@@ -134,12 +135,12 @@ export class ResponseParser {
           buf = n === buf.length ? EMPTY : buf.subarray(n);
           this.remaining -= n;
           if (this.remaining === 0) this.state = State.Done;
-          this.ev.onBody(chunk);
+          this.ev.onBody(chunk, this.state === State.Done);
           if (this.state === State.Done) return this.finish(buf);
           break;
         }
         case State.UntilClose:
-          this.ev.onBody(buf);
+          this.ev.onBody(buf, false);
           return;
         case State.ChunkSize:
         case State.Trailers: {
@@ -185,7 +186,7 @@ export class ResponseParser {
             this.state = State.ChunkDataEnd;
             this.remaining = 2;
           }
-          this.ev.onBody(chunk);
+          this.ev.onBody(chunk, false);
           break;
         }
         case State.ChunkDataEnd: {
