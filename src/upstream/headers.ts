@@ -111,6 +111,10 @@ export const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+/** Lengths of the names {@link buildResponseHeaders} drops: only those are lower-cased and looked up. */
+const FILTERED_LENGTHS = new Uint8Array(32);
+for (const n of [...RESPONSE_HOP_BY_HOP, 'x-request-id']) FILTERED_LENGTHS[n.length] = 1;
+
 /**
  * Filters upstream response headers (flat `[name, value, …]` pairs) into a flat list for
  * `writeHead`: hop-by-hop headers and names listed in the upstream's `Connection` are removed.
@@ -120,9 +124,11 @@ export function buildResponseHeaders(raw: readonly string[], ctx: RequestContext
   let conn: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
-    const lower = name.toLowerCase();
-    if (lower === 'connection') conn = connectionNames(raw[i + 1]);
-    if (RESPONSE_HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
+    if (FILTERED_LENGTHS[name.length] === 1) {
+      const lower = name.toLowerCase();
+      if (lower === 'connection') conn = connectionNames(raw[i + 1]);
+      if (RESPONSE_HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
+    }
     out.push(name, raw[i + 1] as string);
   }
   if (conn) {
