@@ -16,7 +16,11 @@ export interface AuditSink {
 export type AuditEventBuilder = (ctx: RequestContext, status: number, err?: GatehouseError) => AuditEvent;
 
 /** The decision alone, for metrics when no event is built. */
-export type DecisionOf = (ctx: RequestContext, status: number, err?: GatehouseError) => AuditEvent['decision'];
+export type DecisionOf = (
+  ctx: RequestContext,
+  status: number,
+  err?: GatehouseError,
+) => AuditEvent['decision'];
 
 const NS_PER_US = 1000;
 

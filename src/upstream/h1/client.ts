@@ -65,7 +65,7 @@ export class H1Error extends Error {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\0\r\n]/;
+const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 const BAD_TARGET = /[\0-\x20\x7f]/;
 const RETRY_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -103,7 +103,11 @@ class Exchange implements H1Exchange {
     readonly pool: H1Pool,
     readonly req: H1Request,
     readonly handler: H1Handler,
-  ) {}
+  ) {
+    // The body can fail while the exchange waits for a connection (e.g. a size limit): that
+    // error must end the exchange, never go unhandled.
+    req.body?.once('error', (e: Error) => this.abortWith(e));
+  }
 
   abort(): void {
     if (this.done) return;
@@ -113,8 +117,18 @@ class Exchange implements H1Exchange {
     else this.pool.dequeue(this);
   }
 
+  private abortWith(err: Error): void {
+    if (this.done) return;
+    this.abort();
+    this.handler.onError(err);
+  }
+
   resume(): void {
-    this.conn?.socket.resume();
+    const conn = this.conn;
+    if (!conn) return;
+    conn.paused = false;
+    if (conn.phase === Phase.Body) conn.deadline = performance.now() + this.pool.opts.bodyTimeout;
+    conn.socket.resume();
   }
 
   fail(err: Error): void {
@@ -132,6 +146,8 @@ class Connection implements ParserEvents {
   deadline: number;
   /** Served at least one request: an error before any byte may be a stale keep-alive. */
   reused = false;
+  /** Reading paused because the client is slow: our wait, not the upstream's, so no body timeout. */
+  paused = false;
   private received = false;
   private ended = false;
   private reusable = false;
@@ -169,6 +185,7 @@ class Connection implements ParserEvents {
     const { req } = ex;
     this.received = false;
     this.ended = false;
+    this.paused = false;
     this.parser.reset(req.method === 'HEAD');
     this.phase = Phase.Headers;
     this.deadline = performance.now() + this.pool.opts.headersTimeout;
@@ -179,7 +196,7 @@ class Connection implements ParserEvents {
     } catch (e) {
       this.exchange = undefined;
       ex.conn = undefined;
-      this.pool.release(this, true);
+      this.pool.release(this, false);
       ex.fail(e as Error);
       return;
     }
@@ -194,8 +211,15 @@ class Connection implements ParserEvents {
     this.socket.cork();
     this.socket.write(head, 'latin1');
     const socket = this.socket;
+    const pool = this.pool;
+    let left = req.contentLength ?? Infinity;
     const onData = (chunk: Buffer) => {
       if (chunk.length === 0) return;
+      // The headers timeout counts from the last byte of the request we wrote.
+      this.deadline = performance.now() + pool.opts.headersTimeout;
+      left -= chunk.length;
+      if (left < 0)
+        return onError(new H1Error('ERR_BODY_LENGTH', 'request body longer than its Content-Length'));
       let ok: boolean;
       if (chunked) {
         socket.cork();
@@ -208,7 +232,10 @@ class Connection implements ParserEvents {
     };
     const onEnd = () => {
       cleanup();
+      if (left > 0 && left !== Infinity)
+        return onError(new H1Error('ERR_BODY_LENGTH', 'request body shorter than its Content-Length'));
       if (chunked) socket.write('0\r\n\r\n', 'latin1');
+      if (this.phase === Phase.Headers) this.deadline = performance.now() + pool.opts.headersTimeout;
       if (this.ended) this.finish();
     };
     const onError = (e: Error) => {
@@ -250,7 +277,10 @@ class Connection implements ParserEvents {
     const ex = this.exchange;
     if (!ex || ex.done) return;
     this.deadline = performance.now() + this.pool.opts.bodyTimeout;
-    if (!ex.handler.onData(chunk, last) && !last) this.socket.pause();
+    if (!ex.handler.onData(chunk, last) && !last) {
+      this.paused = true;
+      this.socket.pause();
+    }
   }
 
   onEnd(reusable: boolean): void {
@@ -455,7 +485,7 @@ export class H1Pool {
 
   private check(): void {
     const now = performance.now();
-    for (const conn of this.all) if (now >= conn.deadline) conn.timeout();
+    for (const conn of this.all) if (now >= conn.deadline && !conn.paused) conn.timeout();
   }
 
   /** Stops taking requests, closes idle connections, resolves when the busy ones finished. */

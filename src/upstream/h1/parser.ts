@@ -133,6 +133,7 @@ export class ResponseParser {
             throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'response head too large');
           buf = joined.subarray(end + 4);
           this.head(joined, end);
+          if ((this.state as State) === State.Done) return this.finish(buf);
           break;
         }
         case State.Length: {
@@ -227,10 +228,14 @@ export class ResponseParser {
       throw new ResponseParseError('UND_ERR_SOCKET', 'upstream closed the connection mid-response');
   }
 
+  /**
+   * The message is complete. Bytes after it (we never pipeline) mean the upstream is out of step:
+   * the response stands (`onEnd` first, not reusable), then the error is reported.
+   */
   private finish(rest: Buffer): void {
+    this.ev.onEnd(this.keepAlive && rest.length === 0);
     if (rest.length > 0)
       throw new ResponseParseError('HPE_INVALID_CONSTANT', 'data after the end of the response');
-    this.ev.onEnd(this.keepAlive);
   }
 
   /** Parses the head in `buf[0, end)` (`end` is where the blank line's CRLF starts). */
@@ -298,7 +303,6 @@ export class ResponseParser {
     if (this.noBody || status === 204 || status === 304) {
       this.state = State.Done;
       this.ev.onHead(status, statusText, raw);
-      if (this.state === State.Done) this.ev.onEnd(this.keepAlive);
       return;
     }
     if (te) {
@@ -312,7 +316,6 @@ export class ResponseParser {
       this.keepAlive = false;
     }
     this.ev.onHead(status, statusText, raw);
-    if (this.state === State.Done) this.ev.onEnd(this.keepAlive);
   }
 }
 
