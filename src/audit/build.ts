@@ -62,7 +62,7 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
     error: error?.code,
     detail: error?.detail === undefined ? undefined : redactTokens(error.detail),
     upstream_status: ctx.upstreamStatus,
-    latency_ms: Math.round(Number(process.hrtime.bigint() - ctx.start) / 1000) / 1000,
+    latency_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
     stripped_headers:
       Array.isArray(stripped) && stripped.length > 0 ? (stripped as string[]).slice() : undefined,
     trace: Array.isArray(trace) && trace.length > 0 ? (trace as TraceEntry[]) : undefined,

@@ -122,7 +122,7 @@ function fakeContext(
     id: 'explain',
     req,
     res: undefined,
-    start: process.hrtime.bigint(),
+    start: performance.now(),
     peer: args.clientIp,
     clientIp: args.clientIp,
     peerTrusted: false,

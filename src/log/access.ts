@@ -2,9 +2,11 @@ import type { DestinationStream } from 'pino';
 
 /** One access-log line's fields. */
 export interface AccessLine {
+  /** A generated UUID or a validated `X-Request-Id` (no quote or backslash): written as is. */
   readonly reqId: string;
   readonly route: string | undefined;
   readonly method: string;
+  /** Validated Host (reg-name or IP literal) or empty: written as is. */
   readonly host: string;
   readonly path: string;
   readonly status: number;
@@ -14,6 +16,7 @@ export interface AccessLine {
   readonly upstreamUs: number | undefined;
   readonly client: string;
   readonly user: string | undefined;
+  /** A catalogue code: written as is. */
   readonly error: string | undefined;
 }
 
@@ -55,13 +58,13 @@ export class AccessLog {
   constructor(private readonly dest: DestinationStream) {}
 
   write(l: AccessLine): void {
-    let line = `{"level":"info","time":"${isoNow()}","service":"gatehouse","req_id":${q(l.reqId)}`;
+    let line = `{"level":"info","time":"${isoNow()}","service":"gatehouse","req_id":"${l.reqId}"`;
     if (l.route !== undefined) line += `,"route":${q(l.route)}`;
-    line += `,"method":${q(l.method)},"host":${q(l.host)},"path":${q(l.path)},"status":${l.status},"bytes":${l.bytes},"duration_ms":${ms(l.durationUs)}`;
+    line += `,"method":${q(l.method)},"host":"${l.host}","path":${q(l.path)},"status":${l.status},"bytes":${l.bytes},"duration_ms":${ms(l.durationUs)}`;
     if (l.upstreamUs !== undefined) line += `,"upstream_ms":${ms(l.upstreamUs)}`;
     line += `,"client":${q(l.client)}`;
     if (l.user !== undefined) line += `,"user":${q(l.user)}`;
-    if (l.error !== undefined) line += `,"error":${q(l.error)}`;
+    if (l.error !== undefined) line += `,"error":"${l.error}"`;
     this.dest.write(`${line},"msg":"request"}\n`);
   }
 }

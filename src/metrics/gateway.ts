@@ -23,7 +23,7 @@ export const NO_ROUTE = '(none)';
 
 const DECISIONS: readonly MetricDecision[] = ['allow', 'deny', 'error'];
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
-const NS_PER_S = 1e9;
+const MS_PER_S = 1000;
 
 /** Pre-resolved children of one route: per request only property reads and increments. */
 interface RouteSeries {
@@ -189,11 +189,11 @@ export class GatehouseMetrics {
       s.requests[idx] = req;
     }
     req.value++;
-    const now = process.hrtime.bigint();
-    s.duration.observe(Number(now - ctx.start) / NS_PER_S);
+    const now = performance.now();
+    s.duration.observe((now - ctx.start) / MS_PER_S);
     if (ctx.upstreamStart !== undefined) {
       const from = ctx.upstreamDispatch ?? ctx.start;
-      s.upstream.observe(Number((ctx.upstreamEnd ?? now) - from) / NS_PER_S);
+      s.upstream.observe(((ctx.upstreamEnd ?? now) - from) / MS_PER_S);
     }
     for (const r of reasons) {
       let c = s.reasons.get(r);

@@ -217,7 +217,7 @@ export function buildSessionRuntime(cctx: CompileContext): SessionRuntime | unde
       provider: login.provider,
       auth_method: 'session',
       reasons: [],
-      latency_ms: ctx ? Number(process.hrtime.bigint() - ctx.start) / 1e6 : 0,
+      latency_ms: ctx ? performance.now() - ctx.start : 0,
       ...event,
     };
     try {

@@ -10,8 +10,8 @@ export interface RequestContext {
   readonly id: string;
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  /** process.hrtime.bigint() at accept. */
-  readonly start: bigint;
+  /** `performance.now()` at accept (milliseconds). */
+  readonly start: number;
   /** Immediate TCP peer. */
   readonly peer: string;
   /** Client address derived through the trusted-proxy chain (the peer when it is untrusted). */
@@ -44,10 +44,10 @@ export interface RequestContext {
   /** Upstream status, when forwarded. */
   upstreamStatus: number | undefined;
   /** hrtime when the request was handed to the upstream pool (after authentication). */
-  upstreamDispatch: bigint | undefined;
+  upstreamDispatch: number | undefined;
   /** hrtime when the upstream response headers arrived. */
-  upstreamStart: bigint | undefined;
-  upstreamEnd: bigint | undefined;
+  upstreamStart: number | undefined;
+  upstreamEnd: number | undefined;
   /** Per-request scratch for stages (trace for explain, etc.). */
   readonly extra: Record<string, unknown>;
 }

@@ -14,7 +14,7 @@ export const HOST =
 /** The per-request state; a class so every context has the same shape (fast property access). */
 export class Context implements RequestContext {
   readonly id: string;
-  readonly start: bigint;
+  readonly start: number;
   readonly peer: string;
   clientIp: string;
   readonly peerTrusted: boolean;
@@ -32,9 +32,9 @@ export class Context implements RequestContext {
   rule: string | undefined = undefined;
   readonly responseHeaders = new Map<string, string | string[]>();
   upstreamStatus: number | undefined = undefined;
-  upstreamDispatch: bigint | undefined = undefined;
-  upstreamStart: bigint | undefined = undefined;
-  upstreamEnd: bigint | undefined = undefined;
+  upstreamDispatch: number | undefined = undefined;
+  upstreamStart: number | undefined = undefined;
+  upstreamEnd: number | undefined = undefined;
   readonly extra: Record<string, unknown> = {};
   /** False when the Host header is missing or malformed (answered with GH_BAD_HOST). */
   hostValid: boolean;
@@ -47,7 +47,7 @@ export class Context implements RequestContext {
     /** Forward-auth: the original request as reported by a trusted proxy. */
     original?: OriginalRequest,
   ) {
-    this.start = process.hrtime.bigint();
+    this.start = performance.now();
     this.method = original?.method ?? req.method ?? 'GET';
     const peer = canonicalIp(req.socket.remoteAddress ?? '');
     this.peer = peer;

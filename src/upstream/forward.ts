@@ -74,7 +74,7 @@ function dispatch(
       : req
     : null;
   const ex = new Exchange(ctx, body, done, cache);
-  ctx.upstreamDispatch = process.hrtime.bigint();
+  ctx.upstreamDispatch = performance.now();
   ex.exchange = route.upstream.client.request(
     {
       method: ctx.method,
@@ -126,7 +126,7 @@ class Exchange implements H1Handler {
   onHeaders(statusCode: number, statusText: string, raw: string[]): void {
     const { ctx } = this;
     ctx.upstreamStatus = statusCode;
-    ctx.upstreamStart = process.hrtime.bigint();
+    ctx.upstreamStart = performance.now();
     this.sink = this.cache?.capture(ctx, statusCode, raw);
     ctx.res.writeHead(statusCode, statusText, buildResponseHeaders(raw, ctx));
   }
@@ -151,7 +151,7 @@ class Exchange implements H1Handler {
 
   onComplete(): void {
     const { ctx } = this;
-    ctx.upstreamEnd = process.hrtime.bigint();
+    ctx.upstreamEnd = performance.now();
     this.sink?.end();
     if (!this.ended) ctx.res.end();
     this.finish(ctx.upstreamStatus ?? 502);
@@ -159,7 +159,7 @@ class Exchange implements H1Handler {
 
   onError(err: Error): void {
     const { ctx, body } = this;
-    ctx.upstreamEnd = process.hrtime.bigint();
+    ctx.upstreamEnd = performance.now();
     this.sink?.abort();
     const cause = body && body !== ctx.req ? body.errored : undefined;
     const route = ctx.route as NonNullable<RequestContext['route']>;

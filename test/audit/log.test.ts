@@ -166,7 +166,7 @@ describe('buildRequestEvent', () => {
     return {
       id: 'req-1',
       req: { headers: { authorization: `Bearer ${TOKEN}`, cookie: `gh_session=${TOKEN}` } },
-      start: process.hrtime.bigint() - 2_500_000n,
+      start: performance.now() - 2.5,
       peer: '127.0.0.1',
       clientIp: '203.0.113.9',
       host: 'app.example.com',

@@ -63,7 +63,7 @@ export function fakeCtx(
     id: 'req-1',
     req: { headers: {}, socket: {} } as unknown as IncomingMessage,
     res,
-    start: process.hrtime.bigint(),
+    start: performance.now(),
     peer: '127.0.0.1',
     clientIp: '127.0.0.1',
     peerTrusted: false,
