@@ -133,6 +133,12 @@ export const configSchema = z
           .strict()
           .prefault({}),
         max_header_size: size.default(16 * 1024),
+        fast_lane: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Plain-HTTP listeners parse bodiless GET/HEAD requests themselves (a strict subset); everything else goes to Node's HTTP parser.",
+          ),
         max_body_size: z.union([size, z.literal('unlimited')]).default(10 * 1024 * 1024),
         shutdown_timeout: duration.default(30_000),
         workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),

@@ -12,11 +12,19 @@ import type { Duplex } from 'node:stream';
 import type { GatehouseConfig, ListenerConfig } from '../config/schema.js';
 import { catalogue, type ErrorCode } from '../errors/index.js';
 import { ConfigError } from '../config/load.js';
+import { FastLane } from './fast/lane.js';
+
+/** What shutdown needs from a listener's server (Node's, or the fast lane in front of it). */
+export interface ListenerControl {
+  close(done: () => void): void;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
 
 /** A bound listener. */
 export interface BoundListener {
   readonly name: string;
-  readonly server: Server;
+  readonly server: ListenerControl;
   readonly secure: boolean;
   readonly url: string;
   readonly port: number;
@@ -74,32 +82,42 @@ export async function bindListeners(
       : createHttpServer(common);
     server.timeout = t.idle;
     const sockets = new Set<Duplex>();
-    server.on(secure ? 'secureConnection' : 'connection', (socket: Socket) => {
+    const track = (socket: Duplex) => {
+      if (sockets.has(socket)) return;
       sockets.add(socket);
       socket.once('close', () => sockets.delete(socket));
-    });
+    };
+    server.on(secure ? 'secureConnection' : 'connection', track);
     server.on('request', (req, res) => h.request(req, res, secure, false));
     server.on('checkContinue', (req, res) => h.request(req, res, secure, true));
     server.on('upgrade', (req, socket, head) => h.upgrade(req, socket, head, secure));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const code = PARSER_CODES[err.code ?? ''] ?? 'GH_BAD_REQUEST_TARGET';
-      const peer = (socket as Socket).remoteAddress ?? '';
       if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
-      const id = h.clientError(code, peer, err.code ?? err.message);
-      const entry = catalogue[code];
-      const body = JSON.stringify({ error: code, message: entry.message, request_id: id });
-      socket.end(
-        `HTTP/1.1 ${entry.status} ${statusText(entry.status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
-      );
+      rejectRaw(h, socket, code, err.code ?? err.message);
     });
+    const lane =
+      !secure && config.server.fast_lane
+        ? new FastLane({
+            maxHeaderSize: config.server.max_header_size,
+            headersTimeout: t.headers,
+            keepAliveTimeout: t.keep_alive,
+            idleTimeout: t.idle,
+            http: server,
+            request: (req, res) => h.request(req, res, false, false),
+            headersTimedOut: (socket) => rejectRaw(h, socket, 'GH_REQUEST_TIMEOUT', 'headers timeout'),
+          })
+        : undefined;
+    lane?.server.on('connection', track);
+    const listening = lane ? lane.server : server;
     await new Promise<void>((resolvePromise, reject) => {
-      server.once('error', reject);
-      server.listen(l.port, l.address, () => {
-        server.off('error', reject);
+      listening.once('error', reject);
+      listening.listen(l.port, l.address, () => {
+        listening.off('error', reject);
         resolvePromise();
       });
     });
-    const addr = server.address();
+    const addr = listening.address();
     const port = typeof addr === 'object' && addr ? addr.port : l.port;
     const host = l.address.includes(':')
       ? `[${l.address}]`
@@ -108,7 +126,7 @@ export async function bindListeners(
         : l.address;
     out.push({
       name: l.name ?? `listener-${i}`,
-      server,
+      server: lane ?? server,
       secure,
       port,
       sockets,
@@ -116,6 +134,17 @@ export async function bindListeners(
     });
   }
   return out;
+}
+
+/** Answers a request Node's parser (or the fast lane's headers timeout) refused, then closes. */
+function rejectRaw(h: ListenerHandlers, socket: Duplex, code: ErrorCode, detail: string): void {
+  const peer = (socket as Socket).remoteAddress ?? '';
+  const id = h.clientError(code, peer, detail);
+  const entry = catalogue[code];
+  const body = JSON.stringify({ error: code, message: entry.message, request_id: id });
+  socket.end(
+    `HTTP/1.1 ${entry.status} ${statusText(entry.status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function statusText(s: number): string {

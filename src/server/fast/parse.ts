@@ -1,0 +1,66 @@
+/**
+ * The request heads the fast lane serves itself: `GET`/`HEAD` in origin form over HTTP/1.1,
+ * printable ASCII only, exactly one Host, no body framing (no Content-Length, no
+ * Transfer-Encoding: RFC 9112 §6.3 says such a request has no content), no Expect, no Upgrade,
+ * no repeated field name. Anything else — every case where two parsers could disagree — is
+ * handed to Node's HTTP parser untouched, which then serves the connection.
+ */
+
+/** A request head the fast lane accepted. */
+export interface FastHead {
+  readonly method: 'GET' | 'HEAD';
+  readonly url: string;
+  /** `[name, value, …]` as received (value without surrounding whitespace). */
+  readonly rawHeaders: string[];
+  /** Lower-cased names (no duplicates by construction), null prototype. */
+  readonly headers: Record<string, string>;
+  /** Bytes of the head including the blank line. */
+  readonly length: number;
+}
+
+/** `incomplete`: need more bytes; `handover`: not in the fast subset (or malformed). */
+export type HeadResult = FastHead | 'incomplete' | 'handover';
+
+const HEAD =
+  /^(GET|HEAD) (\/[\x21-\x7e]*) HTTP\/1\.1\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)*$/;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/** Names whose presence sends the request to Node's parser. */
+const HANDOVER = new Set(['content-length', 'transfer-encoding', 'expect', 'upgrade', 'http2-settings']);
+const MAX_FIELDS = 100;
+
+/** Parses the head at the start of `buf`, if it is complete and in the subset. */
+export function parseHead(buf: Buffer, maxHeaderSize: number): HeadResult {
+  const end = buf.indexOf(CRLFCRLF);
+  if (end < 0) return buf.length > maxHeaderSize ? 'handover' : 'incomplete';
+  if (end + 4 > maxHeaderSize) return 'handover';
+  const text = buf.toString('latin1', 0, end + 2);
+  const m = HEAD.exec(text);
+  if (!m) return 'handover';
+  const rawHeaders: string[] = [];
+  const headers = Object.create(null) as Record<string, string>;
+  let hosts = 0;
+  let i = text.indexOf('\r\n');
+  while (i < end) {
+    const start = i + 2;
+    const colon = text.indexOf(':', start);
+    i = text.indexOf('\r\n', colon);
+    const name = text.slice(start, colon);
+    let vs = colon + 1;
+    let ve = i;
+    while (vs < ve && isOws(text.charCodeAt(vs))) vs++;
+    while (ve > vs && isOws(text.charCodeAt(ve - 1))) ve--;
+    const value = text.slice(vs, ve);
+    const lower = name.toLowerCase();
+    if (headers[lower] !== undefined || HANDOVER.has(lower)) return 'handover';
+    if (lower === 'host') hosts++;
+    headers[lower] = value;
+    if (rawHeaders.push(name, value) > 2 * MAX_FIELDS) return 'handover';
+  }
+  if (hosts !== 1) return 'handover';
+  return { method: m[1] as 'GET' | 'HEAD', url: m[2] as string, rawHeaders, headers, length: end + 4 };
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
