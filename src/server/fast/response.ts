@@ -14,6 +14,8 @@ export interface ResponseOwner {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Bodies up to this size leave in the same buffer as the head. */
+const SMALL_BODY = 16 * 1024;
 const NO_BODY_STATUS = (s: number) => s < 200 || s === 204 || s === 304;
 
 let dateSecond = 0;
@@ -210,6 +212,14 @@ export class FastResponse extends EventEmitter {
     const done = last ? () => this.#finished() : undefined;
     if (data === undefined) return socket.write(head + tail, 'latin1', done);
     if (head === '' && tail === '') return socket.write(data, done);
+    if (data.length <= SMALL_BODY) {
+      // Head and a small body copied into one buffer: one plain write, no cork/writev path.
+      const out = Buffer.allocUnsafe(head.length + data.length + tail.length);
+      out.write(head, 0, 'latin1');
+      data.copy(out, head.length);
+      if (tail !== '') out.write(tail, head.length + data.length, 'latin1');
+      return socket.write(out, done);
+    }
     socket.cork();
     if (head !== '') socket.write(head, 'latin1');
     const ok =
