@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import type { Principal } from '../pipeline/principal.js';
 import { tokenError } from './errors.js';
 import { checkTokenSize, looksLikeJws, parseCompactJws } from './jws.js';
@@ -27,8 +27,13 @@ export interface VerifyOptions {
 
 /** SHA-256 hex of a token: the cache key and, truncated, the credential id. */
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return oneShot
+    ? oneShot('sha256', token, 'hex')
+    : nodeCrypto.createHash('sha256').update(token).digest('hex');
 }
+
+/** `crypto.hash` (Node ≥ 20.12): one call, no Hash object per token. */
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
 
 /**
  * Verifies bearer tokens for one set of providers (a route's `providers`). Routes with the same
