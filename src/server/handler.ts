@@ -35,8 +35,17 @@ export function requestHasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
 }
 
-/** Throws GH_REQUEST_SMUGGLING for framing that an upstream could read differently. */
+/** Throws GH_BAD_HOST for repeated Host lines, GH_REQUEST_SMUGGLING for framing an upstream could read differently. */
 function checkFraming(req: IncomingMessage): void {
+  // RFC 9112 §3.2: more than one Host line is a 400 (Node keeps the first; a proxy in front may
+  // route on the last, and the two would disagree about the route).
+  const raw = req.rawHeaders;
+  let hosts = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i] as string;
+    if (n.length === 4 && n.toLowerCase() === 'host' && ++hosts > 1)
+      throw new GatehouseError('GH_BAD_HOST', 'more than one Host header');
+  }
   const te = req.headers['transfer-encoding'];
   if (te !== undefined) {
     if (req.headers['content-length'] !== undefined) {

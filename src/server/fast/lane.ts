@@ -107,7 +107,8 @@ class FastConnection implements ResponseOwner {
     const buf = this.buf;
     if (buf === undefined) return;
     const head = parseHead(buf, this.lane.opts.maxHeaderSize);
-    if (head === 'incomplete') return;
+    // A partial head the client will not finish (it half-closed): Node answers it.
+    if (head === 'incomplete') return this.ended ? this.handover() : undefined;
     if (head === 'handover') return this.handover();
     this.buf = buf.length === head.length ? undefined : buf.subarray(head.length);
     this.headSince = this.buf === undefined ? 0 : performance.now();
@@ -128,14 +129,15 @@ class FastConnection implements ResponseOwner {
     // by the pipeline); a response that closes the connection drops what was pipelined after it.
     if (close || (this.lane.closing && this.buf === undefined)) {
       this.state = State.Closed;
-      this.socket.end();
+      // Like Node: flush, then close both directions even if the client keeps its side open.
+      this.socket.destroySoon();
       return;
     }
     this.state = State.Reading;
     this.lastActive = performance.now();
     if (this.socket.isPaused()) this.socket.resume();
     if (this.buf !== undefined) queueMicrotask(() => this.next());
-    else if (this.ended) this.socket.end();
+    else if (this.ended) this.socket.destroySoon();
   }
 
   /** Gives the socket and the bytes read so far to Node's HTTP server, for good. */
@@ -161,7 +163,7 @@ class FastConnection implements ResponseOwner {
     if (this.state === State.Reading) {
       if (this.buf !== undefined) return this.handover();
       this.state = State.Closed;
-      this.socket.end();
+      this.socket.destroySoon();
     }
   }
 
@@ -196,7 +198,7 @@ class FastConnection implements ResponseOwner {
   closeIfIdle(): void {
     if (this.state === State.Reading && this.buf === undefined) {
       this.state = State.Closed;
-      this.socket.end();
+      this.socket.destroySoon();
     }
   }
 }

@@ -24,6 +24,11 @@ export type HeadResult = FastHead | 'incomplete' | 'handover';
 const HEAD =
   /^(GET|HEAD) (\/[\x21-\x7e]*) HTTP\/1\.1\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)*$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+const CRLF = Buffer.from('\r\n');
+const LFLF = Buffer.from('\n\n');
+const LFCRLF = Buffer.from('\n\r\n');
+const REQUEST_LINE = /^(?:GET|HEAD) \/[\x21-\x7e]* HTTP\/1\.1\r\n$/;
+const TARGET_PREFIX = /^(?:\/[\x21-\x7e]*)?$/;
 
 /** Names whose presence sends the request to Node's parser. */
 const HANDOVER = new Set(['content-length', 'transfer-encoding', 'expect', 'upgrade', 'http2-settings']);
@@ -32,7 +37,15 @@ const MAX_FIELDS = 100;
 /** Parses the head at the start of `buf`, if it is complete and in the subset. */
 export function parseHead(buf: Buffer, maxHeaderSize: number): HeadResult {
   const end = buf.indexOf(CRLFCRLF);
-  if (end < 0) return buf.length > maxHeaderSize ? 'handover' : 'incomplete';
+  if (end < 0) {
+    if (buf.length > maxHeaderSize) return 'handover';
+    // Bytes that can already never start a head in the subset go to Node now (its 400, or its
+    // handling of a request with a body), instead of waiting for the headers timeout.
+    if (buf.indexOf(LFLF) >= 0 || buf.indexOf(LFCRLF) >= 0) return 'handover';
+    const eol = buf.indexOf(CRLF);
+    if (eol >= 0) return REQUEST_LINE.test(buf.toString('latin1', 0, eol + 2)) ? 'incomplete' : 'handover';
+    return plausibleStart(buf.toString('latin1')) ? 'incomplete' : 'handover';
+  }
   if (end + 4 > maxHeaderSize) return 'handover';
   const text = buf.toString('latin1', 0, end + 2);
   const m = HEAD.exec(text);
@@ -59,6 +72,16 @@ export function parseHead(buf: Buffer, maxHeaderSize: number): HeadResult {
   }
   if (hosts !== 1) return 'handover';
   return { method: m[1] as 'GET' | 'HEAD', url: m[2] as string, rawHeaders, headers, length: end + 4 };
+}
+
+/** Whether `s` (no CRLF yet) can still become a request line of the subset. */
+function plausibleStart(s: string): boolean {
+  const m = s.startsWith('GET ') ? 4 : s.startsWith('HEAD ') ? 5 : -1;
+  if (m < 0) return 'GET '.startsWith(s) || 'HEAD '.startsWith(s);
+  const sp = s.indexOf(' ', m);
+  const target = sp < 0 ? s.slice(m) : s.slice(m, sp);
+  if (!TARGET_PREFIX.test(target)) return false;
+  return sp < 0 || 'HTTP/1.1\r'.startsWith(s.slice(sp + 1));
 }
 
 function isOws(c: number): boolean {

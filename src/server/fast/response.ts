@@ -54,6 +54,7 @@ export class FastResponse extends EventEmitter {
   #headWritten = false;
   #chunked = false;
   #addTe = false;
+  #connGiven = false;
   #noBody: boolean;
   #close = false;
   #contentLength = false;
@@ -119,8 +120,10 @@ export class FastResponse extends EventEmitter {
           if (name.toLowerCase() === 'date') date = true;
           break;
         case 10:
-          if (name.toLowerCase() === 'connection' && /(?:^|,)\s*close\s*(?:,|$)/i.test(String(value)))
-            this.#close = true;
+          if (name.toLowerCase() === 'connection') {
+            this.#connGiven = true;
+            if (/(?:^|,)\s*close\s*(?:,|$)/i.test(String(value))) this.#close = true;
+          }
           break;
         case 14:
           if (name.toLowerCase() === 'content-length') this.#contentLength = true;
@@ -163,7 +166,11 @@ export class FastResponse extends EventEmitter {
   end(chunk?: Buffer | string): this {
     if (this.writableEnded) return this;
     if (!this.headersSent) {
-      if (!this.#pending.has('content-length') && !this.#pending.has('transfer-encoding'))
+      if (
+        !NO_BODY_STATUS(this.statusCode) &&
+        !this.#pending.has('content-length') &&
+        !this.#pending.has('transfer-encoding')
+      )
         this.#pending.set('content-length', [
           'Content-Length',
           String(chunk === undefined ? 0 : Buffer.byteLength(chunk)),
@@ -196,11 +203,13 @@ export class FastResponse extends EventEmitter {
       head =
         (this.#head as string) +
         (this.#addTe ? 'Transfer-Encoding: chunked\r\n' : '') +
-        (keep
-          ? this.owner.keepAliveSeconds > 0
-            ? `Connection: keep-alive\r\nKeep-Alive: timeout=${this.owner.keepAliveSeconds}\r\n\r\n`
-            : 'Connection: keep-alive\r\n\r\n'
-          : 'Connection: close\r\n\r\n');
+        (this.#connGiven
+          ? '\r\n'
+          : keep
+            ? this.owner.keepAliveSeconds > 0
+              ? `Connection: keep-alive\r\nKeep-Alive: timeout=${this.owner.keepAliveSeconds}\r\n\r\n`
+              : 'Connection: keep-alive\r\n\r\n'
+            : 'Connection: close\r\n\r\n');
     }
     let tail = '';
     if (this.#chunked) {
