@@ -44,6 +44,8 @@ export interface GatehouseDoc {
   readonly gateRoute?: Record<string, unknown> | undefined;
   /** Top-level sections (providers, policies, identity, limits…). */
   readonly top?: Record<string, unknown> | undefined;
+  /** Extra `server` keys (e.g. `workers`). */
+  readonly server?: Record<string, unknown> | undefined;
   /** Audit to a file (per-request audit event) when true. */
   readonly audit?: boolean | undefined;
 }
@@ -53,6 +55,7 @@ export async function launchGatehouse(
   ctx: BenchContext,
   id: string,
   doc: GatehouseDoc,
+  cpu: number | string = ctx.opts.proxyCpu,
 ): Promise<{ gh: GatehouseProcess; logFiles: string[] }> {
   await ensureBuilt(ctx.log);
   const echo = await ctx.echo();
@@ -60,7 +63,7 @@ export async function launchGatehouse(
   const accessLog = logFile(ctx, `${id}.access`);
   const auditLog = logFile(ctx, `${id}.audit`);
   const config = {
-    server: { listeners: [{ address: '127.0.0.1', port }] },
+    server: { listeners: [{ address: '127.0.0.1', port }], ...doc.server },
     log: { level: 'info', access_log: true, file: accessLog },
     ...(doc.audit ? { audit: { file: auditLog } } : {}),
     upstreams: { app: { url: ctx.upstream.url }, gate: { url: echo.url } },
@@ -72,7 +75,7 @@ export async function launchGatehouse(
   };
   const gh = await startGatehouse(id, config, {
     dir: ctx.dir,
-    cpu: ctx.opts.proxyCpu,
+    cpu,
     port,
     readyPath: '/bench',
   });
@@ -92,6 +95,32 @@ export const gatehousePlain: Candidate = {
     const { gh, logFiles } = await launchGatehouse(ctx, 'gh-plain', { route: { auth: 'none' } });
     try {
       await gatePlain('gh-plain', gh.url);
+    } catch (e) {
+      await gh.stop();
+      throw e;
+    }
+    return { pid: gh.pid, load: { url: `${gh.url}/bench` }, logFiles, stop: () => gh.stop() };
+  },
+};
+
+/**
+ * `workers: auto` (one worker per CPU) on every CPU, sharing them with wrk and the upstream: the
+ * deployment shape, measured separately (issue 2). Its ratio is not comparable with the pinned
+ * rows; it shows what the cluster adds on this 2-core machine.
+ */
+export const gatehouseCluster: Candidate = {
+  id: 'gh-cluster',
+  label: 'Gatehouse plain proxy, workers: auto, unpinned (deployment shape)',
+  floors: [],
+  async start(ctx) {
+    const { gh, logFiles } = await launchGatehouse(
+      ctx,
+      'gh-cluster',
+      { route: { auth: 'none' }, server: { workers: 'auto' } },
+      `${ctx.opts.loadCpu},${ctx.opts.proxyCpu}`,
+    );
+    try {
+      await gatePlain('gh-cluster', gh.url);
     } catch (e) {
       await gh.stop();
       throw e;

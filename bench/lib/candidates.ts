@@ -1,5 +1,5 @@
 import type { Candidate } from './candidate.js';
-import { gatehousePlain, nginxReference, nginxSelfTest } from './cand-core.js';
+import { gatehouseCluster, gatehousePlain, nginxReference, nginxSelfTest } from './cand-core.js';
 import { bearerCandidates } from './cand-bearer.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
@@ -20,6 +20,7 @@ export const CANDIDATES: readonly Candidate[] = [
   rawClient,
   rawAll,
   gatehousePlain,
+  gatehouseCluster,
   limitMemory,
   quotaMemory,
   limitRedis,

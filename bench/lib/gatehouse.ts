@@ -113,7 +113,7 @@ export function validateConfig(configFile: string): string | undefined {
 export async function startGatehouse(
   id: string,
   doc: object,
-  opts: { dir: string; cpu: number; port: number; readyPath?: string; env?: Record<string, string> },
+  opts: { dir: string; cpu: number | string; port: number; readyPath?: string; env?: Record<string, string> },
 ): Promise<GatehouseProcess> {
   const configFile = join(opts.dir, `${id}.yaml`);
   writeFileSync(configFile, stringify(doc));

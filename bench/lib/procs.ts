@@ -58,7 +58,7 @@ export function disown(pid: number): void {
 
 /** `spawn` pinned to `cpu` with `taskset` (which execs, so the child's pid is the program's). */
 export function spawnPinned(
-  cpu: number | undefined,
+  cpu: number | string | undefined,
   cmd: string,
   args: readonly string[],
   opts: SpawnOptions = {},
