@@ -12,7 +12,7 @@ export interface FastHead {
   readonly url: string;
   /** `[name, value, …]` as received (value without surrounding whitespace). */
   readonly rawHeaders: string[];
-  /** Lower-cased names (no duplicates by construction), null prototype. */
+  /** Lower-cased names (no duplicates by construction). */
   readonly headers: Record<string, string>;
   /** Bytes of the head including the blank line. */
   readonly length: number;
@@ -22,7 +22,7 @@ export interface FastHead {
 export type HeadResult = FastHead | 'incomplete' | 'handover';
 
 const HEAD =
-  /^(GET|HEAD) (\/[\x21-\x7e]*) HTTP\/1\.1\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)*$/;
+  /^(?:GET|HEAD) \/[\x21-\x7e]* HTTP\/1\.1\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)*$/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 const LFLF = Buffer.from('\n\n');
@@ -48,12 +48,15 @@ export function parseHead(buf: Buffer, maxHeaderSize: number): HeadResult {
   }
   if (end + 4 > maxHeaderSize) return 'handover';
   const text = buf.toString('latin1', 0, end + 2);
-  const m = HEAD.exec(text);
-  if (!m) return 'handover';
+  if (!HEAD.test(text)) return 'handover';
+  const sp = text.charCodeAt(3) === 0x20 ? 3 : 4;
+  const lineEnd = text.indexOf('\r\n');
   const rawHeaders: string[] = [];
-  const headers = Object.create(null) as Record<string, string>;
+  // A plain object like Node's `req.headers`; an inherited name (`__proto__`, `constructor`)
+  // reads as already present below, so such a request is handed over.
+  const headers: Record<string, string> = {};
   let hosts = 0;
-  let i = text.indexOf('\r\n');
+  let i = lineEnd;
   while (i < end) {
     const start = i + 2;
     const colon = text.indexOf(':', start);
@@ -71,7 +74,13 @@ export function parseHead(buf: Buffer, maxHeaderSize: number): HeadResult {
     if (rawHeaders.push(name, value) > 2 * MAX_FIELDS) return 'handover';
   }
   if (hosts !== 1) return 'handover';
-  return { method: m[1] as 'GET' | 'HEAD', url: m[2] as string, rawHeaders, headers, length: end + 4 };
+  return {
+    method: sp === 3 ? 'GET' : 'HEAD',
+    url: text.slice(sp + 1, lineEnd - 9),
+    rawHeaders,
+    headers,
+    length: end + 4,
+  };
 }
 
 /** Whether `s` (no CRLF yet) can still become a request line of the subset. */
