@@ -161,7 +161,13 @@ export class RequestHandler {
         ctx.reasons.push('route.public');
         return proceed(ctx);
       }
-      runStages(ctx).then(
+      const outcome = runStages(ctx);
+      if (typeof outcome === 'boolean') {
+        if (outcome) this.finishInternal(ctx);
+        else proceed(ctx);
+        return;
+      }
+      outcome.then(
         (handled) => {
           if (handled) this.finishInternal(ctx);
           else proceed(ctx);
