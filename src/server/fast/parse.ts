@@ -6,6 +6,8 @@
  * handed to Node's HTTP parser untouched, which then serves the connection.
  */
 
+import { withoutOws } from '../../http/fields.js';
+
 /** A request head the fast lane accepted. */
 export interface FastHead {
   readonly method: 'GET' | 'HEAD';
@@ -62,11 +64,7 @@ export function parseHead(buf: Buffer, maxHeaderSize: number): HeadResult {
     const colon = text.indexOf(':', start);
     i = text.indexOf('\r\n', colon);
     const name = text.slice(start, colon);
-    let vs = colon + 1;
-    let ve = i;
-    while (vs < ve && isOws(text.charCodeAt(vs))) vs++;
-    while (ve > vs && isOws(text.charCodeAt(ve - 1))) ve--;
-    const value = text.slice(vs, ve);
+    const value = withoutOws(text, colon + 1, i);
     const lower = name.toLowerCase();
     if (headers[lower] !== undefined || HANDOVER.has(lower)) return 'handover';
     if (lower === 'host') hosts++;
@@ -91,8 +89,4 @@ function plausibleStart(s: string): boolean {
   const target = sp < 0 ? s.slice(m) : s.slice(m, sp);
   if (!TARGET_PREFIX.test(target)) return false;
   return sp < 0 || 'HTTP/1.1\r'.startsWith(s.slice(sp + 1));
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
 }

@@ -1,3 +1,4 @@
+import { TOKEN } from '../../http/fields.js';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { STATUS_CODES } from 'node:http';
@@ -12,7 +13,6 @@ export interface ResponseOwner {
   responseDone(res: FastResponse, close: boolean): void;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const FIELD_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+: [\t\x20-\x7e\x80-\xff]*$/;
 /** Bodies up to this size leave in the same buffer as the head. */

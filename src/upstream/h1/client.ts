@@ -1,3 +1,4 @@
+import { TOKEN } from '../../http/fields.js';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
@@ -64,7 +65,6 @@ export class H1Error extends Error {
   }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** `token ": " field-value` with no control character but HTAB (RFC 9110 §5.5): no header injection. */
 const FIELD_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+: [^\0-\x08\x0a-\x1f\x7f]*$/;
 const BAD_TARGET = /[\0-\x20\x7f]/;

@@ -6,6 +6,8 @@
  * out of step.
  */
 
+import { withoutOws } from '../../http/fields.js';
+
 /** A malformed upstream response; `code` is one of the `HPE_*` codes below. */
 export class ResponseParseError extends Error {
   override readonly name = 'ResponseParseError';
@@ -45,8 +47,6 @@ export const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_FIELDS = 256;
 const MAX_CHUNK_LINE = 4096;
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
-const SP = 0x20;
-const HTAB = 0x09;
 
 /** A whole response head, CRLF-terminated lines: status line, then `token ":" OWS field-value`. */
 const HEAD =
@@ -58,10 +58,6 @@ function headError(b: string): ResponseParseError {
   if (!STATUS_LINE.test(b)) return new ResponseParseError('HPE_INVALID_STATUS', 'invalid status line');
   if (/(?:^|[^\r])\n|\r(?!\n)/.test(b)) return new ResponseParseError('HPE_STRICT', 'expected CRLF');
   return new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header field');
-}
-
-function isOws(c: number): boolean {
-  return c === SP || c === HTAB;
 }
 
 interface Latin1Buffer {
@@ -258,11 +254,7 @@ export class ResponseParser {
       const colon = b.indexOf(':', start);
       i = b.indexOf('\r\n', colon);
       const name = b.slice(start, colon);
-      let vs = colon + 1;
-      let ve = i;
-      while (vs < ve && isOws(b.charCodeAt(vs))) vs++;
-      while (ve > vs && isOws(b.charCodeAt(ve - 1))) ve--;
-      const value = b.slice(vs, ve);
+      const value = withoutOws(b, colon + 1, i);
       if (raw.push(name, value) > 2 * MAX_FIELDS)
         throw new ResponseParseError('HPE_HEADER_OVERFLOW', 'too many response header fields');
       switch (name.length) {
