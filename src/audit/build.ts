@@ -2,6 +2,7 @@ import type { GatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { TraceEntry } from '../pipeline/decision.js';
 import type { AuditEvent } from './event.js';
+import { isoNow, jsonString } from '../log/json.js';
 
 /** JWT-shaped substrings (`eyJ….….…`): redacted from error details as a last line of defence. */
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g;
@@ -33,14 +34,9 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
   const p = ctx.principal;
   const stripped = ctx.extra['strippedHeaders'];
   const trace = ctx.extra['trace'];
-  let reasons: string[];
-  if (error === undefined) reasons = ctx.reasons.slice();
-  else {
-    reasons = ctx.reasons.slice();
-    for (const r of error.reasons) if (!reasons.includes(r)) reasons.push(r);
-  }
+  const reasons = mergedReasons(ctx, error);
   return {
-    time: new Date().toISOString(),
+    time: isoNow(),
     type: 'request',
     request_id: ctx.id,
     route: ctx.route?.name,
@@ -67,4 +63,59 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
       Array.isArray(stripped) && stripped.length > 0 ? (stripped as string[]).slice() : undefined,
     trace: Array.isArray(trace) && trace.length > 0 ? (trace as TraceEntry[]) : undefined,
   };
+}
+
+/** `,"key":value` for a defined value; the value as JSON.stringify would write it. */
+function field(key: string, v: string | number | undefined): string {
+  if (v === undefined) return '';
+  if (typeof v === 'string') return `,"${key}":${jsonString(v)}`;
+  return `,"${key}":${Number.isFinite(v) ? String(v) : 'null'}`;
+}
+
+function stringList(list: readonly string[]): string {
+  let out = '[';
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i] as string;
+    out += `${i === 0 ? '' : ','}${typeof s === 'string' ? jsonString(s) : JSON.stringify(s)}`;
+  }
+  return `${out}]`;
+}
+
+/**
+ * The audit line of a finished request without building the event: byte for byte
+ * `JSON.stringify(buildRequestEvent(ctx, status, error))` when no decision trace is attached
+ * (property-tested), at a fraction of the cost. `decision` and `reasons` are what
+ * {@link decisionOf} and the merged reason list give; returns undefined when the request carries
+ * a trace, which only the generic path writes.
+ */
+export function requestEventLine(
+  ctx: RequestContext,
+  status: number,
+  error: GatehouseError | undefined,
+  decision: AuditEvent['decision'],
+  reasons: readonly string[],
+): string | undefined {
+  const trace = ctx.extra['trace'];
+  if (Array.isArray(trace) && trace.length > 0) return undefined;
+  const p = ctx.principal;
+  const stripped = ctx.extra['strippedHeaders'];
+  let line = `{"time":"${isoNow()}","type":"request"${field('request_id', ctx.id)}${field('route', ctx.route?.name)}${field('method', ctx.method)}${field('path', ctx.path)}${field('host', ctx.host)}${field('client_ip', ctx.clientIp)}`;
+  if (p !== undefined) {
+    line += `${field('provider', p.provider)}${field('subject', p.subject)}${field('client_id', p.clientId)}${field('tenant', p.tenant)}${field('token_kind', p.kind)}${field('auth_method', p.method)}${field('credential_id', p.credentialId)}`;
+  }
+  line += `,"decision":"${decision}","reasons":${stringList(reasons)}${field('rule', ctx.rule)},"status":${status}`;
+  if (error !== undefined) {
+    line += `${field('error', error.code)}${field('detail', error.detail === undefined ? undefined : redactTokens(error.detail))}`;
+  }
+  line += `${field('upstream_status', ctx.upstreamStatus)}${field('latency_ms', Math.round((performance.now() - ctx.start) * 1000) / 1000)}`;
+  if (Array.isArray(stripped) && stripped.length > 0)
+    line += `,"stripped_headers":${stringList(stripped as string[])}`;
+  return `${line}}`;
+}
+
+/** The reasons of a finished request: the context's, then the error's not already listed. */
+export function mergedReasons(ctx: RequestContext, error: GatehouseError | undefined): string[] {
+  const reasons = ctx.reasons.slice();
+  if (error !== undefined) for (const r of error.reasons) if (!reasons.includes(r)) reasons.push(r);
+  return reasons;
 }

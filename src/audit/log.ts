@@ -3,7 +3,7 @@ import type { GatehouseConfig } from '../config/schema.js';
 import type { AuditEvent } from './event.js';
 import { fileSink, stdoutSink, streamSink, type AuditSink } from './sinks.js';
 
-export { buildRequestEvent } from './build.js';
+export { buildRequestEvent, requestEventLine } from './build.js';
 
 /** Options of an {@link AuditLog} besides its config section. */
 export interface AuditLogOptions {
@@ -63,6 +63,18 @@ export class AuditLog {
     if (this.#sinks.length === 0 || this.#closed) return;
     const line = JSON.stringify(ev) + '\n';
     for (const s of this.#sinks) s.write(line);
+  }
+
+  /**
+   * Records one request event given as its JSON line (built without an intermediate object);
+   * `event` builds the object only for the capture array.
+   */
+  emitLine(line: string, event: () => AuditEvent): void {
+    this.#emitted++;
+    this.#capture?.push(event());
+    if (this.#sinks.length === 0 || this.#closed) return;
+    const out = `${line}\n`;
+    for (const s of this.#sinks) s.write(out);
   }
 
   /** False when events go nowhere (no sink, no capture): callers may skip building them. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { idpUnavailable } from './errors.js';
 import type { IdpHttp } from './http.js';
-import { Lru } from './lru.js';
+import { Lru } from '../util/lru.js';
 
 /** Client settings for RFC 7662 introspection. */
 export interface IntrospectionSettings {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CompileContext } from '../pipeline/feature.js';
-import { Lru } from './lru.js';
+import { Doorkeeper } from '../util/doorkeeper.js';
+import { Lru } from '../util/lru.js';
 import { compileProvider, type Provider } from './provider.js';
 import type { ProvidersConfig } from './schema.js';
 import { TokenVerifier, type CachedToken } from './verifier.js';
@@ -11,6 +12,8 @@ export const DEFAULT_TOKEN_CACHE_ENTRIES = 10_000;
 /** Options for {@link compileProviders}. */
 export interface CompileProvidersOptions {
   readonly cacheEntries?: number;
+  /** Cache a verified token on its first use instead of its second (tests). */
+  readonly admitOnFirstUse?: boolean;
   /** Clock in epoch ms (tests). */
   readonly now?: () => number;
 }
@@ -21,13 +24,17 @@ export interface CompileProvidersOptions {
  */
 export class ProviderRegistry {
   readonly cache: Lru<string, CachedToken>;
+  /** Admits a verified token to {@link cache} on its second use. */
+  readonly doorkeeper: Doorkeeper | undefined;
   private readonly verifiers = new Map<string, TokenVerifier>();
 
   constructor(
     readonly providers: ReadonlyMap<string, Provider>,
     cacheEntries: number,
+    admitOnFirstUse = false,
   ) {
     this.cache = new Lru(cacheEntries);
+    this.doorkeeper = admitOnFirstUse || cacheEntries <= 0 ? undefined : new Doorkeeper(cacheEntries);
   }
 
   /** Provider names in config order. */
@@ -48,6 +55,7 @@ export class ProviderRegistry {
         id,
         [...new Set(chosen)].map((n) => this.providers.get(n) as Provider),
         this.cache,
+        this.doorkeeper,
       );
       this.verifiers.set(id, v);
     }
@@ -61,6 +69,7 @@ export class ProviderRegistry {
 
   async close(): Promise<void> {
     this.cache.clear();
+    this.doorkeeper?.clear();
     await Promise.all([...this.providers.values()].map((p) => p.close()));
   }
 }
@@ -94,5 +103,5 @@ export function compileProviders(
     issuers.set(cfg.issuer, name);
     map.set(name, compileProvider(name, cfg, { logger: cctx.logger, now: opts.now }));
   }
-  return new ProviderRegistry(map, opts.cacheEntries ?? DEFAULT_TOKEN_CACHE_ENTRIES);
+  return new ProviderRegistry(map, opts.cacheEntries ?? DEFAULT_TOKEN_CACHE_ENTRIES, opts.admitOnFirstUse);
 }

@@ -4,7 +4,8 @@ import { tokenError } from './errors.js';
 import { checkTokenSize, looksLikeJws, parseCompactJws } from './jws.js';
 import { verifyJwt, type VerifiedJwt } from './jwt.js';
 import type { KeyEntry } from './keyset.js';
-import type { Lru } from './lru.js';
+import type { Doorkeeper } from '../util/doorkeeper.js';
+import type { Lru } from '../util/lru.js';
 import type { Provider } from './provider.js';
 import type { Tracer } from './trace.js';
 
@@ -38,7 +39,9 @@ const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') 
 /**
  * Verifies bearer tokens for one set of providers (a route's `providers`). Routes with the same
  * set share one verifier and one cache namespace: cache keys are `<verifier id>:<sha256>`, so a
- * token verified for one provider set is never accepted by a route that trusts another.
+ * token verified for one provider set is never accepted by a route that trusts another. With a
+ * {@link Doorkeeper}, a verified JWT is cached from its second use on: one-off tokens never
+ * displace reused ones (and cost no cache churn); a reused token pays one extra verification.
  */
 export class TokenVerifier {
   private readonly byIssuer = new Map<string, Provider>();
@@ -48,6 +51,7 @@ export class TokenVerifier {
     readonly id: string,
     readonly providers: readonly Provider[],
     private readonly cache: Lru<string, CachedToken>,
+    private readonly doorkeeper?: Doorkeeper,
   ) {
     for (const p of providers) this.byIssuer.set(p.issuer, p);
     this.introspecting = providers.find((p) => p.introspector !== undefined);
@@ -94,15 +98,27 @@ export class TokenVerifier {
       return this.introspect(provider, token, hash, credentialId, nowMs, trace);
     const v = verifyJwt(provider, jws, Math.floor(nowMs / 1000), trace);
     return v instanceof Promise
-      ? v.then((r) => this.finish(r, key, credentialId, opts))
-      : this.finish(v, key, credentialId, opts);
+      ? v.then((r) => this.finish(r, key, hash, credentialId, opts))
+      : this.finish(v, key, hash, credentialId, opts);
   }
 
-  private finish(v: VerifiedJwt, key: string, credentialId: string, opts: VerifyOptions): Principal {
+  private finish(
+    v: VerifiedJwt,
+    key: string,
+    hash: string,
+    credentialId: string,
+    opts: VerifyOptions,
+  ): Principal {
     const principal = v.provider.mapper.map(v.claims, 'jwt', credentialId, opts.trace);
-    if (!opts.noCache)
+    if (!opts.noCache && this.admit(hash))
       this.cache.set(key, { principal, provider: v.provider, key: v.key, deadlineMs: v.deadlineMs });
     return principal;
+  }
+
+  /** Second sighting of a verified token (or no doorkeeper): worth a cache entry. */
+  private admit(hash: string): boolean {
+    const d = this.doorkeeper;
+    return d === undefined || d.seen(parseInt(hash.slice(0, 8), 16), parseInt(hash.slice(8, 16), 16));
   }
 
   private async introspect(

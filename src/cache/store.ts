@@ -1,3 +1,5 @@
+import { Lru } from '../util/lru.js';
+
 /** A stored response. Headers are the upstream's, minus hop-by-hop fields and `Age`. */
 export interface CachedResponse {
   readonly status: number;
@@ -36,12 +38,14 @@ export function valueSize(key: string, v: CacheValue): number {
 }
 
 /**
- * Byte-bounded in-memory LRU (Map insertion order = recency). Expired entries are dropped on
- * access and when room is needed.
+ * Byte-bounded in-memory LRU. Expired entries are dropped on access; the least recently used
+ * go first when room is needed.
  */
 export class MemoryCacheStore implements CacheStore {
   readonly kind = 'memory' as const;
-  readonly #map = new Map<string, { value: CacheValue; size: number; expiresAt: number }>();
+  readonly #lru = new Lru<string, { value: CacheValue; size: number; expiresAt: number }>(
+    Number.MAX_SAFE_INTEGER,
+  );
   readonly #maxBytes: number;
   #bytes = 0;
   evictions = 0;
@@ -56,43 +60,41 @@ export class MemoryCacheStore implements CacheStore {
   }
 
   get entries(): number {
-    return this.#map.size;
+    return this.#lru.size;
   }
 
   get(key: string, now: number): CacheValue | undefined {
-    const e = this.#map.get(key);
+    const e = this.#lru.get(key);
     if (e === undefined) return undefined;
-    this.#map.delete(key);
     if (e.expiresAt <= now) {
+      this.#lru.delete(key);
       this.#bytes -= e.size;
       return undefined;
     }
-    this.#map.set(key, e);
     return e.value;
   }
 
   set(key: string, value: CacheValue, _now: number): void {
     const size = valueSize(key, value);
-    const old = this.#map.get(key);
+    const old = this.#lru.peek(key);
     if (old) {
-      this.#map.delete(key);
+      this.#lru.delete(key);
       this.#bytes -= old.size;
     }
     if (size > this.#maxBytes) return;
     const expiresAt = value.kind === 'vary' ? value.expiresAt : value.response.expiresAt;
-    this.#map.set(key, { value, size, expiresAt });
+    this.#lru.set(key, { value, size, expiresAt });
     this.#bytes += size;
-    if (this.#bytes <= this.#maxBytes) return;
-    for (const [k, e] of this.#map) {
-      if (this.#bytes <= this.#maxBytes) break;
-      this.#map.delete(k);
-      this.#bytes -= e.size;
+    while (this.#bytes > this.#maxBytes) {
+      const oldest = this.#lru.shift();
+      if (oldest === undefined) break;
+      this.#bytes -= oldest[1].size;
       this.evictions++;
     }
   }
 
   close(): void {
-    this.#map.clear();
+    this.#lru.clear();
     this.#bytes = 0;
   }
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Principal } from '../pipeline/principal.js';
 import type { AssertionKeySet } from './keyset.js';
+import { Lru } from '../util/lru.js';
 
 /** Claims Gatehouse always sets itself; `identity.assertion.claims` cannot copy over them. */
 export const RESERVED_ASSERTION_CLAIMS: ReadonlySet<string> = new Set([
@@ -56,8 +57,7 @@ function filterList(list: readonly string[], f: 'all' | ReadonlySet<string>): re
  */
 export class RouteAssertion {
   private readonly byObject = new WeakMap<Principal, Entry>();
-  private readonly byCredential = new Map<string, Entry>();
-  private readonly cacheSize: number;
+  private readonly byCredential: Lru<string, Entry>;
 
   constructor(
     private readonly keys: AssertionKeySet,
@@ -65,7 +65,7 @@ export class RouteAssertion {
     private readonly opts: RouteAssertionOptions,
     private readonly now: () => number = Date.now,
   ) {
-    this.cacheSize = opts.cacheSize ?? 10_000;
+    this.byCredential = new Lru(opts.cacheSize ?? 10_000);
   }
 
   /** The assertion for `p`: a string from cache, or a promise when a new one must be signed. */
@@ -82,10 +82,6 @@ export class RouteAssertion {
     } else {
       e = { token: undefined, pending: undefined, refreshAt: 0 };
       if (credKey !== undefined) {
-        if (this.byCredential.size >= this.cacheSize) {
-          const oldest = this.byCredential.keys().next();
-          if (!oldest.done) this.byCredential.delete(oldest.value);
-        }
         this.byCredential.set(credKey, e);
       }
     }

@@ -1,4 +1,5 @@
 import type { DestinationStream } from 'pino';
+import { isoNow, jsonString as q } from './json.js';
 
 /** One access-log line's fields. */
 export interface AccessLine {
@@ -20,32 +21,10 @@ export interface AccessLine {
   readonly error: string | undefined;
 }
 
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/** JSON string literal; printable ASCII without `"` or `\` (almost every value here) is copied as is. */
-function q(s: string): string {
-  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
-}
-
 /** `1234` µs → `1.234` (ms): integer formatting only, no float-to-string per line. */
 function ms(us: number): string {
   const frac = us % 1000;
   return `${(us - frac) / 1000}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
-}
-
-let lastSecond = 0;
-let secondPrefix = '';
-
-/** ISO-8601 UTC time; the part up to the seconds is formatted once per second. */
-function isoNow(): string {
-  const now = Date.now();
-  const second = now - (now % 1000);
-  if (second !== lastSecond) {
-    lastSecond = second;
-    secondPrefix = new Date(second).toISOString().slice(0, 20);
-  }
-  const m = now - second;
-  return `${secondPrefix}${m < 10 ? '00' : m < 100 ? '0' : ''}${m}Z`;
 }
 
 /**

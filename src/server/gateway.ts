@@ -6,7 +6,7 @@ import { compileState, type RuntimeState } from '../config/compile.js';
 import { createLogger, type LogOutput } from '../log/logger.js';
 import { AccessLog } from '../log/access.js';
 import type { ErrorCode } from '../errors/index.js';
-import { AuditLog, buildRequestEvent } from '../audit/log.js';
+import { AuditLog, buildRequestEvent, requestEventLine } from '../audit/log.js';
 import { decisionOf } from '../audit/build.js';
 import type { AuditEvent } from '../audit/event.js';
 import { bindListeners, type BoundListener } from './listeners.js';
@@ -68,6 +68,7 @@ export class Gateway implements HandlerHost {
       buildRequestEvent,
       decisionOf,
       new GatehouseMetrics(),
+      requestEventLine,
     );
     this.handler = new RequestHandler(this);
   }

@@ -2,18 +2,33 @@ import type { Logger } from 'pino';
 import type { RequestContext } from '../pipeline/context.js';
 import type { GatehouseError } from '../errors/index.js';
 import type { AuditEvent } from '../audit/event.js';
+import { mergedReasons } from '../audit/build.js';
 import type { GatehouseMetrics } from '../metrics/gateway.js';
 import type { AccessLog } from '../log/access.js';
 
 /** Where audit events go (the audit log's sinks). */
 export interface AuditSink {
   emit(event: AuditEvent): void;
+  /**
+   * Writes the prebuilt JSON line of a request event; `event` builds the same event as an
+   * object for whatever keeps objects (a capture array).
+   */
+  emitLine?(line: string, event: () => AuditEvent): void;
   /** False when emitted events go nowhere; the event is then not built. */
   readonly active?: boolean;
 }
 
 /** Builds the audit event of a finished request. */
 export type AuditEventBuilder = (ctx: RequestContext, status: number, err?: GatehouseError) => AuditEvent;
+
+/** The audit line of a finished request, or undefined when only the generic event path can write it. */
+export type AuditLineBuilder = (
+  ctx: RequestContext,
+  status: number,
+  err: GatehouseError | undefined,
+  decision: AuditEvent['decision'],
+  reasons: readonly string[],
+) => string | undefined;
 
 /** The decision alone, for metrics when no event is built. */
 export type DecisionOf = (
@@ -47,6 +62,7 @@ export class Recorder {
     private readonly decide: DecisionOf,
     /** Prometheus metrics, updated once per finished request (shared with `/.gatehouse/metrics`). */
     readonly metrics: GatehouseMetrics,
+    private readonly line?: AuditLineBuilder,
   ) {}
 
   record(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void {
@@ -54,19 +70,19 @@ export class Recorder {
     ctx.extra.recorded = true;
     const as = ctx.extra.recordAs as RecordAs | undefined;
     if (as !== undefined) return this.record(as.ctx, status, bytes, err ?? as.err);
-    if (this.audit.active === false) {
-      const reasons = err === undefined ? ctx.reasons : [...new Set([...ctx.reasons, ...err.reasons])];
-      this.metrics.observe(ctx, status, this.decide(ctx, status, err), reasons, err?.code);
-    } else {
-      let event: AuditEvent | undefined;
+    const decision = this.decide(ctx, status, err);
+    const reasons = mergedReasons(ctx, err);
+    if (this.audit.active !== false) {
       try {
-        event = this.build(ctx, status, err);
-        this.audit.emit(event);
+        const line =
+          this.line && this.audit.emitLine ? this.line(ctx, status, err, decision, reasons) : undefined;
+        if (line !== undefined) this.audit.emitLine?.(line, () => this.build(ctx, status, err));
+        else this.audit.emit(this.build(ctx, status, err));
       } catch (e) {
         this.logger.error({ err: e, req_id: ctx.id }, 'audit emit failed');
       }
-      this.metrics.observe(ctx, status, event?.decision ?? 'error', event?.reasons ?? ctx.reasons, err?.code);
     }
+    this.metrics.observe(ctx, status, decision, reasons, err?.code);
     if (!this.accessLog) return;
     const end = performance.now();
     const dispatched = ctx.upstreamDispatch;

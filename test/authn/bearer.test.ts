@@ -93,21 +93,49 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     assert.ok(first.ok);
     const second = await run(a, bearer(t));
     assert.ok(second.ok);
-    assert.equal(second.principal, first.principal, 'second request answered from the cache');
-    await new Promise((r) => setTimeout(r, 2100));
+    assert.notEqual(second.principal, first.principal, 'verified again: cached from its second use');
     const third = await run(a, bearer(t));
+    assert.ok(third.ok);
+    assert.equal(third.principal, second.principal, 'third request answered from the cache');
+    await new Promise((r) => setTimeout(r, 2100));
+    const fourth = await run(a, bearer(t));
     assert.ok(
-      !third.ok && 'code' in third && third.code === 'GH_TOKEN_EXPIRED',
+      !fourth.ok && 'code' in fourth && fourth.code === 'GH_TOKEN_EXPIRED',
       'cache entry expired with the token (exp + skew)',
     );
     const onlyOther = bearerFor(reg, { providers: ['other'] });
     const t2 = await idp.token();
+    assert.ok((await run(a, bearer(t2))).ok);
     assert.ok((await run(a, bearer(t2))).ok);
     const o = await run(onlyOther, bearer(t2));
     assert.ok(
       !o.ok && 'code' in o && o.code === 'GH_TOKEN_ISSUER',
       'a token cached for one provider set is not accepted by a route trusting another',
     );
+  });
+
+  it('admits a token to the cache on its second use: a flood of one-off tokens neither fills the cache nor evicts a reused one', async () => {
+    const small = registryFor(
+      { main: { issuer: idp.issuer, jwks_uri: idp.jwksUri, audiences: [idp.audience] } },
+      { cacheEntries: 4 },
+    );
+    await small.start();
+    try {
+      const a = bearerFor(small);
+      const reused = await idp.token({ sub: 'reused' });
+      await run(a, bearer(reused));
+      const cached = await run(a, bearer(reused));
+      assert.ok(cached.ok);
+      assert.equal(small.cache.size, 1);
+      for (let i = 0; i < 20; i++)
+        assert.ok((await run(a, bearer(await idp.token({ sub: `once-${i}` })))).ok);
+      assert.equal(small.cache.size, 1, 'one-off tokens are verified but not cached');
+      const again = await run(a, bearer(reused));
+      assert.ok(again.ok);
+      assert.equal(again.principal, cached.principal, 'the reused token is still answered from the cache');
+    } finally {
+      await small.close();
+    }
   });
 
   it('credentialId is the jti, else a hash prefix; the principal carries expiry and raw claims', async () => {

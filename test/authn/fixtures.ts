@@ -26,10 +26,14 @@ export function memoryLogger(): { logger: Logger; lines: Record<string, unknown>
 /** Compiles a `providers` section (raw YAML-like object) into a registry; throws on schema errors. */
 export function registryFor(
   raw: Record<string, unknown>,
-  opts: { now?: () => number; logger?: Logger } = {},
+  opts: { now?: () => number; logger?: Logger; cacheEntries?: number } = {},
 ): ProviderRegistry {
   const cfg = providersSchema.parse(raw);
-  return compileProviders(cfg, { logger: opts.logger ?? pino({ level: 'silent' }) }, { now: opts.now });
+  return compileProviders(
+    cfg,
+    { logger: opts.logger ?? pino({ level: 'silent' }) },
+    { now: opts.now, cacheEntries: opts.cacheEntries },
+  );
 }
 
 /** A minimal RequestContext carrying raw headers and a query string. */
