@@ -14,7 +14,7 @@ import { checkFloor } from './lib/floors.js';
 import { ROOT, SkipCandidate } from './lib/gatehouse.js';
 import { startUpstreamNginx } from './lib/nginx.js';
 import { readOptions, type BenchOptions } from './lib/options.js';
-import { busyPercent, cpuJiffies, cpuMicros, onExit, peakRssKiB, processTree } from './lib/procs.js';
+import { busyPercent, contextSwitches, cpuJiffies, cpuMicros, onExit, peakRssKiB, processTree } from './lib/procs.js';
 import {
   floorsTable,
   notRun,
@@ -67,6 +67,7 @@ async function measure(
   const startedAt = Date.now();
   const t0 = process.hrtime.bigint();
   const cpu0 = cpuMicros(tree);
+  const sw0 = contextSwitches();
   const up0 = cpuMicros(upTree);
   const res = await runWrk(c.load, {
     duration: seconds,
@@ -75,6 +76,7 @@ async function measure(
     dir,
   });
   const cpu1 = cpuMicros(treeOf());
+  const sw1 = contextSwitches();
   const up1 = cpuMicros(upTree);
   const wallUs = Number(process.hrtime.bigint() - t0) / 1000;
   const j1 = cpuJiffies();
@@ -95,6 +97,7 @@ async function measure(
     proxyCoreIrq: busyPercent(j0, j1, opts.proxyCpu, 'irq'),
     loadCoreBusy: busyPercent(j0, j1, opts.loadCpu),
     logBytesPerReq: res.requests > 0 ? logBytes / res.requests : 0,
+    switchesPerReq: res.requests > 0 ? (sw1 - sw0) / res.requests : Number.NaN,
   };
 }
 

@@ -135,6 +135,12 @@ export function cpuMicros(pids: readonly number[]): number {
   return (ticks * 1_000_000) / CLK_TCK;
 }
 
+/** Context switches since boot, all CPUs (`ctxt` of /proc/stat). */
+export function contextSwitches(): number {
+  const m = /^ctxt (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+  return m ? Number(m[1]) : Number.NaN;
+}
+
 /** Sum of peak resident set sizes (VmHWM) over a process tree, in KiB. */
 export function peakRssKiB(pids: readonly number[]): number {
   let kib = 0;

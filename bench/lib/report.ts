@@ -1,5 +1,6 @@
 import type { FloorResult } from './floors.js';
 import type { LoadResult } from './wrk.js';
+import { median } from './stats.js';
 
 /** One measured load run of one candidate. */
 export interface RoundResult extends LoadResult {
@@ -22,6 +23,8 @@ export interface RoundResult extends LoadResult {
   readonly loadCoreBusy: number;
   /** Bytes written to the candidate's access/audit logs per request (0 when none). */
   readonly logBytesPerReq: number;
+  /** Context switches of the whole machine (`ctxt` of /proc/stat) per completed request. */
+  readonly switchesPerReq: number;
 }
 
 /** A candidate's aggregated figures over all rounds. */
@@ -116,6 +119,7 @@ export function roundsTable(sums: readonly CandidateSummary[], rounds: number): 
     ...Array.from({ length: rounds }, (_, i) => `r${i + 1} rps`),
     'ratio CV %',
     'other % (max)',
+    'ctx switches/req',
   ];
   const rows = measured.map((s) => [
     s.id,
@@ -125,8 +129,9 @@ export function roundsTable(sums: readonly CandidateSummary[], rounds: number): 
     }),
     s.id === 'nginx' ? '' : fx(s.ratio.cv, 1),
     fx(Math.max(0, ...s.rounds.map((r) => r?.foreignPercent ?? 0)), 0),
+    fx(median(s.rounds.flatMap((r) => (r ? [r.switchesPerReq] : []))), 2),
   ]);
-  return table(head, rows, new Set(Array.from({ length: rounds + 2 }, (_, i) => i + 1)));
+  return table(head, rows, new Set(Array.from({ length: rounds + 3 }, (_, i) => i + 1)));
 }
 
 /** Floors with PASS / MISS, plus the candidates that did not run and why. */

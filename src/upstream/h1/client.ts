@@ -203,7 +203,7 @@ class Connection implements ParserEvents {
     const body = req.body;
     if (body === null) {
       this.bodyPending = false;
-      this.socket.write(head, 'latin1');
+      writeSoon(this.socket, head);
       return;
     }
     this.bodyPending = true;
@@ -386,6 +386,30 @@ class Connection implements ParserEvents {
     }
     ex.fail(err ?? new H1Error('UND_ERR_SOCKET', 'upstream connection closed'));
   }
+}
+
+const soonSockets: Socket[] = [];
+const soonHeads: string[] = [];
+
+/**
+ * Bodiless request heads are written after the event loop has handled every socket that was
+ * ready (check phase), in one burst, rather than one by one between reading client requests.
+ * With the upstream on the same CPU each write wakes it and the scheduler tends to hand it the
+ * CPU at once: the burst halves those preemptions (0.85 → 0.6 per request) and gave 4–25 %
+ * more requests per second in A/B windows of one bench run (docs/benchmarks.md).
+ */
+function writeSoon(socket: Socket, head: string): void {
+  if (soonSockets.push(socket) === 1) setImmediate(flushSoon);
+  soonHeads.push(head);
+}
+
+function flushSoon(): void {
+  for (let i = 0; i < soonSockets.length; i++) {
+    const s = soonSockets[i]!;
+    if (!s.destroyed) s.write(soonHeads[i]!, 'latin1');
+  }
+  soonSockets.length = 0;
+  soonHeads.length = 0;
 }
 
 function uncork(socket: Socket): void {
