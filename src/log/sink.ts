@@ -22,12 +22,12 @@ export interface LineSinkOptions {
  * full pipe (EAGAIN) keeps the lines for the next attempt rather than blocking.
  */
 export class LineSink {
-  #pending = '';
+  readonly #buf: Buffer;
+  #used = 0;
   #held: Buffer | undefined;
   #dropped = 0;
   readonly #fd: number;
   readonly #ownsFd: boolean;
-  readonly #batch: number;
   readonly #max: number;
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #onError: ((e: Error) => void) | undefined;
@@ -42,7 +42,7 @@ export class LineSink {
       this.#fd = openSync(dest, 'a', opts.mode ?? 0o644);
       this.#ownsFd = true;
     }
-    this.#batch = opts.batchBytes ?? 32 * 1024;
+    this.#buf = Buffer.allocUnsafe(opts.batchBytes ?? 32 * 1024);
     this.#max = opts.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.#onError = opts.onError;
     const every = opts.flushMs ?? 250;
@@ -54,38 +54,64 @@ export class LineSink {
     return this.#dropped;
   }
 
-  /** Appends one or more complete lines. */
+  /**
+   * Appends one or more complete lines, encoded straight into the batch buffer (one pass over
+   * the string, no intermediate batch string to flatten and measure).
+   */
   write(line: string): boolean {
-    this.#pending += line;
-    if (this.#pending.length >= this.#batch) this.flush();
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8.
+    if (this.#used + line.length * 3 > this.#buf.length) {
+      this.flush();
+      if (line.length * 3 > this.#buf.length) {
+        this.#hold(Buffer.from(line, 'utf8'));
+        this.flush();
+        return true;
+      }
+    }
+    this.#used += this.#buf.write(line, this.#used, 'utf8');
     return true;
   }
 
   /** Writes what is buffered now. */
   flush(): void {
-    if (this.#pending.length > 0) {
-      const b = Buffer.from(this.#pending, 'utf8');
-      this.#pending = '';
-      this.#held = this.#held ? Buffer.concat([this.#held, b]) : b;
+    if (this.#used > 0) {
+      const batch = this.#buf.subarray(0, this.#used);
+      this.#used = 0;
+      if (this.#held === undefined) {
+        const rest = this.#writeOut(batch);
+        // Copied: the batch buffer is reused for the next lines.
+        if (rest !== undefined) this.#held = Buffer.from(rest);
+        return;
+      }
+      this.#held = Buffer.concat([this.#held, batch]);
     }
-    let held = this.#held;
-    while (held !== undefined && held.length > 0) {
+    if (this.#held !== undefined) this.#held = this.#writeOut(this.#held);
+  }
+
+  #hold(b: Buffer): void {
+    this.#held = this.#held ? Buffer.concat([this.#held, b]) : b;
+  }
+
+  /** Writes `b` out; returns what a full pipe (EAGAIN) left unwritten, if anything. */
+  #writeOut(b: Buffer): Buffer | undefined {
+    let rest: Buffer | undefined = b;
+    while (rest !== undefined && rest.length > 0) {
       let n: number;
       try {
-        n = writeSync(this.#fd, held);
+        n = writeSync(this.#fd, rest);
       } catch (e) {
         // A log write never throws into the request that logged: other errors drop the batch.
         const again = (e as NodeJS.ErrnoException).code === 'EAGAIN';
-        if (!again || held.length > this.#max) {
-          this.#dropped += countLines(held);
-          held = undefined;
+        if (!again || rest.length > this.#max) {
+          this.#dropped += countLines(rest);
           if (!again) this.#onError?.(e as Error);
+          return undefined;
         }
-        break;
+        return rest;
       }
-      held = n === held.length ? undefined : held.subarray(n);
+      rest = n === rest.length ? undefined : rest.subarray(n);
     }
-    this.#held = held;
+    return undefined;
   }
 
   /** pino's name for a synchronous flush. */
