@@ -14,7 +14,15 @@ import { checkFloor } from './lib/floors.js';
 import { ROOT, SkipCandidate } from './lib/gatehouse.js';
 import { startUpstreamNginx } from './lib/nginx.js';
 import { readOptions, type BenchOptions } from './lib/options.js';
-import { busyPercent, contextSwitches, cpuJiffies, cpuMicros, onExit, peakRssKiB, processTree } from './lib/procs.js';
+import {
+  busyPercent,
+  contextSwitches,
+  cpuJiffies,
+  cpuMicros,
+  onExit,
+  peakRssKiB,
+  processTree,
+} from './lib/procs.js';
 import {
   floorsTable,
   notRun,
