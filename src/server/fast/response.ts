@@ -1,6 +1,7 @@
 import { TOKEN } from '../../http/fields.js';
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
+import { writeSoon } from '../../util/write-burst.js';
 import { STATUS_CODES } from 'node:http';
 
 /** What a {@link FastResponse} needs from the connection that owns it. */
@@ -225,22 +226,27 @@ export class FastResponse extends EventEmitter {
       } else if (last) tail = '0\r\n\r\n';
     }
     const done = last ? () => this.#finished() : undefined;
-    if (data === undefined) return socket.write(head + tail, 'latin1', done);
-    if (head === '' && tail === '') return socket.write(data, done);
-    if (data.length <= SMALL_BODY) {
+    let out: Buffer | string;
+    if (data === undefined) out = head + tail;
+    else if (head === '' && tail === '') out = data;
+    else if (data.length > SMALL_BODY) {
+      socket.cork();
+      if (head !== '') socket.write(head, 'latin1');
+      const ok =
+        tail === '' ? socket.write(data, done) : (socket.write(data), socket.write(tail, 'latin1', done));
+      socket.uncork();
+      return ok;
+    } else {
       // Head and a small body copied into one buffer: one plain write, no cork/writev path.
-      const out = Buffer.allocUnsafe(head.length + data.length + tail.length);
+      out = Buffer.allocUnsafe(head.length + data.length + tail.length);
       out.write(head, 0, 'latin1');
       data.copy(out, head.length);
       if (tail !== '') out.write(tail, head.length + data.length, 'latin1');
-      return socket.write(out, done);
     }
-    socket.cork();
-    if (head !== '') socket.write(head, 'latin1');
-    const ok =
-      tail === '' ? socket.write(data, done) : (socket.write(data), socket.write(tail, 'latin1', done));
-    socket.uncork();
-    return ok;
+    if (!last) return socket.write(out, 'latin1');
+    // The response is complete: written with the other writes of this event-loop turn.
+    writeSoon(socket, out, done);
+    return true;
   }
 
   #finished(): void {

@@ -4,6 +4,7 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ResponseParser, type ParserEvents } from './parser.js';
+import { writeSoon } from '../../util/write-burst.js';
 
 /** How one upstream's connections are made and kept. Built once at config load. */
 export interface H1PoolOptions {
@@ -203,6 +204,7 @@ class Connection implements ParserEvents {
     const body = req.body;
     if (body === null) {
       this.bodyPending = false;
+      // Bodiless: the head completes the request; written with the other writes of this turn.
       writeSoon(this.socket, head);
       return;
     }
@@ -386,30 +388,6 @@ class Connection implements ParserEvents {
     }
     ex.fail(err ?? new H1Error('UND_ERR_SOCKET', 'upstream connection closed'));
   }
-}
-
-const soonSockets: Socket[] = [];
-const soonHeads: string[] = [];
-
-/**
- * Bodiless request heads are written after the event loop has handled every socket that was
- * ready (check phase), in one burst, rather than one by one between reading client requests.
- * With the upstream on the same CPU each write wakes it and the scheduler tends to hand it the
- * CPU at once: the burst halves those preemptions (0.85 → 0.6 per request) and gave 4–25 %
- * more requests per second in A/B windows of one bench run (docs/benchmarks.md).
- */
-function writeSoon(socket: Socket, head: string): void {
-  if (soonSockets.push(socket) === 1) setImmediate(flushSoon);
-  soonHeads.push(head);
-}
-
-function flushSoon(): void {
-  for (let i = 0; i < soonSockets.length; i++) {
-    const s = soonSockets[i]!;
-    if (!s.destroyed) s.write(soonHeads[i]!, 'latin1');
-  }
-  soonSockets.length = 0;
-  soonHeads.length = 0;
 }
 
 function uncork(socket: Socket): void {
