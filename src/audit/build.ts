@@ -34,7 +34,7 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
   const p = ctx.principal;
   const stripped = ctx.extra['strippedHeaders'];
   const trace = ctx.extra['trace'];
-  const reasons = mergedReasons(ctx, error);
+  const reasons = mergedReasons(ctx, error).slice();
   return {
     time: isoNow(),
     type: 'request',
@@ -113,9 +113,13 @@ export function requestEventLine(
   return `${line}}`;
 }
 
-/** The reasons of a finished request: the context's, then the error's not already listed. */
-export function mergedReasons(ctx: RequestContext, error: GatehouseError | undefined): string[] {
+/**
+ * The reasons of a finished request: the context's, then the error's not already listed. The
+ * context's own list (not a copy) when the error adds nothing.
+ */
+export function mergedReasons(ctx: RequestContext, error: GatehouseError | undefined): readonly string[] {
+  if (error === undefined || error.reasons.every((r) => ctx.reasons.includes(r))) return ctx.reasons;
   const reasons = ctx.reasons.slice();
-  if (error !== undefined) for (const r of error.reasons) if (!reasons.includes(r)) reasons.push(r);
+  for (const r of error.reasons) if (!reasons.includes(r)) reasons.push(r);
   return reasons;
 }

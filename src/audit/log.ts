@@ -60,9 +60,7 @@ export class AuditLog {
     const ev = !this.debug && event.trace !== undefined ? { ...event, trace: undefined } : event;
     this.#emitted++;
     this.#capture?.push(ev);
-    if (this.#sinks.length === 0 || this.#closed) return;
-    const line = JSON.stringify(ev) + '\n';
-    for (const s of this.#sinks) s.write(line);
+    if (this.#writing) this.#write(JSON.stringify(ev));
   }
 
   /**
@@ -72,7 +70,14 @@ export class AuditLog {
   emitLine(line: string, event: () => AuditEvent): void {
     this.#emitted++;
     this.#capture?.push(event());
-    if (this.#sinks.length === 0 || this.#closed) return;
+    if (this.#writing) this.#write(line);
+  }
+
+  get #writing(): boolean {
+    return this.#sinks.length > 0 && !this.#closed;
+  }
+
+  #write(line: string): void {
     const out = `${line}\n`;
     for (const s of this.#sinks) s.write(out);
   }

@@ -83,11 +83,12 @@ export class LineSink {
         if (rest !== undefined) this.#held = Buffer.from(rest);
         return;
       }
-      this.#held = Buffer.concat([this.#held, batch]);
+      this.#hold(batch);
     }
     if (this.#held !== undefined) this.#held = this.#writeOut(this.#held);
   }
 
+  /** Appends `b` to the bytes waiting for the destination (copied when some are already waiting). */
   #hold(b: Buffer): void {
     this.#held = this.#held ? Buffer.concat([this.#held, b]) : b;
   }

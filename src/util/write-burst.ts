@@ -28,13 +28,7 @@ export function writeSoon(socket: Socket, chunk: Buffer | string, done?: () => v
 function flush(): void {
   // Writes issued here may queue more (a `done` that starts the next message): they get the next turn.
   const n = sockets.length;
-  for (let i = 0; i < n; i++) {
-    const socket = sockets[i]!;
-    const chunk = chunks[i]!;
-    const done = callbacks[i];
-    if (done === undefined) socket.write(chunk, 'latin1');
-    else socket.write(chunk, 'latin1', done);
-  }
+  for (let i = 0; i < n; i++) sockets[i]!.write(chunks[i]!, 'latin1', callbacks[i]);
   sockets.splice(0, n);
   chunks.splice(0, n);
   callbacks.splice(0, n);
