@@ -3,7 +3,7 @@ import type { Tracer } from './trace.js';
 
 /** A compact JWS split and decoded, not yet verified. */
 export interface ParsedJws {
-  readonly header: Record<string, unknown>;
+  readonly header: Readonly<Record<string, unknown>>;
   readonly claims: Record<string, unknown>;
   /** ASCII `BASE64URL(header) '.' BASE64URL(payload)` (RFC 7515 §5.2 step 8). */
   readonly signingInput: string;
@@ -53,6 +53,23 @@ function decodeJsonObject(seg: string): Record<string, unknown> | undefined {
     : undefined;
 }
 
+/**
+ * Decoded protected headers by their base64url text: a provider signs with a handful of
+ * `alg`/`kid`/`typ` combinations, so nearly every token repeats one of a few headers. Only the
+ * decoding is remembered (frozen, never a verdict); it starts over when full, so a stream of
+ * distinct headers costs no more than decoding them.
+ */
+const headers = new Map<string, Readonly<Record<string, unknown>>>();
+const MAX_HEADERS = 64;
+
+function decodeHeader(seg: string): Readonly<Record<string, unknown>> | undefined {
+  const header = decodeJsonObject(seg);
+  if (header === undefined) return undefined;
+  if (headers.size >= MAX_HEADERS) headers.clear();
+  headers.set(seg, Object.freeze(header));
+  return header;
+}
+
 /** Throws GH_TOKEN_MALFORMED (`token.too_large`) for tokens over {@link MAX_TOKEN_LENGTH}, before any parsing. */
 export function checkTokenSize(token: string, trace?: Tracer): void {
   if (token.length <= MAX_TOKEN_LENGTH) return;
@@ -80,12 +97,13 @@ export function parseCompactJws(token: string, trace?: Tracer): ParsedJws {
   const h = token.slice(0, a);
   const p = token.slice(a + 1, b);
   const s = token.slice(b + 1);
-  if (!isCanonicalB64url(h) || !isCanonicalB64url(p) || !isCanonicalB64url(s)) {
+  const known = headers.get(h);
+  if ((known === undefined && !isCanonicalB64url(h)) || !isCanonicalB64url(p) || !isCanonicalB64url(s)) {
     trace?.('format', false, 'a segment is not canonical unpadded base64url (RFC 7515 §2)');
     throw tokenError('GH_TOKEN_MALFORMED', 'token.malformed', 'segment is not canonical unpadded base64url');
   }
   trace?.('format', true, 'compact JWS, three canonical base64url segments');
-  const header = decodeJsonObject(h);
+  const header = known ?? decodeHeader(h);
   if (!header) {
     trace?.('header', false, 'the protected header is not a UTF-8 JSON object');
     throw tokenError('GH_TOKEN_MALFORMED', 'token.malformed', 'protected header is not a JSON object');
