@@ -9,26 +9,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startUpstream, type RecordingUpstream } from '../test/helpers/upstream.js';
-import type { BenchContext, RunningCandidate } from './lib/candidate.js';
+import type { RunningCandidate } from './lib/candidate.js';
 import { selectCandidates } from './lib/candidates.js';
-import { startUpstreamNginx } from './lib/nginx.js';
+import { openBenchContext } from './lib/context.js';
 import { readOptions } from './lib/options.js';
 
 const opts = readOptions();
 const dir = mkdtempSync(join(tmpdir(), 'gh-hold-'));
-const upstream = await startUpstreamNginx(opts.proxyCpu);
-let echo: Promise<RecordingUpstream> | undefined;
-const teardown: (() => Promise<void> | void)[] = [];
-const ctx: BenchContext = {
-  opts,
-  dir,
-  upstream,
-  echo: () => (echo ??= startUpstream()),
-  shared: new Map(),
-  cleanup: (fn) => teardown.push(fn),
-  log: (line) => console.error(line),
-};
+const { ctx, close } = await openBenchContext(opts, dir, (line) => console.error(line));
 const running: RunningCandidate[] = [];
 let stopping = false;
 
@@ -36,9 +24,7 @@ async function stop(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     for (const c of running) await c.stop().catch(() => undefined);
-    for (const fn of teardown.reverse()) await Promise.resolve(fn()).catch(() => undefined);
-    await upstream.stop().catch(() => undefined);
-    if (echo) await (await echo).close().catch(() => undefined);
+    await close().catch(() => undefined);
     if (process.env.BENCH_KEEP_DIR !== '1') rmSync(dir, { recursive: true, force: true });
   }
   process.exit(code);
@@ -46,7 +32,7 @@ async function stop(code: number): Promise<never> {
 process.on('SIGINT', () => void stop(0));
 process.on('SIGTERM', () => void stop(0));
 
-const out: Record<string, unknown> = { dir, upstreamPid: upstream.pid };
+const out: Record<string, unknown> = { dir, upstreamPid: ctx.upstream.pid };
 try {
   for (const c of selectCandidates(opts.only)) {
     const r = await c.start(ctx);

@@ -7,12 +7,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, w
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBinary } from '../test/helpers/binaries.js';
-import { startUpstream, type RecordingUpstream } from '../test/helpers/upstream.js';
-import type { BenchContext, Candidate, RunningCandidate } from './lib/candidate.js';
+import type { Candidate, RunningCandidate } from './lib/candidate.js';
 import { selectCandidates } from './lib/candidates.js';
+import { openBenchContext } from './lib/context.js';
 import { checkFloor } from './lib/floors.js';
 import { ROOT, SkipCandidate } from './lib/gatehouse.js';
-import { startUpstreamNginx } from './lib/nginx.js';
 import { readOptions, type BenchOptions } from './lib/options.js';
 import {
   busyPercent,
@@ -224,18 +223,8 @@ async function main(): Promise<void> {
     micro = await runMicro();
   }
 
-  const upstream = await startUpstreamNginx(opts.proxyCpu);
-  let echo: Promise<RecordingUpstream> | undefined;
-  const teardown: (() => Promise<void> | void)[] = [];
-  const ctx: BenchContext = {
-    opts,
-    dir,
-    upstream,
-    echo: () => (echo ??= startUpstream()),
-    shared: new Map(),
-    cleanup: (fn) => teardown.push(fn),
-    log,
-  };
+  const { ctx, close } = await openBenchContext(opts, dir, log);
+  const upstream = ctx.upstream;
 
   const running = new Map<string, RunningCandidate>();
   const status = new Map<string, { status: CandidateSummary['status']; reason?: string }>();
@@ -295,9 +284,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const c of running.values()) await c.stop().catch(() => undefined);
-    for (const fn of teardown.reverse()) await Promise.resolve(fn()).catch(() => undefined);
-    await upstream.stop();
-    if (echo) await (await echo).close();
+    await close();
   }
 
   const sums = summarise(cands, rounds, closing, status, rss);

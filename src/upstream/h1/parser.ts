@@ -6,7 +6,7 @@
  * out of step.
  */
 
-import { withoutOws } from '../../http/fields.js';
+import { FIELD_CTL, withoutOws } from '../../http/fields.js';
 
 /** A malformed upstream response; `code` is one of the `HPE_*` codes below. */
 export class ResponseParseError extends Error {
@@ -46,7 +46,6 @@ const enum State {
 export const MAX_HEAD_BYTES = 64 * 1024;
 const MAX_FIELDS = 256;
 const MAX_CHUNK_LINE = 4096;
-const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 
 /** A whole response head, CRLF-terminated lines: status line, then `token ":" OWS field-value`. */
 const HEAD =
@@ -164,7 +163,7 @@ export class ResponseParser {
               return this.finish(buf);
             }
             this.headBytes += eol + 2;
-            if (this.headBytes > MAX_HEAD_BYTES || BAD_VALUE.test(line))
+            if (this.headBytes > MAX_HEAD_BYTES || FIELD_CTL.test(line))
               throw new ResponseParseError('HPE_INVALID_TRAILER', 'invalid or oversized trailer section');
             break;
           }
