@@ -33,6 +33,7 @@ export function decisionOf(
 export function buildRequestEvent(ctx: RequestContext, status: number, error?: GatehouseError): AuditEvent {
   const p = ctx.principal;
   const stripped = ctx.extra['strippedHeaders'];
+  const dropped = ctx.extra['droppedCookies'];
   const trace = ctx.extra['trace'];
   const reasons = mergedReasons(ctx, error).slice();
   return {
@@ -61,6 +62,7 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
     latency_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
     stripped_headers:
       Array.isArray(stripped) && stripped.length > 0 ? (stripped as string[]).slice() : undefined,
+    dropped_cookies: Array.isArray(dropped) ? (dropped as string[]).slice() : undefined,
     trace: Array.isArray(trace) && trace.length > 0 ? (trace as TraceEntry[]) : undefined,
   };
 }
@@ -110,6 +112,8 @@ export function requestEventLine(
   line += `${field('upstream_status', ctx.upstreamStatus)}${field('latency_ms', Math.round((performance.now() - ctx.start) * 1000) / 1000)}`;
   if (Array.isArray(stripped) && stripped.length > 0)
     line += `,"stripped_headers":${stringList(stripped as string[])}`;
+  const dropped = ctx.extra['droppedCookies'];
+  if (Array.isArray(dropped)) line += `,"dropped_cookies":${stringList(dropped as string[])}`;
   return `${line}}`;
 }
 

@@ -35,8 +35,13 @@ export interface AuditEvent {
   readonly detail?: string | undefined;
   readonly upstream_status?: number | undefined;
   readonly latency_ms: number;
-  /** Names of forged identity headers that were removed. */
+  /**
+   * Names (as sent) of request headers removed because an upstream would act on them: forged
+   * identity, path/method overrides, forwarding and client-certificate claims.
+   */
   readonly stripped_headers?: readonly string[] | undefined;
+  /** Names of Gatehouse's own cookies an upstream tried to set; those `Set-Cookie` lines were dropped. */
+  readonly dropped_cookies?: readonly string[] | undefined;
   /** Full decision trace, at audit level `debug` only. */
   readonly trace?: readonly TraceEntry[] | undefined;
   readonly [extra: string]: unknown;

@@ -7,3 +7,4 @@ export { policiesSchema, routeAuthzFields } from '../authz/schema.js';
 export { sessionSchema, routeSessionFields } from '../session/schema.js';
 export { identitySchema, routeIdentityFields } from '../identity/schema.js';
 export { limitsSchema, routeLimitsFields, cacheSchema, apiKeysSchema } from '../limits/schema.js';
+export { routeGuardFields } from '../guard/schema.js';

@@ -8,6 +8,7 @@ import { Router, routeHostProblem, routePathProblem } from '../routing/router.js
 import { createUpstream, type UpstreamHandle } from '../upstream/pool.js';
 import { CidrSet, checkCidr } from '../util/ip.js';
 import { normalizeHeaderName } from '../identity/strip.js';
+import { ownCookies } from '../guard/cookies.js';
 import { ConfigError, type ConfigProblem } from './load.js';
 
 /** Reserved endpoints, looked up by exact path first, then by segment prefix. */
@@ -149,6 +150,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       limiters: [],
       mutators: [],
       stripNames: new Set(),
+      trustedHeaders: new Set(),
+      websocket: false,
+      ownCookieNames: new Set(),
+      ownCookiePrefixes: [],
     };
     for (const f of features) f.compileRoute?.(r, keyPath, cctx, stages);
     const stripNames = new Set([...stages.stripNames].map(normalizeHeaderName));
@@ -191,6 +196,9 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
         limiters: Object.freeze(stages.limiters),
         mutators: Object.freeze(stages.mutators),
         stripNames,
+        trustedHeaders: stages.trustedHeaders,
+        websocket: stages.websocket,
+        ownCookies: ownCookies(stages),
       }),
     );
   });

@@ -12,6 +12,7 @@ import {
   routeIdentityFields,
   routeLimitsFields,
   routeSessionFields,
+  routeGuardFields,
   sessionSchema,
 } from './area-schemas.js';
 import { metricsSchema } from '../metrics/schema.js';
@@ -45,12 +46,26 @@ export const upstreamSchema = z
   .object({
     url: httpUrl,
     max_connections: z.number().int().min(1).max(10_000).default(128),
+    max_queue: z
+      .number()
+      .int()
+      .min(0)
+      .max(100_000)
+      .default(1024)
+      .describe(
+        'Requests that may wait for a connection when all max_connections are busy; more get 503 GH_UPSTREAM_BUSY at once. 0: none waits.',
+      ),
     timeouts: z
       .object({
         connect: duration.default(5000),
         headers: duration.default(30_000),
         idle: duration.default(60_000),
         keep_alive: duration.default(4000),
+        queue: duration
+          .default(10_000)
+          .describe(
+            'Longest wait for a free upstream connection; then 503 GH_UPSTREAM_QUEUE_TIMEOUT. 0: no limit.',
+          ),
       })
       .strict()
       .prefault({}),
@@ -110,6 +125,7 @@ export const routeSchema = z
     ...routeSessionFields,
     ...routeIdentityFields,
     ...routeLimitsFields,
+    ...routeGuardFields,
   })
   .strict();
 
@@ -140,6 +156,27 @@ export const configSchema = z
             "Plain-HTTP listeners parse bodiless GET/HEAD requests themselves (a strict subset); everything else goes to Node's HTTP parser.",
           ),
         max_body_size: z.union([size, z.literal('unlimited')]).default(10 * 1024 * 1024),
+        request_buffer_size: size
+          .default(64 * 1024)
+          .describe(
+            'Request bodies up to this size are read in full before an upstream connection is taken; larger ones stream once this much arrived. 0: stream at once.',
+          ),
+        max_connections_per_client: z
+          .number()
+          .int()
+          .min(0)
+          .default(512)
+          .describe(
+            'Open connections one client address (the TCP peer) may hold; more are answered 429 GH_TOO_MANY_CONNECTIONS and closed. Trusted proxies are exempt. 0: no cap.',
+          ),
+        max_in_flight_per_client: z
+          .number()
+          .int()
+          .min(0)
+          .default(256)
+          .describe(
+            'Requests one client address (through trusted proxies) may have in progress; more get 429 GH_TOO_MANY_IN_FLIGHT. 0: no cap.',
+          ),
         shutdown_timeout: duration.default(30_000),
         workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
         metrics: metricsSchema.prefault({}),

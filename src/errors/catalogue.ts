@@ -4,6 +4,7 @@ import { authzCodes } from './codes-authz.js';
 import { sessionCodes } from './codes-session.js';
 import { identityCodes } from './codes-identity.js';
 import { limitsCodes } from './codes-limits.js';
+import { protocolCodes } from './codes-protocol.js';
 
 /** One catalogue entry: HTTP status, the safe client-facing message and the documented meaning. */
 export interface ErrorEntry {
@@ -23,6 +24,7 @@ export const catalogue = {
   ...sessionCodes,
   ...identityCodes,
   ...limitsCodes,
+  ...protocolCodes,
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -5,6 +5,7 @@ import { sessionFeature } from '../session/feature.js';
 import { identityFeature } from '../identity/feature.js';
 import { limitsFeature } from '../limits/feature.js';
 import { forwardAuthFeature } from '../forward/feature.js';
+import { guardFeature } from '../guard/feature.js';
 
 /**
  * Every feature, in pipeline order. Each compiles its global config once, then contributes
@@ -17,4 +18,5 @@ export const features: readonly Feature[] = [
   limitsFeature,
   identityFeature,
   forwardAuthFeature,
+  guardFeature,
 ];

@@ -31,6 +31,20 @@ export interface CompiledRoute {
   readonly mutators: readonly Mutator[];
   /** Identity-header names (normalised: lower-case, `_` → `-`) always removed from requests. */
   readonly stripNames: ReadonlySet<string>;
+  /** Normalised names (`trusted_headers`) that pass from trusted proxies despite the strip lists. */
+  readonly trustedHeaders: ReadonlySet<string>;
+  /** `websocket: true`: WebSocket upgrades are proxied; every other upgrade is refused. */
+  readonly websocket: boolean;
+  /** Gatehouse's own cookies: an upstream `Set-Cookie` naming one is dropped. */
+  readonly ownCookies: OwnCookies;
+}
+
+/** Names and name prefixes of the cookies Gatehouse sets (session, login state). */
+export interface OwnCookies {
+  /** Exact cookie names (case-sensitive, RFC 6265). */
+  readonly names: ReadonlySet<string>;
+  /** Lower-cased name prefixes, compared with the cookie name lower-cased. */
+  readonly prefixes: readonly string[];
 }
 
 /** The mutable builder a feature's `compileRoute` fills in; frozen into a {@link CompiledRoute}. */
@@ -41,4 +55,11 @@ export interface RouteStages {
   mutators: Mutator[];
   /** Names (any case/underscore form) of headers this route's features may inject: stripped from requests. */
   stripNames: Set<string>;
+  /** Normalised names a trusted proxy may send despite the strip lists (`trusted_headers`). */
+  trustedHeaders: Set<string>;
+  websocket: boolean;
+  /** Exact names of cookies a feature sets for this route (the session cookie…). */
+  ownCookieNames: Set<string>;
+  /** Name prefixes of cookies a feature sets (login-state cookies…), any case. */
+  ownCookiePrefixes: string[];
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { RuntimeState } from '../config/compile.js';
 import type { RequestContext } from '../pipeline/context.js';
@@ -12,6 +13,8 @@ import { forward } from '../upstream/forward.js';
 import { Context } from './context.js';
 import { sendError } from './respond.js';
 import { runStages } from './stages.js';
+import type { Admission } from './admission.js';
+import { lingerAfter } from './linger.js';
 
 /** Records the end of a request: one audit event and one access-log line. */
 export interface RequestRecorder {
@@ -25,6 +28,8 @@ export interface HandlerHost {
   readonly logger: Logger;
   readonly draining: boolean;
   readonly ready: boolean;
+  /** Per-client caps: every request counts as in flight from `run` until it is recorded. */
+  readonly admission: Admission;
 }
 
 const SMUGGLING_TE = /^\s*chunked\s*$/i;
@@ -54,6 +59,23 @@ function checkFraming(req: IncomingMessage): void {
     if (!SMUGGLING_TE.test(te))
       throw new GatehouseError('GH_REQUEST_SMUGGLING', `transfer coding "${te}" is not supported`);
   }
+}
+
+/**
+ * RFC 9110 §15.5.20, RFC 8446 §4.4.2.2: a TLS connection set up for one server name (SNI) must
+ * not carry requests for another host (a connection made without client-certificate
+ * requirements, or under another certificate, reused to reach a host with them): 421.
+ * Connections without SNI (IP literals) are not bound to a name.
+ */
+function checkServerName(ctx: Context): void {
+  const socket = ctx.req.socket as TLSSocket | undefined;
+  if (socket?.encrypted !== true) return;
+  const sni = socket.servername;
+  if (typeof sni !== 'string' || sni === '') return;
+  const name = sni.endsWith('.') ? sni.slice(0, -1).toLowerCase() : sni.toLowerCase();
+  if (name === ctx.host) return;
+  ctx.res.shouldKeepAlive = false;
+  throw new GatehouseError('GH_MISDIRECTED_REQUEST', `TLS server name ${name}, Host ${ctx.host}`);
 }
 
 /** Normalises a request target into `ctx.path` / `ctx.query` (throws GH_PATH_AMBIGUOUS…). */
@@ -115,6 +137,18 @@ export class RequestHandler {
     this.run(ctx, expectContinue ? this.forwardContinue : this.forwardPlain);
   }
 
+  /** A context for a request refused before the pipeline runs (see {@link RequestHandler.fail}). */
+  context(req: IncomingMessage, res: ServerResponse, secure: boolean): Context {
+    return new Context(req, res, this.host.state, secure);
+  }
+
+  /** A request whose `Upgrade` (h2c…) is ignored: served like any request (RFC 9110 §7.8). */
+  handleIgnoringUpgrade(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
+    const ctx = new Context(req, res, this.host.state, secure);
+    ctx.reasons.push('upgrade.ignored');
+    this.run(ctx, this.forwardPlain);
+  }
+
   /** An Upgrade request: same pipeline, then `proceed` opens the tunnel with the built headers. */
   handleUpgrade(
     req: IncomingMessage,
@@ -127,9 +161,15 @@ export class RequestHandler {
     this.run(ctx, (c) => proceed(c, buildUpstreamHeaders(c)));
   }
 
-  /** Records a finished Upgrade tunnel setup. */
-  recordUpgrade(ctx: RequestContext): void {
-    this.host.recorder.record(ctx, 101, 0);
+  /** Records an Upgrade request: the tunnel set up (101) or the upstream's relayed refusal. */
+  recordUpgrade(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void {
+    this.record(ctx, status, bytes, err);
+  }
+
+  /** Records a finished request (once) and frees its in-flight slot. */
+  private record(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void {
+    this.host.admission.leave(ctx);
+    this.host.recorder.record(ctx, status, bytes, err);
   }
 
   private readonly forwardPlain = (ctx: Context) => this.forward(ctx, false);
@@ -140,6 +180,8 @@ export class RequestHandler {
     const state = host.state;
     const req = ctx.req;
     try {
+      const busy = host.admission.enter(ctx);
+      if (busy !== undefined) throw busy;
       if (host.draining) ctx.res.shouldKeepAlive = false;
       if (!ctx.hostValid)
         throw new GatehouseError('GH_BAD_HOST', `Host header ${JSON.stringify(ctx.hostHeader)}`);
@@ -152,6 +194,7 @@ export class RequestHandler {
           throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
       }
       if (!host.ready) throw new GatehouseError('GH_NOT_READY');
+      if (ctx.scheme === 'https') checkServerName(ctx);
       const route = matchRoute(ctx, state);
       const cl = req.headers['content-length'];
       if (cl !== undefined && Number(cl) > route.maxBodySize) {
@@ -196,8 +239,7 @@ export class RequestHandler {
   /** Records a request answered by Gatehouse itself (endpoint or login redirect) once the response is done. */
   private finishInternal(ctx: Context): void {
     const res = ctx.res;
-    const done = () =>
-      this.host.recorder.record(ctx, res.statusCode, Number(res.getHeader('content-length') ?? 0));
+    const done = () => this.record(ctx, res.statusCode, Number(res.getHeader('content-length') ?? 0));
     if (res.writableFinished) done();
     else res.once('close', done);
   }
@@ -214,8 +256,9 @@ export class RequestHandler {
       (ctx.route as NonNullable<Context['route']>).maxBodySize,
       (c, status, bytes, err) => {
         if (err && !c.res.headersSent) return this.fail(c as Context, err);
-        this.host.recorder.record(c, status, bytes, err);
+        this.record(c, status, bytes, err);
       },
+      this.host.state.config.server.request_buffer_size,
     );
   }
 
@@ -230,9 +273,9 @@ export class RequestHandler {
     for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
     const res = ctx.res;
     if (err.status === 401) addResourceMetadata(ctx, err);
-    if (!res.headersSent && requestHasBody(ctx.req) && !ctx.req.complete)
-      res.setHeader('connection', 'close');
+    // The body is still arriving: close so that the client reads this answer (never reset).
+    if (!res.headersSent && requestHasBody(ctx.req) && !ctx.req.complete) lingerAfter(res);
     sendError(res, err, ctx.id, ctx.req.headers.accept, ctx.responseHeaders, ctx.method);
-    this.host.recorder.record(ctx, err.status, 0, err);
+    this.record(ctx, err.status, 0, err);
   }
 }

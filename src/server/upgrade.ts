@@ -2,14 +2,29 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { RequestHandler } from './handler.js';
+import type { Context } from './context.js';
 import { GatehouseError } from '../errors/index.js';
 import { upstreamPath } from '../upstream/forward.js';
 import { upstreamError } from '../upstream/errors.js';
+import { buildResponseHeaders } from '../upstream/headers.js';
+import { openTunnel, upgradesTo } from '../upstream/tunnel.js';
+import { requestHasBody } from './handler.js';
+
+/** How long a client connection may stay half-closed after the answer to a refused upgrade. */
+const LINGER_MS = 2000;
 
 /**
- * Proxies an HTTP/1.1 Upgrade (WebSocket) request through the same pipeline as any request:
- * normalise, match, authenticate, authorise, strip and inject. Errors are answered on the raw
- * socket with the usual error body; on success the two sockets are piped together.
+ * An HTTP/1.1 request with `Connection: upgrade` (Node hands such a request over with its raw
+ * socket). It runs through the same pipeline as any request — normalise, match, authenticate,
+ * authorise, strip and inject — and then:
+ * - `Upgrade: websocket` on a route with `websocket: true`: a tunnel to the upstream; an upstream
+ *   that declines (any status but 101) is relayed as it answered;
+ * - `Upgrade: websocket` elsewhere: 400 `GH_UPGRADE_NOT_ALLOWED`;
+ * - any other protocol (`h2c`, `TLS/1.2`…): the upgrade is ignored (RFC 9110 §7.8 lets a server
+ *   do so) and a request without content is served as plain HTTP/1.1; one with content is
+ *   refused with 400 `GH_UPGRADE_NOT_ALLOWED`, because its body was never parsed.
+ * Every answer other than a 101 ends the connection (`Connection: close`): the socket left
+ * Node's HTTP parser and is never reused for another request.
  */
 export function handleUpgrade(
   handler: RequestHandler,
@@ -22,61 +37,101 @@ export function handleUpgrade(
   res.assignSocket(socket as Socket);
   res.shouldKeepAlive = false;
   socket.on('error', () => socket.destroy());
+  res.once('finish', () => {
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  });
+  const websocket = upgradesTo(req.rawHeaders, 'websocket');
+  if (!websocket) {
+    if (requestHasBody(req)) {
+      const ctx = handler.context(req, res, secure);
+      return handler.fail(
+        ctx,
+        new GatehouseError('GH_UPGRADE_NOT_ALLOWED', `Upgrade: ${String(req.headers.upgrade)} with a body`),
+      );
+    }
+    return handler.handleIgnoringUpgrade(req, res, secure);
+  }
   handler.handleUpgrade(req, res, secure, (ctx, headers) => {
     const route = ctx.route;
     if (!route) return;
-    if (head.length) socket.unshift(head);
-    route.upstream.pool.upgrade(
-      {
-        path: upstreamPath(ctx),
-        method: ctx.method as 'GET',
-        headers: upgradeHeaders(req, headers),
-        protocol: String(req.headers.upgrade ?? 'websocket'),
-      },
-      (err, data) => {
-        if (err || !data) {
-          const gerr = err instanceof GatehouseError ? err : upstreamError(err, route.upstream.name);
-          handler.fail(ctx, gerr);
-          return;
-        }
-        const up = data.socket;
-        const lines = ['HTTP/1.1 101 Switching Protocols'];
-        const h = data.headers;
-        for (const [k, v] of Object.entries(h)) {
-          if (v === undefined) continue;
-          for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${one}`);
-        }
-        res.detachSocket(socket as Socket);
-        socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-        ctx.upstreamStatus = 101;
-        handler.recordUpgrade(ctx);
-        up.on('error', () => socket.destroy());
-        socket.on('error', () => up.destroy());
-        up.on('close', () => socket.destroy());
-        socket.on('close', () => up.destroy());
-        up.pipe(socket);
-        socket.pipe(up);
-      },
-    );
+    if (!route.websocket) {
+      handler.fail(
+        ctx,
+        new GatehouseError('GH_UPGRADE_NOT_ALLOWED', `route ${route.name} does not allow WebSocket upgrades`),
+      );
+      return;
+    }
+    tunnel(handler, ctx, socket as Socket, head, headers);
   });
 }
 
-/** The upgrade needs `Connection: upgrade` and `Upgrade` back, which hop-by-hop removal dropped. */
-function upgradeHeaders(req: IncomingMessage, headers: string[]): string[] {
-  const out = headers.slice();
-  for (const name of [
-    'sec-websocket-key',
-    'sec-websocket-version',
-    'sec-websocket-protocol',
-    'sec-websocket-extensions',
-  ]) {
-    const v = req.headers[name];
-    if (typeof v === 'string' && !hasHeader(out, name)) out.push(name, v);
-  }
-  return out;
-}
-
-function hasHeader(flat: string[], name: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if ((flat[i] as string).toLowerCase() === name) return true;
-  return false;
+/** Opens the upstream tunnel and splices the two sockets, or relays the upstream's refusal. */
+function tunnel(
+  handler: RequestHandler,
+  ctx: Context,
+  socket: Socket,
+  head: Buffer,
+  headers: string[],
+): void {
+  const route = ctx.route as NonNullable<Context['route']>;
+  const res = ctx.res;
+  let bytes = 0;
+  ctx.upstreamDispatch = performance.now();
+  const t = openTunnel(route.upstream.target, upstreamPath(ctx), headers, head, {
+    onSwitched(raw, up, rest) {
+      ctx.upstreamStart = performance.now();
+      ctx.upstreamStatus = 101;
+      const out = buildResponseHeaders(raw, ctx);
+      let text = 'HTTP/1.1 101 Switching Protocols\r\nconnection: upgrade\r\nupgrade: websocket\r\n';
+      for (let i = 0; i < out.length; i += 2) text += `${out[i] as string}: ${out[i + 1] as string}\r\n`;
+      res.detachSocket(socket);
+      socket.removeListener('close', onClientClose);
+      socket.write(`${text}\r\n`);
+      if (rest.length > 0) socket.write(rest);
+      handler.recordUpgrade(ctx, 101, 0);
+      up.on('error', () => socket.destroy());
+      socket.on('error', () => up.destroy());
+      up.on('close', () => socket.destroy());
+      socket.on('close', () => up.destroy());
+      up.pipe(socket);
+      socket.pipe(up);
+    },
+    declined: {
+      onHead(status, text, raw) {
+        ctx.upstreamStart = performance.now();
+        ctx.upstreamStatus = status;
+        res.writeHead(status, text, buildResponseHeaders(raw, ctx));
+      },
+      onInformational: () => undefined,
+      onBody(chunk) {
+        bytes += chunk.length;
+        if (!res.write(chunk)) {
+          t.pause();
+          res.once('drain', () => t.resume());
+        }
+      },
+      onEnd() {
+        ctx.upstreamEnd = performance.now();
+        socket.removeListener('close', onClientClose);
+        res.end();
+        ctx.reasons.push('upgrade.declined');
+        handler.recordUpgrade(ctx, ctx.upstreamStatus ?? 502, bytes);
+      },
+    },
+    onError(err) {
+      socket.removeListener('close', onClientClose);
+      const gerr = upstreamError(err, route.upstream.name);
+      if (res.headersSent) {
+        socket.destroy();
+        handler.recordUpgrade(ctx, ctx.upstreamStatus ?? gerr.status, bytes, gerr);
+      } else handler.fail(ctx, gerr);
+    },
+  });
+  const onClientClose = () => {
+    t.abort();
+    ctx.reasons.push('client.aborted');
+    handler.recordUpgrade(ctx, 499, bytes);
+  };
+  socket.once('close', onClientClose);
 }

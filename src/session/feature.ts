@@ -71,6 +71,9 @@ export const sessionFeature: Feature = {
   },
   compileRoute(_route, _keyPath, cctx, stages) {
     const rt = cctx.services.get(SESSION_SERVICE) as SessionRuntime | undefined;
-    if (rt) stages.mutators.push(stripOwnCookies(rt));
+    if (!rt) return;
+    stages.mutators.push(stripOwnCookies(rt));
+    stages.ownCookieNames.add(rt.cookieName);
+    stages.ownCookiePrefixes.push(rt.statePrefix);
   },
 };

@@ -1,6 +1,12 @@
 import type { RequestContext } from '../pipeline/context.js';
 import { forwardedNode } from '../util/ip.js';
-import { isStripped } from '../identity/strip.js';
+import { isOwnCookie, noteDroppedCookie } from '../guard/cookies.js';
+import {
+  classifyHeader,
+  HeaderClass,
+  REWRITTEN_FORWARDING as FORWARDING,
+  STRIP_REASONS,
+} from '../identity/strip.js';
 
 const EMPTY: ReadonlySet<string> = new Set();
 
@@ -19,17 +25,6 @@ const HOP_BY_HOP = new Set([
   'expect',
   'http2-settings',
 ]);
-/** Forwarding headers: trusted from trusted proxies only, always rewritten. */
-const FORWARDING = new Set([
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-  'x-forwarded-port',
-  'forwarded',
-  'x-real-ip',
-  'x-request-id',
-]);
-
 /** Header names listed in `Connection` (lower-case), which are hop-by-hop too. */
 function connectionNames(value: string | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
@@ -43,20 +38,25 @@ function connectionNames(value: string | undefined): Set<string> | undefined {
 
 /**
  * Builds the upstream request headers as a flat `[name, value, …]` list: client headers minus
- * hop-by-hop ones, names in `Connection`, spoofable identity headers (any case, `_` or `-`),
- * and `ctx.drop`; then Gatehouse's own injected headers, which `Connection` can never remove;
- * then forwarding headers (RFC 7239 and X-Forwarded-*), appended to a trusted proxy's values and
- * replacing an untrusted client's.
+ * hop-by-hop ones, names in `Connection`, headers an upstream would act on (identity, path and
+ * method overrides, forwarding and client-certificate claims: any case, `_` or `-`; a route's
+ * `trusted_headers` pass from trusted proxies only) and `ctx.drop`; then Gatehouse's own
+ * injected headers, which `Connection` can never remove; then forwarding headers (RFC 7239 and
+ * X-Forwarded-*), appended to a trusted proxy's values and replacing an untrusted client's.
+ * Every removed header is reported in `ctx.extra.strippedHeaders` with one reason per class.
  */
 export function buildUpstreamHeaders(ctx: RequestContext): string[] {
-  const strip = ctx.route?.stripNames ?? EMPTY;
+  const route = ctx.route;
+  const strip = route?.stripNames ?? EMPTY;
   const raw = ctx.req.rawHeaders;
   const conn = connectionNames(ctx.req.headers.connection);
   const injected =
     ctx.inject.size === 0 ? undefined : new Set([...ctx.inject.keys()].map((k) => k.toLowerCase()));
   const out: string[] = [];
   let stripped: string[] | undefined;
+  let classes = 0;
   const trusted = ctx.peerTrusted;
+  const pass = trusted ? (route?.trustedHeaders ?? EMPTY) : EMPTY;
   let xff: string | undefined;
   let fwd: string | undefined;
   let xfProto: string | undefined;
@@ -66,18 +66,29 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
     const value = raw[i + 1] as string;
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) continue;
-    if (FORWARDING.has(lower)) {
-      if (trusted) {
-        if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
-        else if (lower === 'forwarded') fwd = fwd === undefined ? value : `${fwd}, ${value}`;
-        else if (lower === 'x-forwarded-proto') xfProto ??= value;
-        else if (lower === 'x-forwarded-host') xfHost ??= value;
-      }
-      continue;
-    }
     const norm = lower.includes('_') ? lower.replaceAll('_', '-') : lower;
-    if (isStripped(norm, strip)) {
+    let cls: HeaderClass = HeaderClass.None;
+    if (FORWARDING.has(norm)) {
+      if (norm === lower) {
+        if (trusted) {
+          if (lower === 'x-forwarded-for') xff = xff === undefined ? value : `${xff}, ${value}`;
+          else if (lower === 'forwarded') fwd = fwd === undefined ? value : `${fwd}, ${value}`;
+          else if (lower === 'x-forwarded-proto') xfProto ??= value;
+          else if (lower === 'x-forwarded-host') xfHost ??= value;
+        }
+        continue;
+      }
+      cls = HeaderClass.Forwarding;
+    } else {
+      cls = classifyHeader(norm, strip);
+      if (cls !== HeaderClass.None && pass.size !== 0 && pass.has(norm) && !strip.has(norm))
+        cls = HeaderClass.None;
+    }
+    if (cls !== HeaderClass.None) {
+      // A trusted proxy's own forwarding headers are expected: removed, not reported.
+      if (cls === HeaderClass.Forwarding && trusted && norm === lower) continue;
       (stripped ??= []).push(name);
+      classes |= 1 << cls;
       continue;
     }
     if (conn?.has(lower) || ctx.drop.has(lower) || injected?.has(lower)) continue;
@@ -85,10 +96,10 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   }
   if (stripped) {
     ctx.extra.strippedHeaders = stripped;
-    ctx.reasons.push('header.spoof.stripped');
+    for (let c = 1; c < STRIP_REASONS.length; c++)
+      if (classes & (1 << c)) ctx.reasons.push(STRIP_REASONS[c] as string);
   }
   for (const [name, value] of ctx.inject) out.push(name, value);
-  const route = ctx.route;
   out.push('host', route && !route.preserveHost ? route.upstream.authority : ctx.hostHeader);
   const peer = ctx.peer;
   out.push('x-forwarded-for', xff === undefined ? peer : `${xff}, ${peer}`);
@@ -113,21 +124,27 @@ export const RESPONSE_HOP_BY_HOP: ReadonlySet<string> = new Set([
 
 /** Lengths of the names {@link buildResponseHeaders} drops: only those are lower-cased and looked up. */
 const FILTERED_LENGTHS = new Uint8Array(32);
-for (const n of [...RESPONSE_HOP_BY_HOP, 'x-request-id']) FILTERED_LENGTHS[n.length] = 1;
+for (const n of [...RESPONSE_HOP_BY_HOP, 'x-request-id', 'set-cookie']) FILTERED_LENGTHS[n.length] = 1;
 
 /**
  * Filters upstream response headers (flat `[name, value, …]` pairs) into a flat list for
- * `writeHead`: hop-by-hop headers and names listed in the upstream's `Connection` are removed.
+ * `writeHead`: hop-by-hop headers and names listed in the upstream's `Connection` are removed,
+ * and so is every `Set-Cookie` naming one of Gatehouse's own cookies (audited).
  */
 export function buildResponseHeaders(raw: readonly string[], ctx: RequestContext): string[] {
   const out: string[] = [];
   let conn: Set<string> | undefined;
+  const own = ctx.route?.ownCookies;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] as string;
     if (FILTERED_LENGTHS[name.length] === 1) {
       const lower = name.toLowerCase();
       if (lower === 'connection') conn = connectionNames(raw[i + 1]);
       if (RESPONSE_HOP_BY_HOP.has(lower) || lower === 'x-request-id') continue;
+      if (lower === 'set-cookie' && own !== undefined && isOwnCookie(raw[i + 1] as string, own)) {
+        noteDroppedCookie(ctx, raw[i + 1] as string);
+        continue;
+      }
     }
     out.push(name, raw[i + 1] as string);
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Pool } from 'undici';
+import type { ConnectionOptions } from 'node:tls';
 import { H1Pool } from './h1/client.js';
 import type { UpstreamConfig } from '../config/schema.js';
 
@@ -11,6 +12,8 @@ export interface UpstreamHandle {
   readonly client: H1Pool;
   /** undici pool for WebSocket upgrades only (connects on first use). */
   readonly pool: Pool;
+  /** Where and how to open a dedicated connection (WebSocket tunnels). */
+  readonly target: UpstreamTarget;
   readonly origin: string;
   /** `host[:port]` of the upstream URL, sent as Host when a route does not preserve it. */
   readonly authority: string;
@@ -20,9 +23,18 @@ export interface UpstreamHandle {
   readonly insecureSkipVerify: boolean;
 }
 
+/** Address, TLS options and handshake timeouts of an upstream, for a dedicated connection. */
+export interface UpstreamTarget {
+  readonly host: string;
+  readonly port: number;
+  readonly tls: ConnectionOptions | undefined;
+  readonly connectTimeout: number;
+  readonly headersTimeout: number;
+}
+
 /**
- * Builds the pool for an upstream once at config load: keep-alive, bounded connections,
- * connect/headers/idle timeouts and TLS (custom CA, client certificate for mutual TLS,
+ * Builds the pool for an upstream once at config load: keep-alive, bounded connections with a
+ * bounded wait for one (`max_queue`, `timeouts.queue`), connect/headers/idle timeouts and TLS (custom CA, client certificate for mutual TLS,
  * server name, minimum version). `insecure_skip_verify` is honoured only under that name.
  */
 export function createUpstream(
@@ -66,6 +78,8 @@ export function createUpstream(
     port: Number(url.port) || (secure ? 443 : 80),
     tls: connect,
     maxConnections: cfg.max_connections,
+    maxQueue: cfg.max_queue,
+    queueTimeout: cfg.timeouts.queue,
     connectTimeout: cfg.timeouts.connect,
     headersTimeout: cfg.timeouts.headers,
     bodyTimeout: cfg.timeouts.idle,
@@ -79,10 +93,18 @@ export function createUpstream(
     keepAliveTimeout: cfg.timeouts.keep_alive,
     keepAliveMaxTimeout: Math.max(cfg.timeouts.keep_alive, 600_000),
   });
+  const target: UpstreamTarget = Object.freeze({
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(url.port) || (secure ? 443 : 80),
+    tls: connect,
+    connectTimeout: cfg.timeouts.connect,
+    headersTimeout: cfg.timeouts.headers,
+  });
   return Object.freeze({
     name,
     client,
     pool,
+    target,
     origin: url.origin,
     authority: url.host,
     basePath: url.pathname.replace(/\/+$/, ''),

@@ -37,6 +37,10 @@ function compile(doc: Record<string, unknown>, services: [string, unknown][] = [
       limiters: [],
       mutators: [],
       stripNames: new Set(),
+      trustedHeaders: new Set(),
+      websocket: false,
+      ownCookieNames: new Set(),
+      ownCookiePrefixes: [],
     };
     authzFeature.compileRoute?.(r, `routes[${i}]`, cctx, s);
     return s;

@@ -127,6 +127,10 @@ export function compileIdentity(doc: object, opts: { baseDir?: string; dryRun?: 
       limiters: [],
       mutators: [],
       stripNames: new Set(),
+      trustedHeaders: new Set(),
+      websocket: false,
+      ownCookieNames: new Set(),
+      ownCookiePrefixes: [],
     };
     identityFeature.compileRoute?.(r, `routes[${i}]`, cctx, s);
     return s;

@@ -60,7 +60,7 @@ before(async () => {
       { match: { path: '/slow-body' }, upstream: 'slow', auth: 'none' },
       { match: { path: '/drain' }, upstream: 'slow', auth: 'none' },
       { match: { path: '/dead' }, upstream: 'dead', auth: 'none' },
-      { match: { path: '/ws' }, upstream: 'ws', auth: 'none' },
+      { match: { path: '/ws' }, upstream: 'ws', auth: 'none', websocket: true },
       { match: { path: '/' }, upstream: 'app', auth: 'none' },
     ],
   });
