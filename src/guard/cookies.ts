@@ -59,11 +59,16 @@ export function isOwnCookie(value: string, own: OwnCookies): boolean {
   return eq !== -1 && ownName(setCookieName(value.slice(eq + 1)), own);
 }
 
-/** Records a dropped upstream `Set-Cookie` for the audit event (cookie name only, never its value). */
+/**
+ * Records a dropped upstream `Set-Cookie` for the audit event: the cookie name only, never its
+ * value (`=name` for a nameless cookie that spells one of Gatehouse's names in its value).
+ */
 export function noteDroppedCookie(ctx: RequestContext, value: string): void {
+  let name = setCookieName(value);
+  if (name === '') name = `=${setCookieName(value.slice(value.indexOf('=') + 1))}`;
   const list = ctx.extra.droppedCookies as string[] | undefined;
   if (list === undefined) {
-    ctx.extra.droppedCookies = [setCookieName(value)];
+    ctx.extra.droppedCookies = [name];
     ctx.reasons.push('response.cookie.dropped');
-  } else list.push(setCookieName(value));
+  } else list.push(name);
 }
