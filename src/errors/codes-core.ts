@@ -78,6 +78,30 @@ export const coreCodes = {
     message: 'The upstream sent an invalid response.',
     meaning: 'The upstream response could not be parsed or violated HTTP framing.',
   },
+  GH_UPSTREAM_BUSY: {
+    status: 503,
+    message: 'The upstream is busy.',
+    meaning:
+      'Every connection to the upstream (`max_connections`) is in use and its wait queue (`max_queue`) is full, so the request was refused at once instead of waiting. Carries `Retry-After`.',
+  },
+  GH_UPSTREAM_QUEUE_TIMEOUT: {
+    status: 503,
+    message: 'The upstream is busy.',
+    meaning:
+      'The request waited `timeouts.queue` for a free connection to the upstream (all `max_connections` in use) and got none. Nothing was sent upstream. Carries `Retry-After`.',
+  },
+  GH_TOO_MANY_CONNECTIONS: {
+    status: 429,
+    message: 'Too many connections from this client.',
+    meaning:
+      'The client address already holds `server.max_connections_per_client` open connections. The new connection is answered at once and closed (on TLS listeners closed before the handshake). Trusted proxies are exempt.',
+  },
+  GH_TOO_MANY_IN_FLIGHT: {
+    status: 429,
+    message: 'Too many requests in progress from this client.',
+    meaning:
+      'The client address (through trusted proxies) already has `server.max_in_flight_per_client` requests being handled. Carries `Retry-After`.',
+  },
   GH_NOT_READY: {
     status: 503,
     message: 'The gateway is not ready.',

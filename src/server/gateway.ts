@@ -5,7 +5,7 @@ import type { GatehouseConfig } from '../config/schema.js';
 import { compileState, type RuntimeState } from '../config/compile.js';
 import { createLogger, type LogOutput } from '../log/logger.js';
 import { AccessLog } from '../log/access.js';
-import type { ErrorCode } from '../errors/index.js';
+import { catalogue, type ErrorCode } from '../errors/index.js';
 import { AuditLog, buildRequestEvent, requestEventLine } from '../audit/log.js';
 import { decisionOf } from '../audit/build.js';
 import type { AuditEvent } from '../audit/event.js';
@@ -16,6 +16,7 @@ import { newRequestId } from './context.js';
 import { handleUpgrade } from './upgrade.js';
 import { registerBuiltinEndpoints } from './endpoints.js';
 import { GatehouseMetrics } from '../metrics/gateway.js';
+import { Admission } from './admission.js';
 
 /** How to build a gateway. */
 export interface GatewayOptions {
@@ -41,6 +42,8 @@ export class Gateway implements HandlerHost {
   readonly audit: AuditLog;
   readonly recorder: Recorder;
   readonly handler: RequestHandler;
+  /** Per-client connection and in-flight caps, shared by the listeners and the handler. */
+  readonly admission: Admission;
   readonly baseDir: string;
   #auditCapture: AuditEvent[] | undefined;
   /** Services that outlive reloads (the session store), shared by every compiled state. */
@@ -69,6 +72,11 @@ export class Gateway implements HandlerHost {
       decisionOf,
       new GatehouseMetrics(),
       requestEventLine,
+    );
+    const server = opts.config.server;
+    this.admission = new Admission(
+      { connections: server.max_connections_per_client, inFlight: server.max_in_flight_per_client },
+      (ip) => this.#state.trusted.has(ip),
     );
     this.handler = new RequestHandler(this);
   }
@@ -130,6 +138,7 @@ export class Gateway implements HandlerHost {
       upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean) =>
         handleUpgrade(this.handler, req, socket, head, secure),
       clientError: (code: ErrorCode, peer: string, detail: string) => this.#clientError(code, peer, detail),
+      admission: this.admission,
     });
     await this.#state.start();
     this.#ready = true;
@@ -147,14 +156,14 @@ export class Gateway implements HandlerHost {
       decision: 'error',
       reasons: [code],
       error: code,
-      status: code === 'GH_HEADERS_TOO_LARGE' ? 431 : code === 'GH_REQUEST_TIMEOUT' ? 408 : 400,
+      status: catalogue[code].status,
       latency_ms: 0,
     };
     this.audit.emit(event);
     this.recorder.metrics.clientError(code);
     this.logger.info(
       { req_id: id, client: peer, error: code, detail },
-      'request rejected by the HTTP parser',
+      'request or connection refused before the pipeline',
     );
     return id;
   }

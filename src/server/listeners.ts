@@ -1,5 +1,6 @@
 import {
   createServer as createHttpServer,
+  STATUS_CODES,
   type IncomingMessage,
   type Server,
   type ServerResponse,
@@ -13,6 +14,8 @@ import type { GatehouseConfig, ListenerConfig } from '../config/schema.js';
 import { catalogue, type ErrorCode } from '../errors/index.js';
 import { ConfigError } from '../config/load.js';
 import { FastLane } from './fast/lane.js';
+import type { Admission } from './admission.js';
+import { lingeringClose } from './linger.js';
 
 /** What shutdown needs from a listener's server (Node's, or the fast lane in front of it). */
 export interface ListenerControl {
@@ -36,8 +39,13 @@ export interface BoundListener {
 export interface ListenerHandlers {
   request(req: IncomingMessage, res: ServerResponse, secure: boolean, expectContinue: boolean): void;
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean): void;
-  /** A request that failed to parse (smuggling, oversized headers, timeouts). */
+  /**
+   * A request that failed to parse (smuggling, oversized headers, timeouts) or a connection
+   * refused before any request (per-client cap): audits it, returns the request id.
+   */
   clientError(code: ErrorCode, peer: string, detail: string): string;
+  /** Per-client connection cap, checked when a connection is accepted. */
+  readonly admission: Admission;
 }
 
 const PARSER_CODES: Record<string, ErrorCode> = {
@@ -57,7 +65,10 @@ const PARSER_CODES: Record<string, ErrorCode> = {
 /**
  * Creates and binds the HTTP/HTTPS servers of `server.listeners` with the configured header,
  * request, idle and keep-alive timeouts and maximum header size. TLS listeners require at least
- * TLS 1.2 and may request or require client certificates.
+ * TLS 1.2 and may request or require client certificates. Every accepted TCP connection is
+ * counted against its peer's `server.max_connections_per_client` first: over the cap, a plain
+ * listener answers 429 `GH_TOO_MANY_CONNECTIONS` and closes, a TLS listener closes before the
+ * handshake (answering would cost the handshake the cap is there to spare).
  */
 export async function bindListeners(
   config: GatehouseConfig,
@@ -93,9 +104,27 @@ export async function bindListeners(
     server.on('upgrade', (req, socket, head) => h.upgrade(req, socket, head, secure));
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const code = PARSER_CODES[err.code ?? ''] ?? 'GH_BAD_REQUEST_TARGET';
-      if (err.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+      if (err.code === 'ECONNRESET') return void socket.destroy();
+      if (!socket.writable) {
+        // Already closing (a lingering close or Node's own): that close finishes the job.
+        if (!socket.writableEnded) socket.destroy();
+        return;
+      }
+      // A response already begun cannot be followed by another one on the same connection.
+      const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+      if (inFlight?.headersSent === true) return void socket.destroy();
       rejectRaw(h, socket, code, err.code ?? err.message);
     });
+    const admit = (socket: Socket): boolean => {
+      const over = h.admission.connect(socket);
+      if (over === undefined) return true;
+      const detail = `${over} holds ${h.admission.limits.connections} connections`;
+      if (secure) {
+        h.clientError('GH_TOO_MANY_CONNECTIONS', over, detail);
+        socket.destroy();
+      } else rejectRaw(h, socket, 'GH_TOO_MANY_CONNECTIONS', detail);
+      return false;
+    };
     const lane =
       !secure && config.server.fast_lane
         ? new FastLane({
@@ -106,9 +135,12 @@ export async function bindListeners(
             http: server,
             request: (req, res) => h.request(req, res, false, false),
             headersTimedOut: (socket) => rejectRaw(h, socket, 'GH_REQUEST_TIMEOUT', 'headers timeout'),
+            admit,
           })
         : undefined;
     lane?.server.on('connection', track);
+    // Without the lane, Node's server accepts (TCP, before any TLS handshake byte is read).
+    if (!lane) server.on('connection', admit);
     const listening = lane ? lane.server : server;
     await new Promise<void>((resolvePromise, reject) => {
       listening.once('error', reject);
@@ -136,27 +168,20 @@ export async function bindListeners(
   return out;
 }
 
-/** Answers a request Node's parser (or the fast lane's headers timeout) refused, then closes. */
+/**
+ * Answers a request Node's parser (or the fast lane's headers timeout) refused, or a connection
+ * over its client's cap, on the raw socket, then closes with a lingering close so the client
+ * reads the answer even while it is still sending.
+ */
 function rejectRaw(h: ListenerHandlers, socket: Duplex, code: ErrorCode, detail: string): void {
   const peer = (socket as Socket).remoteAddress ?? '';
   const id = h.clientError(code, peer, detail);
   const entry = catalogue[code];
   const body = JSON.stringify({ error: code, message: entry.message, request_id: id });
-  socket.end(
-    `HTTP/1.1 ${entry.status} ${statusText(entry.status)}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${id}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
-function statusText(s: number): string {
-  return (
-    (
-      {
-        400: 'Bad Request',
-        408: 'Request Timeout',
-        413: 'Payload Too Large',
-        431: 'Request Header Fields Too Large',
-      } as Record<number, string>
-    )[s] ?? 'Error'
+  const retry = entry.status === 429 || entry.status === 503 ? 'Retry-After: 1\r\n' : '';
+  lingeringClose(
+    socket,
+    `HTTP/1.1 ${entry.status} ${STATUS_CODES[entry.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Request-Id: ${id}\r\n${retry}Connection: close\r\n\r\n${body}`,
   );
 }
 

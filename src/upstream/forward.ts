@@ -1,5 +1,4 @@
-import { Readable } from 'node:stream';
-import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { H1Exchange, H1Handler } from './h1/client.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { GatehouseError } from '../errors/index.js';
@@ -7,6 +6,7 @@ import { buildResponseHeaders } from './headers.js';
 import { upstreamError } from './errors.js';
 import { routeCacheOf, type CaptureSink, type RouteCache } from '../cache/cache.js';
 import type { CachedResponse } from '../cache/store.js';
+import { bufferBody } from './body-buffer.js';
 
 /** Called once when the exchange ends: `err` set when Gatehouse must answer with an error. */
 export type ForwardDone = (ctx: RequestContext, status: number, bytes: number, err?: GatehouseError) => void;
@@ -32,10 +32,12 @@ export function upstreamPath(ctx: RequestContext): string {
 }
 
 /**
- * Streams one request to the route's upstream over a keep-alive connection and the response
- * back, without buffering either body: backpressure pauses the upstream when the client is
- * slow, and the client's disconnect aborts the upstream request. On routes with `cache:` a fresh
- * stored response answers instead, and storable responses are captured while they stream.
+ * Sends one request to the route's upstream over a keep-alive connection and streams the
+ * response back: backpressure pauses the upstream when the client is slow, and the client's
+ * disconnect aborts the upstream request. A request body is first read up to `bufferSize` bytes
+ * ({@link bufferBody}) so no upstream connection waits on a slow client; a body that fits is
+ * sent whole, a larger one streams. On routes with `cache:` a fresh stored response answers
+ * instead, and storable responses are captured while they stream.
  */
 export function forward(
   ctx: RequestContext,
@@ -43,11 +45,13 @@ export function forward(
   hasBody: boolean,
   maxBody: number,
   done: ForwardDone,
+  bufferSize = 0,
 ): void {
-  const cache = hasBody ? undefined : routeCacheOf(ctx);
-  if (!cache) return dispatch(ctx, headers, hasBody, maxBody, done, undefined);
+  if (hasBody) return forwardWithBody(ctx, headers, maxBody, bufferSize, done);
+  const cache = routeCacheOf(ctx);
+  if (!cache) return dispatch(ctx, headers, null, undefined, done, undefined);
   const answer = (hit: CachedResponse | undefined) => {
-    if (!hit) return dispatch(ctx, headers, hasBody, maxBody, done, cache);
+    if (!hit) return dispatch(ctx, headers, null, undefined, done, cache);
     cache.serve(ctx, hit);
     done(ctx, ctx.res.statusCode, hit.body.length);
   };
@@ -56,33 +60,46 @@ export function forward(
   else answer(hit);
 }
 
+/** Buffers the start of the body (nothing upstream yet), then sends the request. */
+function forwardWithBody(
+  ctx: RequestContext,
+  headers: string[],
+  maxBody: number,
+  bufferSize: number,
+  done: ForwardDone,
+): void {
+  const cl = ctx.req.headers['content-length'];
+  // Node's parser accepted the framing: a Content-Length here is one valid decimal number.
+  const declared = cl === undefined ? undefined : Number(cl);
+  bufferBody(
+    ctx.req,
+    ctx.res,
+    { buffer: bufferSize, max: maxBody, declared },
+    {
+      ready: (body) => dispatch(ctx, headers, body, declared, done, undefined),
+      refused: (err) => done(ctx, err.status, 0, err),
+      aborted: () => {
+        ctx.reasons.push('client.aborted');
+        done(ctx, 499, 0);
+      },
+    },
+  );
+}
+
 /** Sends the request upstream; `cache` (the route's response cache) receives storable responses. */
 function dispatch(
   ctx: RequestContext,
   headers: string[],
-  hasBody: boolean,
-  maxBody: number,
+  body: Readable | Buffer | null,
+  contentLength: number | undefined,
   done: ForwardDone,
   cache: RouteCache | undefined,
 ): void {
   const route = ctx.route as NonNullable<RequestContext['route']>;
-  const { req } = ctx;
-  const declared = req.headers['content-length'];
-  const body = hasBody
-    ? Number.isFinite(maxBody) && declared === undefined
-      ? limitedBody(req, maxBody)
-      : req
-    : null;
   const ex = new Exchange(ctx, body, done, cache);
   ctx.upstreamDispatch = performance.now();
   ex.exchange = route.upstream.client.request(
-    {
-      method: ctx.method,
-      path: upstreamPath(ctx),
-      headers,
-      body,
-      contentLength: body !== null && declared !== undefined ? Number(declared) : undefined,
-    },
+    { method: ctx.method, path: upstreamPath(ctx), headers, body, contentLength },
     ex,
   );
 }
@@ -109,7 +126,7 @@ class Exchange implements H1Handler {
 
   constructor(
     private readonly ctx: RequestContext,
-    private readonly body: Readable | null,
+    private readonly body: Readable | Buffer | null,
     private readonly done: ForwardDone,
     private readonly cache: RouteCache | undefined,
   ) {
@@ -161,7 +178,7 @@ class Exchange implements H1Handler {
     const { ctx, body } = this;
     ctx.upstreamEnd = performance.now();
     this.sink?.abort();
-    const cause = body && body !== ctx.req ? body.errored : undefined;
+    const cause = body !== null && !Buffer.isBuffer(body) ? body.errored : undefined;
     const route = ctx.route as NonNullable<RequestContext['route']>;
     const gerr = cause instanceof GatehouseError ? cause : upstreamError(err, route.upstream.name);
     if (ctx.res.headersSent) {
@@ -172,30 +189,4 @@ class Exchange implements H1Handler {
       this.finish(gerr.status, gerr);
     }
   }
-}
-
-/**
- * A chunked request body that errors with GH_BODY_TOO_LARGE once it passes `max` bytes. The
- * client's socket stays open so the 413 can still be written (with `Connection: close`).
- */
-function limitedBody(req: IncomingMessage, max: number): Readable {
-  let seen = 0;
-  const out = new Readable({
-    read() {
-      req.resume();
-    },
-  });
-  req.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > max) {
-      req.pause();
-      req.removeAllListeners('data');
-      out.destroy(new GatehouseError('GH_BODY_TOO_LARGE', `chunked body exceeded ${max} bytes`));
-      return;
-    }
-    if (!out.push(chunk)) req.pause();
-  });
-  req.once('end', () => out.push(null));
-  req.once('error', (e) => out.destroy(e));
-  return out;
 }

@@ -17,6 +17,11 @@ export interface FastLaneOptions {
   request(req: IncomingMessage, res: ServerResponse): void;
   /** Answers a client that sent no complete head in time (408) and closes. */
   headersTimedOut(socket: Socket): void;
+  /**
+   * Decides on a new connection before anything is read from it (per-client caps); false: the
+   * callee has answered and closed it, the lane never touches it.
+   */
+  admit?(socket: Socket): boolean;
 }
 
 /**
@@ -219,6 +224,7 @@ export class FastLane {
 
   constructor(readonly opts: FastLaneOptions) {
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+      if (opts.admit !== undefined && !opts.admit(socket)) return;
       this.connections.add(new FastConnection(this, socket));
     });
     const every = Math.max(50, Math.min(1000, Math.floor(opts.headersTimeout / 4)));

@@ -1,10 +1,13 @@
-import { FIELD_CTL, TOKEN } from '../../http/fields.js';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ResponseParser, type ParserEvents } from './parser.js';
 import { writeSoon } from '../../util/write-burst.js';
+import { H1Error, isChunked, requestHead, type H1Request } from './request-head.js';
+import { WaitQueue } from './wait-queue.js';
+
+export { H1Error, type H1Request } from './request-head.js';
 
 /** How one upstream's connections are made and kept. Built once at config load. */
 export interface H1PoolOptions {
@@ -22,17 +25,10 @@ export interface H1PoolOptions {
   readonly bodyTimeout: number;
   /** An idle keep-alive connection is closed after this many milliseconds. */
   readonly keepAliveTimeout: number;
-}
-
-/** One request to send. `headers` is a flat `[name, value, …]` list; Host included. */
-export interface H1Request {
-  readonly method: string;
-  readonly path: string;
-  readonly headers: readonly string[];
-  /** Streamed as is when `headers` carries Content-Length, chunked otherwise. */
-  readonly body: Readable | null;
-  /** Content-Length of `body`, when the client declared one. */
-  readonly contentLength?: number | undefined;
+  /** Requests that may wait for a connection when all are busy (0: none waits; default no bound). */
+  readonly maxQueue?: number | undefined;
+  /** Longest wait for a connection in milliseconds (0, the default: no limit). */
+  readonly queueTimeout?: number | undefined;
 }
 
 /** Receives the response; every callback runs at most once except `onData`. */
@@ -55,20 +51,7 @@ export interface H1Exchange {
   resume(): void;
 }
 
-/** An error of the client itself, with a code {@link upstreamError} maps to a status. */
-export class H1Error extends Error {
-  override readonly name = 'H1Error';
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const BAD_TARGET = /[\0-\x20\x7f]/;
 const RETRY_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
 const enum Phase {
   Connecting,
@@ -77,29 +60,12 @@ const enum Phase {
   Body,
 }
 
-/** Builds the request head; throws on a name or value that would break HTTP/1.1 framing. */
-function requestHead(req: H1Request, chunked: boolean): string {
-  if (BAD_TARGET.test(req.path) || !TOKEN.test(req.method))
-    throw new H1Error('ERR_INVALID_REQUEST_TARGET', 'invalid upstream request target');
-  let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
-  const h = req.headers;
-  for (let i = 0; i < h.length; i += 2) {
-    const name = h[i] as string;
-    const value = h[i + 1] as string;
-    // Tested apart, not as one `name: value` string: joining would copy every long value (a token).
-    if (!TOKEN.test(name) || FIELD_CTL.test(value))
-      throw new H1Error('ERR_INVALID_HEADER', `invalid upstream request header ${JSON.stringify(name)}`);
-    head += `${name}: ${value}\r\n`;
-  }
-  if (chunked) head += 'transfer-encoding: chunked\r\n';
-  else if (req.body === null && BODY_METHODS.has(req.method)) head += 'content-length: 0\r\n';
-  return `${head}\r\n`;
-}
-
 class Exchange implements H1Exchange {
   conn: Connection | undefined;
   done = false;
   retried = false;
+  /** When it started waiting for a connection (the pool's queue). */
+  queuedAt = 0;
   constructor(
     readonly pool: H1Pool,
     readonly req: H1Request,
@@ -107,7 +73,8 @@ class Exchange implements H1Exchange {
   ) {
     // The body can fail while the exchange waits for a connection (e.g. a size limit): that
     // error must end the exchange, never go unhandled.
-    req.body?.once('error', (e: Error) => this.abortWith(e));
+    const body = req.body;
+    if (body !== null && !Buffer.isBuffer(body)) body.once('error', (e: Error) => this.abortWith(e));
   }
 
   abort(): void {
@@ -190,7 +157,7 @@ class Connection implements ParserEvents {
     this.parser.reset(req.method === 'HEAD');
     this.phase = Phase.Headers;
     this.deadline = performance.now() + this.pool.opts.headersTimeout;
-    const chunked = req.body !== null && req.contentLength === undefined;
+    const chunked = isChunked(req);
     let head: string;
     try {
       head = requestHead(req, chunked);
@@ -206,6 +173,15 @@ class Connection implements ParserEvents {
       this.bodyPending = false;
       // Bodiless: the head completes the request; written with the other writes of this turn.
       writeSoon(this.socket, head);
+      return;
+    }
+    if (Buffer.isBuffer(body)) {
+      // A body read in full before the connection was taken: head and body in one write.
+      this.bodyPending = false;
+      const out = Buffer.allocUnsafe(head.length + body.length);
+      out.write(head, 0, 'latin1');
+      body.copy(out, head.length);
+      this.socket.write(out);
       return;
     }
     this.bodyPending = true;
@@ -397,22 +373,26 @@ function uncork(socket: Socket): void {
 /**
  * A keep-alive HTTP/1.1 connection pool to one upstream origin: bounded connections, LIFO reuse
  * of idle ones, one request per connection at a time (no pipelining), connect / headers / body /
- * keep-alive timeouts checked by one sweep timer instead of a timer per request.
+ * keep-alive timeouts checked by one sweep timer instead of a timer per request. When every
+ * connection is busy a request waits in a bounded queue ({@link WaitQueue}: `maxQueue`,
+ * `queueTimeout`) and fails with `ERR_QUEUE_FULL` / `ERR_QUEUE_TIMEOUT` beyond it.
  */
 export class H1Pool {
   private readonly idle: Connection[] = [];
   private readonly all = new Set<Connection>();
-  private readonly queue: Exchange[] = [];
+  private readonly queue: WaitQueue<Exchange>;
   private sweep: NodeJS.Timeout | undefined;
   private closing: (() => void) | undefined;
   private readonly sweepMs: number;
 
   constructor(readonly opts: H1PoolOptions) {
+    this.queue = new WaitQueue(opts.maxQueue ?? Infinity, opts.queueTimeout ?? 0);
     const smallest = Math.min(
       opts.connectTimeout,
       opts.headersTimeout,
       opts.bodyTimeout,
       opts.keepAliveTimeout,
+      opts.queueTimeout || Infinity,
     );
     this.sweepMs = Math.min(1000, Math.max(5, Math.floor(smallest / 10)));
   }
@@ -438,13 +418,19 @@ export class H1Pool {
     const conn = this.idle.pop();
     if (conn) return conn.send(ex);
     if (this.all.size < this.opts.maxConnections) return this.open(ex);
-    this.queue.push(ex);
+    if (this.queue.push(ex, performance.now())) return;
+    const { maxConnections, maxQueue } = this.opts;
+    const err = new H1Error(
+      'ERR_QUEUE_FULL',
+      `all ${maxConnections} connections busy and ${maxQueue} requests waiting`,
+    );
+    // Reported after `request()` returned, like every other outcome.
+    process.nextTick(() => ex.fail(err));
   }
 
   /** @internal */
   dequeue(ex: Exchange): void {
-    const i = this.queue.indexOf(ex);
-    if (i >= 0) this.queue.splice(i, 1);
+    this.queue.remove(ex);
   }
 
   private open(ex: Exchange): void {
@@ -460,8 +446,7 @@ export class H1Pool {
 
   /** @internal A connection is free: the next queued exchange takes it, or it waits idle. */
   release(conn: Connection, fresh: boolean): void {
-    let next = this.queue.shift();
-    while (next?.done) next = this.queue.shift();
+    const next = this.queue.shift();
     if (next) return conn.send(next);
     if (this.closing) return conn.destroy();
     if (fresh) conn.reused = false;
@@ -475,8 +460,7 @@ export class H1Pool {
     if (!this.all.delete(conn)) return;
     const i = this.idle.indexOf(conn);
     if (i >= 0) this.idle.splice(i, 1);
-    let next = this.queue.shift();
-    while (next?.done) next = this.queue.shift();
+    const next = this.queue.shift();
     if (next) this.open(next);
     if (this.all.size === 0) {
       if (this.sweep) clearInterval(this.sweep);
@@ -488,13 +472,17 @@ export class H1Pool {
   private check(): void {
     const now = performance.now();
     for (const conn of this.all) if (now >= conn.deadline && !conn.paused) conn.timeout();
+    if (this.queue.length > 0) this.queue.expire(now, this.queueTimedOut);
   }
+
+  private readonly queueTimedOut = () =>
+    new H1Error('ERR_QUEUE_TIMEOUT', `no free connection within ${this.opts.queueTimeout} ms`);
 
   /** Stops taking requests, closes idle connections, resolves when the busy ones finished. */
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.closing = resolve;
-      for (const ex of this.queue.splice(0)) ex.fail(new H1Error('UND_ERR_CLOSED', 'upstream pool closed'));
+      for (const ex of this.queue.drain()) ex.fail(new H1Error('UND_ERR_CLOSED', 'upstream pool closed'));
       for (const conn of this.idle.splice(0)) conn.destroy();
       if (this.all.size === 0) resolve();
     });
