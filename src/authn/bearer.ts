@@ -4,13 +4,15 @@ import { AUTHN_NONE, type AuthnResult, type Authenticator } from '../pipeline/st
 import { BEARER_CHALLENGE } from './errors.js';
 import type { ProviderRegistry } from './providers.js';
 import type { AuthenticatorFactory } from './registry.js';
+import { enforceQueryGuard, queryGuardFor } from './query-guard.js';
 import { compileSources, extractToken } from './sources.js';
 
 const ok = (principal: Principal): AuthnResult => ({ kind: 'ok', principal });
 
 /**
  * `auth: bearer`: a JWT (verified locally against the issuing provider's keys) or an opaque
- * token (introspected), from the route's token sources. Built once per route.
+ * token (introspected), from the route's token sources. Built once per route. Also refuses
+ * OAuth tokens in the query string that the route does not read from there (`query-guard.ts`).
  */
 export const bearerFactory: AuthenticatorFactory = (route, keyPath, cctx) => {
   const registry = cctx.services.get('providers') as ProviderRegistry | undefined;
@@ -50,15 +52,18 @@ export const bearerFactory: AuthenticatorFactory = (route, keyPath, cctx) => {
     );
   }
   const sources = compileSources(route.token);
+  const guard = queryGuardFor(route, cctx);
   const noCache = !sources.cache;
   const opts = noCache ? { noCache } : undefined;
   const authenticator: Authenticator = {
     id: 'bearer',
     wwwAuthenticate: BEARER_CHALLENGE,
     authenticate(ctx: RequestContext) {
+      // RFC 6750 §5.3: before the token is taken out of the query and before any other check.
+      if (ctx.query.length > 1) enforceQueryGuard(guard, ctx, true);
       const token = extractToken(ctx, sources);
       if (token === undefined) return AUTHN_NONE;
-      const r = verifier.verify(token, opts);
+      const r = verifier.verify(token, opts, ctx.req.socket);
       return r instanceof Promise ? r.then(ok) : ok(r);
     },
   };

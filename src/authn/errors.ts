@@ -26,6 +26,15 @@ const DESCRIPTIONS: Readonly<Record<string, string>> = {
   'token.typ': 'The token type is not accepted',
   'token.id_token': 'ID tokens are not accepted as access tokens',
   'token.inactive': 'The token is not active',
+  'token.not_access_token': 'The token is not an access token',
+  'token.time_implausible': 'The token carries an implausible time',
+  'token.lifetime_too_long': 'The token lifetime is too long',
+  'token.claim_blank': 'The token has a blank claim',
+  'token.claim_control': 'The token has a claim with control characters',
+  'token.cnf_unsupported': 'The token confirmation method is not supported',
+  'token.dpop_bound': 'The token is bound to a DPoP key',
+  'token.cert_missing': 'The token requires a client certificate',
+  'token.cert_mismatch': 'The token is bound to another client certificate',
 };
 
 const challengeCache = new Map<string, Readonly<Record<string, string>>>();
@@ -58,6 +67,30 @@ export function multipleTokensError(detail: string): GatehouseError {
       'WWW-Authenticate':
         'Bearer realm="gatehouse", error="invalid_request", error_description="Use exactly one way to send the token"',
     },
+  });
+}
+
+/**
+ * 400 for an OAuth token in the query string of a route that does not read it from there
+ * (RFC 6750 §5.3). `name` is the parameter name as sent: never its value.
+ */
+export function tokenInQueryError(name: string, bearer: boolean): GatehouseError {
+  return new GatehouseError('GH_TOKEN_IN_QUERY', `query parameter ${JSON.stringify(name)} carries a token`, {
+    reasons: ['token.in_query'],
+    headers: bearer
+      ? {
+          'WWW-Authenticate':
+            'Bearer realm="gatehouse", error="invalid_request", error_description="Do not send tokens in the URL"',
+        }
+      : undefined,
+  });
+}
+
+/** 503 when the provider's outbound introspection budget is spent (`Retry-After` in whole seconds). */
+export function idpThrottled(provider: string, retryAfterSec: number, detail: string): GatehouseError {
+  return new GatehouseError('GH_IDP_THROTTLED', `provider "${provider}": ${detail}`, {
+    reasons: ['idp.introspection_budget'],
+    headers: { 'Retry-After': String(retryAfterSec) },
   });
 }
 

@@ -15,8 +15,10 @@ export interface TokenExplanation {
 
 /**
  * Verifies `token` exactly as a request would (same code path, cache bypassed) and records every
- * check: format, header, provider, crit, key headers, alg, typ, key, signature, iss, aud, nbf,
- * exp, iat, max age, ID-token heuristics, principal. Fetches JWKS when needed.
+ * check: format (size, shape), header, provider, crit, key headers, alg, typ, key, signature, iss,
+ * aud, nbf, exp, iat, lifetime, max age, ID-token heuristics, cnf, principal, and for a
+ * certificate-bound token cert_binding — which fails here, as the explained request has no TLS
+ * connection. Introspected tokens add introspection and token_type. Fetches JWKS when needed.
  * `opts.now` is epoch milliseconds; `opts.providers` restricts the accepted providers (a route's
  * `providers`). A `Bearer ` prefix and surrounding whitespace are ignored.
  */

@@ -1,5 +1,6 @@
 import type { Feature } from '../pipeline/feature.js';
 import { compileProviders } from './providers.js';
+import { queryGuardAuthenticator, queryGuardFor } from './query-guard.js';
 import { authenticatorFactories } from './registry.js';
 
 /**
@@ -38,6 +39,13 @@ export const authnFeature: Feature = {
       }
       const a = factory(route, keyPath, cctx);
       if (a) stages.authenticators.push(a);
+    }
+    // RFC 6750 §5.3 on every authenticated route: `bearer` checks the query itself when it runs
+    // first; otherwise a guard runs before any authenticator can let the request through.
+    if (stages.authenticators.length > 0 && stages.authenticators[0]?.id !== 'bearer') {
+      stages.authenticators.unshift(
+        queryGuardAuthenticator(queryGuardFor(route, cctx), auth.includes('bearer')),
+      );
     }
   },
 };

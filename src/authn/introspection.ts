@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import { idpUnavailable } from './errors.js';
+import { CallBudget } from './budget.js';
+import { idpThrottled, idpUnavailable } from './errors.js';
 import type { IdpHttp } from './http.js';
 import { Lru } from '../util/lru.js';
 
@@ -10,6 +11,8 @@ export interface IntrospectionSettings {
   readonly authMethod: 'client_secret_basic' | 'client_secret_post';
   readonly cacheTtlMs: number;
   readonly negativeTtlMs: number;
+  /** Outbound budget: `count` calls per `periodMs`, bucket of `burst`. */
+  readonly budget: { readonly count: number; readonly periodMs: number; readonly burst: number };
 }
 
 /** Introspection answer: the response members when `active`, or `undefined` when inactive. */
@@ -30,12 +33,19 @@ function basic(id: string, secret: string): string {
  * OAuth 2.0 Token Introspection (RFC 7662) for opaque tokens, with client authentication.
  * Active results are cached until the earlier of `exp` and the TTL, inactive ones briefly;
  * concurrent introspections of one token share a single call; any failure fails closed (503).
+ * Calls that would leave the cache are bounded by a {@link CallBudget}: over it, 503
+ * `GH_IDP_THROTTLED` with `Retry-After`, while cached answers keep working.
  */
 export class Introspector {
   private readonly cache = new Lru<string, CacheEntry>(10_000);
   private readonly inflight = new Map<string, Promise<IntrospectionResult>>();
+  private readonly budget: CallBudget;
+  /** Epoch ms of the last "budget spent" warning (one per second at most). */
+  private warnedAt = -Infinity;
   /** Calls made to the endpoint (metrics, tests). */
   calls = 0;
+  /** Calls refused because the budget was spent (metrics, tests). */
+  throttled = 0;
 
   constructor(
     private readonly provider: string,
@@ -44,18 +54,49 @@ export class Introspector {
     private readonly http: IdpHttp,
     private readonly logger: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    const b = settings.budget;
+    this.budget = new CallBudget(b.count, b.periodMs, b.burst, now);
+  }
 
-  /** Introspects `token` (`hash` is its SHA-256, the cache key). Throws GH_IDP_UNAVAILABLE on failure. */
+  /**
+   * Introspects `token` (`hash` is its SHA-256, the cache key). Throws GH_IDP_UNAVAILABLE on
+   * failure and GH_IDP_THROTTLED when the answer is not cached and the call budget is spent.
+   */
   introspect(token: string, hash: string): Promise<IntrospectionResult> {
     const hit = this.cache.get(hash);
     if (hit && hit.until > this.now()) return Promise.resolve(hit.result);
     let p = this.inflight.get(hash);
     if (!p) {
+      const wait = this.budget.take();
+      if (wait > 0) return Promise.reject(this.overBudget(wait));
       p = this.call(token, hash).finally(() => this.inflight.delete(hash));
       this.inflight.set(hash, p);
     }
     return p;
+  }
+
+  private overBudget(waitMs: number): Error {
+    this.throttled++;
+    const b = this.settings.budget;
+    const now = this.now();
+    if (now - this.warnedAt >= 1000) {
+      this.warnedAt = now;
+      this.logger.warn(
+        {
+          provider: this.provider,
+          budget: `${b.count}/${b.periodMs}ms`,
+          burst: b.burst,
+          refused: this.throttled,
+        },
+        'introspection budget spent: uncached tokens get 503 until it refills',
+      );
+    }
+    return idpThrottled(
+      this.provider,
+      Math.max(1, Math.ceil(waitMs / 1000)),
+      `introspection budget of ${b.count} per ${b.periodMs}ms (burst ${b.burst}) spent`,
+    );
   }
 
   private async call(token: string, hash: string): Promise<IntrospectionResult> {

@@ -2,6 +2,7 @@ import { ALGS, verifyHmac, verifySignature, type AlgSpec } from './algorithms.js
 import { idpUnavailable, tokenError } from './errors.js';
 import type { ParsedJws } from './jws.js';
 import type { KeyEntry } from './keyset.js';
+import { checkTimes, readTimes } from './lifetime.js';
 import { DEFAULT_TYPS, normalizeTyp, type Provider } from './provider.js';
 import type { Tracer } from './trace.js';
 
@@ -64,22 +65,15 @@ function checkHeader(p: Provider, h: Claims, trace?: Tracer): AlgSpec {
   return spec;
 }
 
-function numeric(claims: Claims, k: string, trace?: Tracer): number | undefined {
-  const v = claims[k];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'number') {
-    trace?.(k, false, `"${k}" is not a number`);
-    throw tokenError('GH_TOKEN_INVALID', 'token.claim_type', `claim "${k}" must be a number`);
-  }
-  return v;
-}
-
 function audienceMatches(aud: unknown, accepted: readonly string[]): boolean {
   if (typeof aud === 'string') return accepted.includes(aud);
   return Array.isArray(aud) && accepted.some((a) => aud.includes(a));
 }
 
-/** RFC 7519 §4.1 and RFC 9068 §4 claim checks; returns the acceptance deadline (epoch ms). */
+/**
+ * RFC 7519 §4.1 and RFC 9068 §4 claim checks (times and lifetime in `lifetime.ts`); returns the
+ * acceptance deadline (epoch ms).
+ */
 function checkClaims(p: Provider, claims: Claims, now: number, trace?: Tracer): number {
   if (claims.iss !== p.issuer) {
     trace?.('iss', false, `iss ${JSON.stringify(claims.iss)} is not ${p.issuer}`);
@@ -103,46 +97,7 @@ function checkClaims(p: Provider, claims: Claims, now: number, trace?: Tracer): 
     }
     trace?.('aud', true, `aud matches ${p.audiences.join(', ')}`);
   } else trace?.('aud', true, 'audience not checked (insecure_allow_missing_audience)');
-  const skew = p.skewSec;
-  const iat = numeric(claims, 'iat', trace);
-  const nbf = numeric(claims, 'nbf', trace);
-  const exp = numeric(claims, 'exp', trace);
-  if (exp === undefined) {
-    trace?.('exp', false, 'no exp claim: access tokens must expire');
-    throw tokenError('GH_TOKEN_INVALID', 'token.claim_missing', 'no exp claim');
-  }
-  if (nbf !== undefined && nbf > now + skew) {
-    trace?.('nbf', false, `nbf is ${nbf - now}s in the future (clock skew ${skew}s)`);
-    throw tokenError('GH_TOKEN_NOT_YET_VALID', 'token.not_yet_valid', `nbf ${nbf} > now ${now} + ${skew}`);
-  }
-  trace?.('nbf', true, nbf === undefined ? 'no nbf' : `nbf ${nbf} reached`);
-  if (exp <= now - skew) {
-    trace?.('exp', false, `expired ${now - exp}s ago (clock skew ${skew}s)`);
-    throw tokenError('GH_TOKEN_EXPIRED', 'token.expired', `exp ${exp} <= now ${now} - ${skew}`);
-  }
-  trace?.('exp', true, `expires in ${exp - now}s`);
-  if (iat !== undefined && iat > now + skew) {
-    trace?.('iat', false, `iat is ${iat - now}s in the future (clock skew ${skew}s)`);
-    throw tokenError('GH_TOKEN_NOT_YET_VALID', 'token.iat_future', `iat ${iat} > now ${now} + ${skew}`);
-  }
-  trace?.('iat', true, iat === undefined ? 'no iat' : `issued ${now - iat}s ago`);
-  let deadline = (exp + skew) * 1000;
-  if (p.maxAgeSec !== undefined) {
-    if (iat === undefined) {
-      trace?.('max_age', false, 'max_token_age is set and the token has no iat');
-      throw tokenError('GH_TOKEN_INVALID', 'token.claim_missing', 'no iat claim (max_token_age is set)');
-    }
-    if (now - iat - skew > p.maxAgeSec) {
-      trace?.('max_age', false, `issued ${now - iat}s ago; max_token_age is ${p.maxAgeSec}s`);
-      throw tokenError(
-        'GH_TOKEN_EXPIRED',
-        'token.too_old',
-        `age ${now - iat}s > max_token_age ${p.maxAgeSec}s`,
-      );
-    }
-    trace?.('max_age', true, `age ${now - iat}s within ${p.maxAgeSec}s`);
-    deadline = Math.min(deadline, (iat + p.maxAgeSec + skew) * 1000);
-  }
+  const deadline = checkTimes(p, readTimes(claims, trace), now, true, trace);
   if (p.rejectIdTokens) {
     const aud = claims.aud;
     const toLogin =

@@ -2,13 +2,17 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createLocalJWKSet } from 'jose';
 import type { Logger } from 'pino';
 import { ALGS } from './algorithms.js';
+import { jwkProblem } from './key-strength.js';
 
 /** One JWK of a provider, imported once into a node:crypto KeyObject. */
 export interface KeyEntry {
   readonly kid: string | undefined;
   /** Token `alg` values this key may verify (jose `isUsableJWK` rules, kid aside). */
   readonly algs: ReadonlySet<string>;
-  /** Undefined when the JWK cannot verify anything (private, undersized RSA, import failed). */
+  /**
+   * Undefined when the JWK cannot verify anything: private, import failed, or refused by
+   * `jwkProblem` (RSA under 2048 bits or with an odd-ball exponent, EC curve not `crv`…).
+   */
   readonly key: KeyObject | undefined;
   readonly problem: string | undefined;
   readonly fingerprint: string;
@@ -70,11 +74,8 @@ function importEntry(jwk: Record<string, unknown>, previous: ReadonlyMap<string,
   else if (algs.size > 0) {
     try {
       key = createPublicKey({ key: jwk as never, format: 'jwk' });
-      const bits = key.asymmetricKeyDetails?.modulusLength;
-      if (jwk.kty === 'RSA' && (bits === undefined || bits < 2048)) {
-        problem = `RSA key of ${bits ?? '?'} bits (at least 2048 required)`;
-        key = undefined;
-      }
+      problem = jwkProblem(jwk, key);
+      if (problem !== undefined) key = undefined;
     } catch (e) {
       problem = `key import failed: ${(e as Error).message}`;
     }

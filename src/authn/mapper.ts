@@ -27,6 +27,36 @@ function claimType(path: string, expected: string): never {
   throw tokenError('GH_TOKEN_INVALID', 'token.claim_type', `claim "${path}" must be ${expected}`);
 }
 
+/**
+ * Characters that must never reach a header or a log line: C0 controls (CR, LF, NUL, TAB…), DEL,
+ * C1 controls and the Unicode line and paragraph separators.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+const BLANK = /^\s*$/;
+
+/**
+ * A claim that becomes a principal field (and so a header or log field) must be free of control
+ * characters; identifiers must also be non-blank. Display fields (`name`, `email`) that are
+ * blank count as absent.
+ */
+function safe(path: string, v: string, identifier: boolean, trace?: Tracer): string | undefined {
+  if (CONTROL.test(v)) {
+    trace?.('principal', false, `claim "${path}" contains control characters`);
+    throw tokenError(
+      'GH_TOKEN_INVALID',
+      'token.claim_control',
+      `claim "${path}" contains control characters`,
+    );
+  }
+  if (!BLANK.test(v)) return v;
+  if (!identifier) return undefined;
+  trace?.('principal', false, `claim "${path}" is blank`);
+  throw tokenError('GH_TOKEN_INVALID', 'token.claim_blank', `claim "${path}" is blank`);
+}
+
+/** Principal fields that identify someone: never blank. */
+const IDENTIFIERS: ReadonlySet<string> = new Set(['subject', 'clientId', 'tenant']);
+
 /** Maps verified claims onto a {@link Principal}; strict about types. Compiled once per provider. */
 export class ClaimMapper {
   private readonly scalar: Record<
@@ -51,17 +81,17 @@ export class ClaimMapper {
     this.lists = { groups: c(p.groups), roles: c(p.roles), scopes: c(p.scopes) };
   }
 
-  private str(claims: Claims, field: keyof ClaimMapper['scalar']): string | undefined {
+  private str(claims: Claims, field: keyof ClaimMapper['scalar'], trace?: Tracer): string | undefined {
     for (const [path, get] of this.scalar[field]) {
       const v = get(claims);
       if (v === undefined) continue;
       if (typeof v !== 'string') claimType(path, 'a string');
-      return v;
+      return safe(path, v, IDENTIFIERS.has(field), trace);
     }
     return undefined;
   }
 
-  private list(claims: Claims, field: keyof ClaimMapper['lists']): readonly string[] {
+  private list(claims: Claims, field: keyof ClaimMapper['lists'], trace?: Tracer): readonly string[] {
     let out: string[] | undefined;
     for (const [path, get] of this.lists[field]) {
       const v = get(claims);
@@ -74,13 +104,18 @@ export class ClaimMapper {
           path,
           field === 'scopes' ? 'a space-separated string or an array of strings' : 'an array of strings',
         );
+      for (const i of items) safe(path, i, true, trace);
       if (!out) out = [...items];
       else for (const i of items) if (!out.includes(i)) out.push(i);
     }
     return out ? Object.freeze(out) : EMPTY;
   }
 
-  /** Builds the principal. Throws GH_TOKEN_INVALID for a missing subject or a mistyped claim. */
+  /**
+   * Builds the principal. Throws GH_TOKEN_INVALID for a missing or blank subject, a mistyped
+   * claim, a blank identifier (`token.claim_blank`) or control characters in any mapped claim
+   * (`token.claim_control`). Runs once per verified token (the principal is cached).
+   */
   map(claims: Claims, method: AuthMethod, credentialId: string, trace?: Tracer): Principal {
     for (const k of ['iss', 'jti'] as const) {
       if (claims[k] !== undefined && typeof claims[k] !== 'string') claimType(k, 'a string');
@@ -93,8 +128,8 @@ export class ClaimMapper {
     ) {
       claimType('aud', 'a string or an array of strings');
     }
-    const subject = this.str(claims, 'subject');
-    if (subject === undefined || subject === '') {
+    const subject = this.str(claims, 'subject', trace);
+    if (subject === undefined) {
       trace?.('principal', false, `no subject claim (${this.preset.paths.subject.join(', ')})`);
       throw tokenError(
         'GH_TOKEN_INVALID',
@@ -102,7 +137,8 @@ export class ClaimMapper {
         `no subject claim (${this.preset.paths.subject.join(', ')})`,
       );
     }
-    const clientId = this.str(claims, 'clientId');
+    const clientId = this.str(claims, 'clientId', trace);
+    const jti = claims.jti === undefined ? undefined : safe('jti', claims.jti as string, false, trace);
     const exp = claims.exp;
     const p: Principal = {
       kind: this.preset.kind(claims, subject, clientId),
@@ -110,16 +146,16 @@ export class ClaimMapper {
       issuer: claims.iss as string | undefined,
       provider: this.provider,
       method,
-      name: this.str(claims, 'name'),
-      email: this.str(claims, 'email'),
-      groups: this.list(claims, 'groups'),
-      roles: this.list(claims, 'roles'),
-      scopes: this.list(claims, 'scopes'),
+      name: this.str(claims, 'name', trace),
+      email: this.str(claims, 'email', trace),
+      groups: this.list(claims, 'groups', trace),
+      roles: this.list(claims, 'roles', trace),
+      scopes: this.list(claims, 'scopes', trace),
       clientId,
-      tenant: this.str(claims, 'tenant'),
+      tenant: this.str(claims, 'tenant', trace),
       expiresAt: typeof exp === 'number' ? exp : undefined,
       groupsOverage: this.preset.overage?.(claims) ?? false,
-      credentialId: typeof claims.jti === 'string' && claims.jti !== '' ? claims.jti : credentialId,
+      credentialId: jti ?? credentialId,
       claims,
     };
     trace?.(

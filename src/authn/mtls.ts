@@ -1,9 +1,10 @@
-import type { PeerCertificate, TLSSocket } from 'node:tls';
+import type { PeerCertificate } from 'node:tls';
 import type { RouteConfig } from '../config/schema.js';
 import { GatehouseError } from '../errors/index.js';
 import type { CompileContext } from '../pipeline/feature.js';
 import type { Principal } from '../pipeline/principal.js';
 import { AUTHN_NONE, type AuthnResult, type Authenticator } from '../pipeline/stages.js';
+import { clientCertOf, weakCertError } from './peer-cert.js';
 
 /** Claims of a certificate principal (`principal.claims`), also used for forwarded cert headers. */
 export interface ClientCertClaims {
@@ -110,34 +111,36 @@ export function certPrincipal(cert: PeerCertificate): Principal {
   };
 }
 
-const bySocket = new WeakMap<TLSSocket, Principal>();
+const bySocket = new WeakMap<object, Principal>();
 
 /**
  * The `mtls` authenticator: a client certificate verified by the listener (`tls.client_ca`)
  * becomes a `client` principal. No certificate → `none` (the next authenticator or 401); a
- * certificate that did not verify (possible with `client_certificate: request`) → 401
+ * certificate (or chain) with a weak key or signature → 401 `GH_CLIENT_CERT_WEAK`, checked first
+ * because OpenSSL reports some weak chains (SHA-1) only as an unspecified verification failure;
+ * a certificate that did not verify (possible with `client_certificate: request`) → 401
  * `GH_CLIENT_CERT_INVALID`. The principal is cached per TLS connection.
  */
 export function mtlsAuthenticator(): Authenticator {
   return {
     id: 'mtls',
     authenticate(ctx): AuthnResult {
-      const socket = ctx.req.socket as TLSSocket;
-      if (typeof socket.getPeerCertificate !== 'function') return AUTHN_NONE;
+      const socket = ctx.req.socket;
       const hit = bySocket.get(socket);
       if (hit) return { kind: 'ok', principal: hit };
-      const cert = socket.getPeerCertificate(false);
-      if (!cert || Object.keys(cert).length === 0 || !cert.raw) return AUTHN_NONE;
-      if (!socket.authorized) {
+      const c = clientCertOf(socket);
+      if (!c) return AUTHN_NONE;
+      if (c.weakness) throw weakCertError(c.weakness);
+      if (!c.authorized) {
         throw new GatehouseError(
           'GH_CLIENT_CERT_INVALID',
-          `client certificate rejected: ${String(socket.authorizationError)}`,
+          `client certificate rejected: ${c.authorizationError ?? 'not verified'}`,
           {
             reasons: ['mtls.cert.invalid'],
           },
         );
       }
-      const principal = certPrincipal(cert);
+      const principal = certPrincipal(c.cert);
       bySocket.set(socket, principal);
       return { kind: 'ok', principal };
     },

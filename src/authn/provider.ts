@@ -13,6 +13,23 @@ export function normalizeTyp(v: string): string {
   return v.includes('/') ? l : `application/${l}`;
 }
 
+/**
+ * Default `max_token_lifetime`: 24 h covers Okta and Entra ID configurable lifetimes (at most
+ * one day) and Auth0's default API token lifetime (86,400 s). Entra ID presets get 28 h: tokens
+ * for resource APIs in Continuous Access Evaluation sessions live that long.
+ */
+export const DEFAULT_MAX_LIFETIME_MS = 24 * 3_600_000;
+export const ENTRA_MAX_LIFETIME_MS = 28 * 3_600_000;
+
+/**
+ * Default `max_token_bytes`: 8 KiB. Entra ID presets get 16 KiB (the ceiling): a token lists up
+ * to 200 group ids before Entra switches to the overage marker, about 12 KiB of token.
+ */
+export const DEFAULT_MAX_TOKEN_BYTES = 8 * 1024;
+export const ENTRA_MAX_TOKEN_BYTES = 16 * 1024;
+
+const isEntra = (cfg: ProviderConfig): boolean => cfg.preset === 'entra' || cfg.preset === 'entra_v1';
+
 /** Default accepted `typ` values when `required_typ` is not set (absent is accepted too). */
 export const DEFAULT_TYPS: ReadonlySet<string> = new Set(['application/jwt', 'application/at+jwt']);
 
@@ -29,6 +46,10 @@ export interface Provider {
   readonly hmacSecret: Buffer | undefined;
   readonly skewSec: number;
   readonly maxAgeSec: number | undefined;
+  /** `max_token_lifetime` in seconds. */
+  readonly maxLifetimeSec: number;
+  /** `max_token_bytes`: larger tokens are refused before parsing or introspection. */
+  readonly maxTokenBytes: number;
   readonly requiredTyp: string | undefined;
   readonly rejectIdTokens: boolean;
   readonly loginClientIds: ReadonlySet<string>;
@@ -95,6 +116,7 @@ export function compileProvider(name: string, cfg: ProviderConfig, deps: Provide
           authMethod: ic.auth_method,
           cacheTtlMs: ic.cache_ttl,
           negativeTtlMs: ic.negative_cache_ttl,
+          budget: { ...ic.budget, burst: ic.budget_burst },
         },
         http,
         deps.logger,
@@ -111,6 +133,9 @@ export function compileProvider(name: string, cfg: ProviderConfig, deps: Provide
     hmacSecret: cfg.shared_secret === undefined ? undefined : Buffer.from(cfg.shared_secret, 'utf8'),
     skewSec: cfg.clock_skew / 1000,
     maxAgeSec: cfg.max_token_age === undefined ? undefined : cfg.max_token_age / 1000,
+    maxLifetimeSec:
+      (cfg.max_token_lifetime ?? (isEntra(cfg) ? ENTRA_MAX_LIFETIME_MS : DEFAULT_MAX_LIFETIME_MS)) / 1000,
+    maxTokenBytes: cfg.max_token_bytes ?? (isEntra(cfg) ? ENTRA_MAX_TOKEN_BYTES : DEFAULT_MAX_TOKEN_BYTES),
     requiredTyp: cfg.required_typ === undefined ? undefined : normalizeTyp(cfg.required_typ),
     rejectIdTokens: cfg.reject_id_tokens,
     loginClientIds: new Set(cfg.login_client_ids),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { duration, httpUrl } from '../config/units.js';
+import { duration, httpUrl, size } from '../config/units.js';
+import { parseRate, type Rate } from '../limits/schema.js';
 
 /** Every JWS algorithm a provider may accept. `none` is deliberately absent. */
 export const JWS_ALGORITHMS = [
@@ -48,6 +49,16 @@ const claimsSchema = z
   .strict()
   .describe('Override where the preset reads each principal field from.');
 
+/** Hard ceiling for any token, whatever `max_token_bytes` says (also the token-source limit). */
+export const TOKEN_BYTES_CEILING = 16 * 1024;
+
+const callRate = z
+  .string()
+  .refine((v) => parseRate(v) !== undefined, {
+    error: (iss) => `expected a rate like "50/s", "600/min", got ${JSON.stringify(iss.input)}`,
+  })
+  .transform((v) => parseRate(v) as Rate);
+
 const introspectionSchema = z
   .object({
     endpoint: httpUrl
@@ -60,6 +71,17 @@ const introspectionSchema = z
       .default(60_000)
       .describe('Active results are cached until the earlier of the token `exp` and this TTL.'),
     negative_cache_ttl: duration.default(5_000).describe('Inactive results are cached this long.'),
+    budget: callRate
+      .prefault('50/s')
+      .describe(
+        'Outbound budget: at most this many introspection calls to the IdP (token bucket, e.g. "50/s"); over it, uncached tokens get 503 GH_IDP_THROTTLED.',
+      ),
+    budget_burst: z
+      .number()
+      .int()
+      .min(1)
+      .default(100)
+      .describe('Token-bucket size for `budget`: calls allowed at once after a quiet period.'),
   })
   .strict();
 
@@ -105,6 +127,21 @@ export const providerSchema = z
     max_token_age: duration
       .optional()
       .describe('Refuse tokens whose `iat` is older than this (requires `iat`).'),
+    max_token_lifetime: duration
+      .refine((ms) => ms >= 60_000, 'expected at least 1m')
+      .optional()
+      .describe(
+        'Refuse tokens valid for longer than this (`exp` - `iat`, else `exp` - `nbf`, else `exp` - now). Default 24h (Entra ID presets: 28h, for CAE tokens).',
+      ),
+    max_token_bytes: size
+      .refine(
+        (b) => b >= 1024 && b <= TOKEN_BYTES_CEILING,
+        `expected a size from 1kb to ${TOKEN_BYTES_CEILING / 1024}kb`,
+      )
+      .optional()
+      .describe(
+        'Refuse larger tokens before parsing or introspection. Default 8kb (Entra ID presets: 16kb, for tokens with many groups).',
+      ),
     required_typ: z
       .string()
       .min(1)

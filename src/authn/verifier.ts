@@ -1,7 +1,9 @@
 import * as nodeCrypto from 'node:crypto';
 import type { Principal } from '../pipeline/principal.js';
+import { checkBinding, tokenBinding } from './binding.js';
 import { tokenError } from './errors.js';
-import { checkTokenSize, looksLikeJws, parseCompactJws } from './jws.js';
+import { checkIntrospection } from './introspected.js';
+import { MAX_TOKEN_LENGTH, looksLikeJws, parseCompactJws } from './jws.js';
 import { verifyJwt, type VerifiedJwt } from './jwt.js';
 import type { KeyEntry } from './keyset.js';
 import type { Doorkeeper } from '../util/doorkeeper.js';
@@ -15,6 +17,8 @@ export interface CachedToken {
   readonly provider: Provider;
   readonly key: KeyEntry | undefined;
   readonly deadlineMs: number;
+  /** `cnf.x5t#S256` of a certificate-bound token (RFC 8705 §3), checked on every use. */
+  readonly boundCert: string | undefined;
 }
 
 /** Options for one verification. */
@@ -24,6 +28,15 @@ export interface VerifyOptions {
   /** Skip the verified-token cache (explain). */
   readonly noCache?: boolean;
   readonly trace?: Tracer;
+}
+
+function tooLarge(token: string, limit: number, who: string, trace?: Tracer): never {
+  trace?.('format', false, `token is ${token.length} bytes; max_token_bytes of ${who} is ${limit}`);
+  throw tokenError(
+    'GH_TOKEN_MALFORMED',
+    'token.too_large',
+    `token is ${token.length} bytes (limit ${limit}, ${who})`,
+  );
 }
 
 /** SHA-256 hex of a token: the cache key and, truncated, the credential id. */
@@ -46,6 +59,8 @@ const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') 
 export class TokenVerifier {
   private readonly byIssuer = new Map<string, Provider>();
   private readonly introspecting: Provider | undefined;
+  /** Largest `max_token_bytes` of these providers: the limit before the issuer is known. */
+  private readonly maxBytes: number;
 
   constructor(
     readonly id: string,
@@ -55,12 +70,20 @@ export class TokenVerifier {
   ) {
     for (const p of providers) this.byIssuer.set(p.issuer, p);
     this.introspecting = providers.find((p) => p.introspector !== undefined);
+    this.maxBytes = Math.max(
+      ...providers.map((p) => p.maxTokenBytes),
+      providers.length ? 0 : MAX_TOKEN_LENGTH,
+    );
   }
 
-  /** Verifies `token` and maps it to a principal. Throws GatehouseError (401/503). */
-  verify(token: string, opts: VerifyOptions = {}): Principal | Promise<Principal> {
+  /**
+   * Verifies `token` and maps it to a principal. Throws GatehouseError (401/503). `connection`
+   * is the request's socket: a certificate-bound token is checked against its client
+   * certificate (on every use, cached or not); without one such a token is refused.
+   */
+  verify(token: string, opts: VerifyOptions = {}, connection?: unknown): Principal | Promise<Principal> {
     const trace = opts.trace;
-    checkTokenSize(token, trace);
+    if (token.length > this.maxBytes) tooLarge(token, this.maxBytes, 'every accepted provider', trace);
     const nowMs = opts.nowMs ?? Date.now();
     const hash = tokenHash(token);
     const key = `${this.id}:${hash}`;
@@ -71,13 +94,14 @@ export class TokenVerifier {
         nowMs < hit.deadlineMs &&
         (hit.key === undefined || (!hit.key.retired && hit.provider.keys?.usable() === true))
       ) {
+        if (hit.boundCert !== undefined) checkBinding(hit.boundCert, connection);
         return hit.principal;
       }
       if (hit) this.cache.delete(key);
     }
     const credentialId = hash.slice(0, 16);
     if (!looksLikeJws(token))
-      return this.introspect(this.introspecting, token, hash, credentialId, nowMs, trace);
+      return this.introspect(this.introspecting, token, hash, credentialId, nowMs, connection, trace);
     const jws = parseCompactJws(token, trace);
     const iss = jws.claims.iss;
     const provider = typeof iss === 'string' ? this.byIssuer.get(iss) : undefined;
@@ -94,12 +118,14 @@ export class TokenVerifier {
       );
     }
     trace?.('provider', true, `iss selects provider "${provider.name}"`);
+    if (token.length > provider.maxTokenBytes)
+      tooLarge(token, provider.maxTokenBytes, `provider "${provider.name}"`, trace);
     if (provider.tokenType === 'opaque')
-      return this.introspect(provider, token, hash, credentialId, nowMs, trace);
+      return this.introspect(provider, token, hash, credentialId, nowMs, connection, trace);
     const v = verifyJwt(provider, jws, Math.floor(nowMs / 1000), trace);
     return v instanceof Promise
-      ? v.then((r) => this.finish(r, key, hash, credentialId, opts))
-      : this.finish(v, key, hash, credentialId, opts);
+      ? v.then((r) => this.finish(r, key, hash, credentialId, opts, connection))
+      : this.finish(v, key, hash, credentialId, opts, connection);
   }
 
   private finish(
@@ -108,10 +134,20 @@ export class TokenVerifier {
     hash: string,
     credentialId: string,
     opts: VerifyOptions,
+    connection: unknown,
   ): Principal {
-    const principal = v.provider.mapper.map(v.claims, 'jwt', credentialId, opts.trace);
+    const trace = opts.trace;
+    const boundCert = tokenBinding(v.claims.cnf, trace);
+    const principal = v.provider.mapper.map(v.claims, 'jwt', credentialId, trace);
     if (!opts.noCache && this.admit(hash))
-      this.cache.set(key, { principal, provider: v.provider, key: v.key, deadlineMs: v.deadlineMs });
+      this.cache.set(key, {
+        principal,
+        provider: v.provider,
+        key: v.key,
+        deadlineMs: v.deadlineMs,
+        boundCert,
+      });
+    if (boundCert !== undefined) checkBinding(boundCert, connection, trace);
     return principal;
   }
 
@@ -127,12 +163,14 @@ export class TokenVerifier {
     hash: string,
     credentialId: string,
     nowMs: number,
+    connection: unknown,
     trace?: Tracer,
   ): Promise<Principal> {
     if (!p?.introspector) {
       trace?.('format', false, 'not a JWT, and no accepted provider does introspection');
       throw tokenError('GH_TOKEN_MALFORMED', 'token.not_jwt', 'opaque token and no introspecting provider');
     }
+    if (token.length > p.maxTokenBytes) tooLarge(token, p.maxTokenBytes, `provider "${p.name}"`, trace);
     const r = await p.introspector.introspect(token, hash);
     if (!r) {
       trace?.('introspection', false, `provider "${p.name}" says the token is not active`);
@@ -143,32 +181,10 @@ export class TokenVerifier {
       );
     }
     trace?.('introspection', true, `provider "${p.name}" says the token is active`);
-    const now = nowMs / 1000;
-    if (r.iss !== undefined && r.iss !== p.issuer) {
-      trace?.('iss', false, `introspection iss ${JSON.stringify(r.iss)} is not ${p.issuer}`);
-      throw tokenError('GH_TOKEN_ISSUER', 'token.issuer', `introspection iss ${JSON.stringify(r.iss)}`);
-    }
-    if (p.audiences !== undefined && !(p.allowMissingAudience && r.aud === undefined)) {
-      const aud = r.aud;
-      const ok =
-        typeof aud === 'string'
-          ? p.audiences.includes(aud)
-          : Array.isArray(aud) && p.audiences.some((a) => aud.includes(a));
-      if (!ok) {
-        trace?.('aud', false, `aud ${JSON.stringify(aud)} contains none of ${p.audiences.join(', ')}`);
-        throw tokenError('GH_TOKEN_AUDIENCE', 'token.audience', `introspection aud ${JSON.stringify(aud)}`);
-      }
-    }
-    if (typeof r.exp === 'number' && r.exp <= now - p.skewSec) {
-      trace?.('exp', false, 'expired');
-      throw tokenError('GH_TOKEN_EXPIRED', 'token.expired', `introspection exp ${r.exp}`);
-    }
-    if (typeof r.nbf === 'number' && r.nbf > now + p.skewSec) {
-      trace?.('nbf', false, 'not yet valid');
-      throw tokenError('GH_TOKEN_NOT_YET_VALID', 'token.not_yet_valid', `introspection nbf ${r.nbf}`);
-    }
-    // RFC 7662 §2.2: `sub` is optional; fall back to the resource owner's username, then the client.
-    const claims = { iss: p.issuer, ...r, sub: r.sub ?? r.username ?? r.client_id };
-    return p.mapper.map(claims, 'introspection', credentialId, trace);
+    const claims = checkIntrospection(p, r, nowMs / 1000, trace);
+    const boundCert = tokenBinding(claims.cnf, trace);
+    const principal = p.mapper.map(claims, 'introspection', credentialId, trace);
+    if (boundCert !== undefined) checkBinding(boundCert, connection, trace);
+    return principal;
   }
 }

@@ -78,10 +78,16 @@ describe('bearer authenticator: token sources, cache and explain', () => {
       'Authorization disabled for this route',
     );
     const def = bearerFor(reg);
+    const off = await run(def, [], `?access_token=${t}`);
     assert.deepEqual(
-      await run(def, [], `?access_token=${t}`),
+      off.ok === false && 'status' in off ? [off.status, off.code, off.reasons] : off,
+      [400, 'GH_TOKEN_IN_QUERY', ['token.in_query']],
+      'query tokens are off by default, and a token in the URL is refused rather than forwarded',
+    );
+    assert.deepEqual(
+      await run(def, [], '?token=reset-123&page=2'),
       { ok: false, none: true },
-      'query tokens are off by default',
+      '?token= is not an OAuth name',
     );
   });
 
@@ -170,6 +176,7 @@ describe('bearer authenticator: token sources, cache and explain', () => {
         'nbf',
         'exp',
         'iat',
+        'lifetime',
         'id_token',
         'principal',
       ],

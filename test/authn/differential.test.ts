@@ -6,7 +6,9 @@
  * clockTolerance, maxTokenAge, typ, requiredClaims: exp, a local JWKS) plus Gatehouse's few
  * documented policies that jose has no option for, written here independently of src/:
  * canonical unpadded base64url (RFC 7515 §2), no `crit`, no `jwk`/`jku`/`x5u`/`x5c`, `typ`
- * absent/JWT/at+jwt unless required_typ is set, no `nonce` (ID tokens), `iat` not in the future.
+ * absent/JWT/at+jwt unless required_typ is set, no `nonce` (ID tokens), `iat` not in the future,
+ * time claims that are plausible dates in seconds (0 to 9999-12-31) and a lifetime (`exp` minus
+ * `iat`, else `nbf`, else now + skew) within the default `max_token_lifetime` of 24 hours.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -78,6 +80,11 @@ async function reference(s: Setup, token: string): Promise<boolean> {
     });
     if (payload.nonce !== undefined) return false;
     if (typeof payload.iat === 'number' && payload.iat > NOW + s.cfg.skew) return false;
+    const times = [payload.exp, payload.nbf, payload.iat].filter((v) => v !== undefined) as number[];
+    if (times.some((v) => !(v >= 0 && v <= 253_402_300_799))) return false;
+    const exp = payload.exp as number;
+    const from = payload.iat ?? payload.nbf;
+    if ((from === undefined ? exp - NOW - s.cfg.skew : exp - from) > 86_400) return false;
     return true;
   } catch {
     return false;
@@ -234,6 +241,9 @@ const specArb = fc
       NOW + 0.5,
       -1,
       1e300,
+      NOW + 86_400 - 10,
+      NOW + 86_400 + 40,
+      (NOW + 600) * 1000,
     ),
     nbfV: fc.constantFrom(NOW + 29, NOW + 30, NOW + 31, NOW - 100, 'x', null),
     hasNbf: fc.oneof(
