@@ -142,11 +142,19 @@ export const configSchema = z
         timeouts: z
           .object({
             headers: duration.default(10_000),
-            request: duration.default(60_000),
+            request: duration
+              .default(60_000)
+              .describe(
+                'Longest time to receive a whole request, body included (also the bound of request body buffering). 0: no limit.',
+              ),
             idle: duration.default(60_000),
             keep_alive: duration.default(5000),
           })
           .strict()
+          .refine((t) => t.request === 0 || t.request >= t.headers, {
+            path: ['request'],
+            message: 'must be at least timeouts.headers (a request includes its head)',
+          })
           .prefault({}),
         max_header_size: size.default(16 * 1024),
         fast_lane: z
