@@ -84,6 +84,10 @@ test('heads outside the fast subset are handed over to Node', () => {
     ['Expect', ok('Expect: 100-continue\r\n')],
     ['Upgrade', ok('Upgrade: websocket\r\nConnection: Upgrade\r\n')],
     ['HTTP2-Settings', ok('HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n')],
+    // Found by the differential test against llhttp (fast-parse.differential.test.ts).
+    ['Proxy-Connection (llhttp closes on its close)', ok('Proxy-Connection: close\r\n')],
+    ['Proxy-Connection, any value', ok('proxy-connection: keep-alive\r\n')],
+    ['Set-Cookie (an array in Node’s req.headers)', ok('Set-Cookie: a=1\r\n')],
     ['listed names in any case', ok('CONTENT-length: 0\r\n')],
     ['duplicate field', ok('X-A: 1\r\nX-A: 2\r\n')],
     ['duplicate field, different case', ok('X-A: 1\r\nx-a: 2\r\n')],

@@ -99,7 +99,7 @@ const VALID: ValidCase[] = [
     wire:
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Sum\r\n\r\n' +
       '5;name=value\r\nhello\r\n' +
-      '1 ; ext\r\n \r\n' +
+      '1;ext\r\n \r\n' +
       'A\r\n0123456789\r\n' +
       '0;last\r\nX-Sum: 42\r\nX-Other: a b\r\n\r\n',
     status: 200,
@@ -209,17 +209,56 @@ const VALID: ValidCase[] = [
     reusable: true,
   },
   {
-    name: 'Content-Length: 5, 5 (a list of identical values) is accepted',
-    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello',
+    name: 'Content-Length with a leading HTAB and trailing SP (OWS)',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Length:\t 5  \r\n\r\nhello',
     status: 200,
+    raw: ['Content-Length', '5'],
     body: 'hello',
     reusable: true,
   },
   {
-    name: 'two identical Content-Length lines are accepted',
-    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello',
+    name: 'chunk extensions: a name, name=token, name=quoted-string with a quoted-pair and obs-text',
+    wire:
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      '2;a\r\nab\r\n2;a=b;c=d\r\ncd\r\n2;q="x \\"y\\"\t\xe9"\r\nef\r\n0;last=1\r\n\r\n',
     status: 200,
-    body: 'hello',
+    body: 'abcdef',
+    reusable: true,
+  },
+  {
+    name: 'Transfer-Encoding over two fields, chunked last',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked \r\n\r\n2\r\nzz\r\n0\r\n\r\n',
+    status: 200,
+    body: 'zz',
+    reusable: true,
+  },
+  {
+    name: 'HTTP/1.0 with both close and keep-alive is not reusable, whatever their order',
+    wire: 'HTTP/1.0 200 OK\r\nConnection: close, keep-alive\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    reusable: false,
+  },
+  {
+    name: 'HTTP/1.0 with keep-alive followed by HTAB is not reusable (llhttp does not read that token)',
+    wire: 'HTTP/1.0 200 OK\r\nConnection: keep-alive\t\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    reusable: false,
+  },
+  {
+    name: 'Proxy-Connection: close makes a response not reusable (llhttp reads it like Connection)',
+    wire: 'HTTP/1.1 200 OK\r\nProxy-Connection: close\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    body: 'ok',
+    reusable: false,
+  },
+  {
+    name: 'an HTTP/1.0 100 Continue that keeps the connection alive, then the final response',
+    wire: 'HTTP/1.0 100 Continue\r\nConnection: keep-alive\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+    status: 200,
+    informational: [100],
+    body: 'ok',
     reusable: true,
   },
   {
@@ -379,7 +418,100 @@ const REJECTED: RejectCase[] = [
   {
     name: 'two differing Content-Length lines',
     wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!',
+    code: 'HPE_UNEXPECTED_CONTENT_LENGTH',
+  },
+  // Found by the differential test against llhttp (h1-parser.differential.test.ts): each of
+  // these was accepted here and refused, or framed otherwise, by llhttp.
+  {
+    name: 'Content-Length: 5, 5 (a list of identical values)',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello',
     code: 'HPE_INVALID_CONTENT_LENGTH',
+  },
+  {
+    name: 'two identical Content-Length lines',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello',
+    code: 'HPE_UNEXPECTED_CONTENT_LENGTH',
+  },
+  {
+    name: 'Content-Length followed by HTAB',
+    wire: 'HTTP/1.1 200 OK\r\nContent-Length: 0\t\r\n\r\n',
+    code: 'HPE_INVALID_CONTENT_LENGTH',
+  },
+  {
+    name: 'Transfer-Encoding: chunked followed by HTAB (llhttp reads the body until close)',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n',
+    code: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  {
+    name: 'Transfer-Encoding: chunked, then an empty Transfer-Encoding (llhttp still reads chunked)',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: \r\n\r\n0\r\n\r\n',
+    code: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  {
+    name: 'chunked applied twice',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n',
+    code: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  {
+    name: 'chunked in one field, another coding in the next',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n0\r\n\r\n',
+    code: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  {
+    name: 'chunked before another coding',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\nzz',
+    code: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  {
+    name: 'a transfer coding with parameters',
+    wire: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip;q=1, chunked\r\n\r\n0\r\n\r\n',
+    code: 'HPE_INVALID_TRANSFER_ENCODING',
+  },
+  ...[
+    '1 ',
+    '1\t',
+    '1 ;a=b',
+    '1; a=b',
+    '1;a = b',
+    '1;a= b',
+    '1;',
+    '1;a b',
+    '1;a=b c',
+    '1;a="b',
+    '1;a="\x7f"',
+    '1;a=\x80',
+  ].map((line): RejectCase => ({
+    name: `chunk-size line ${JSON.stringify(line)}`,
+    wire: `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}\r\n!\r\n0\r\n\r\n`,
+    code: 'HPE_CHUNK_SIZE',
+  })),
+  ...[
+    '{-Sum: 42',
+    'X-Sum : 42',
+    ' folded',
+    'NoColon',
+    ': v',
+    'Content-Length: 5',
+    'transfer-encoding: chunked',
+  ].map((line): RejectCase => ({
+    name: `trailer line ${JSON.stringify(line)}`,
+    wire: `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n!\r\n0\r\n${line}\r\n\r\n`,
+    code: 'HPE_INVALID_TRAILER',
+  })),
+  {
+    name: 'an informational response with Connection: close',
+    wire: 'HTTP/1.1 103 Early Hints\r\nConnection: close\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
+    code: 'HPE_CLOSED_CONNECTION',
+  },
+  {
+    name: 'an informational response with Proxy-Connection: close',
+    wire: 'HTTP/1.1 100 Continue\r\nProxy-Connection: close\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
+    code: 'HPE_CLOSED_CONNECTION',
+  },
+  {
+    name: 'an HTTP/1.0 informational response (no keep-alive)',
+    wire: 'HTTP/1.0 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n',
+    code: 'HPE_CLOSED_CONNECTION',
   },
   {
     name: 'non-numeric Content-Length',

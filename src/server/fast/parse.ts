@@ -32,8 +32,20 @@ const LFCRLF = Buffer.from('\n\r\n');
 const REQUEST_LINE = /^(?:GET|HEAD) \/[\x21-\x7e]* HTTP\/1\.1\r\n$/;
 const TARGET_PREFIX = /^(?:\/[\x21-\x7e]*)?$/;
 
-/** Names whose presence sends the request to Node's parser. */
-const HANDOVER = new Set(['content-length', 'transfer-encoding', 'expect', 'upgrade', 'http2-settings']);
+/**
+ * Names whose presence sends the request to Node's parser: framing and protocol switches;
+ * `proxy-connection`, which llhttp reads like Connection (its `close` ends the connection);
+ * `set-cookie`, which Node's `req.headers` holds as an array even when it occurs once.
+ */
+const HANDOVER = new Set([
+  'content-length',
+  'transfer-encoding',
+  'expect',
+  'upgrade',
+  'http2-settings',
+  'proxy-connection',
+  'set-cookie',
+]);
 const MAX_FIELDS = 100;
 
 /** Parses the head at the start of `buf`, if it is complete and in the subset. */

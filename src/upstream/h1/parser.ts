@@ -1,12 +1,14 @@
 /**
  * Incremental, strict parser of HTTP/1.1 responses (RFC 9112) read from an upstream connection.
- * Strict on purpose: whatever could be framed two ways (CL + TE, differing Content-Length
- * values, obs-fold, bare LF, whitespace before a colon) is an error, never a guess, so the
- * response the client receives is the one the upstream sent and the connection is never reused
- * out of step.
+ * Strict on purpose: whatever could be framed two ways (CL + TE, a repeated Content-Length,
+ * obs-fold, bare LF, whitespace before a colon, chunk lines or trailers outside the grammar) is
+ * an error, never a guess, so the response the client receives is the one the upstream sent and
+ * the connection is never reused out of step. Where RFC 9112 allows more than llhttp (Node's and
+ * undici's parser) reads the same way, the intersection is accepted: a differential test checks
+ * it (`test/upstream/h1-parser.differential.test.ts`).
  */
 
-import { FIELD_CTL, withoutOws } from '../../http/fields.js';
+import { withoutOws } from '../../http/fields.js';
 
 /** A malformed upstream response; `code` is one of the `HPE_*` codes below. */
 export class ResponseParseError extends Error {
@@ -51,6 +53,17 @@ const MAX_CHUNK_LINE = 4096;
 const HEAD =
   /^HTTP\/1\.[01] [1-9]\d\d(?: [\t\x20-\x7e\x80-\xff]*)?\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*\r\n)*$/;
 const STATUS_LINE = /^HTTP\/1\.[01] [1-9]\d\d(?: [\t\x20-\x7e\x80-\xff]*)?\r\n/;
+/** One trailer field line without its CRLF: the grammar of a head's field lines (RFC 9112 §7.1.2). */
+const FIELD_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*$/;
+/** Framing fields, which a trailer section must not carry (RFC 9110 §6.5.1; llhttp refuses CL). */
+const FRAMING_FIELD = /^(?:content-length|transfer-encoding):/i;
+/** A `close` element in a Connection value (without its OWS). */
+const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+/**
+ * A `keep-alive` element in a Connection value with its OWS, SP only after the value's start:
+ * llhttp does not read `keep-alive<HTAB>` as keep-alive, and it is what lets HTTP/1.0 persist.
+ */
+const KEEP_ALIVE_TOKEN = /(?:^[ \t]*|,) *keep-alive *(?:,|$)/i;
 
 /** Names what is wrong with a head that failed {@link HEAD}. */
 function headError(b: string): ResponseParseError {
@@ -66,7 +79,14 @@ interface Latin1Buffer {
 function latin1(b: Buffer, s: number, e: number): string {
   return (b as unknown as Latin1Buffer).latin1Slice(s, e);
 }
-const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;[^\0-\x08\x0a-\x1f\x7f]*)?$/;
+/**
+ * A chunk-size line without its CRLF (RFC 9112 §7.1, §7.1.1): hex size, then extensions
+ * `;name` or `;name=value`, value a token or a quoted-string (qdtext / quoted-pair, RFC 9110
+ * §5.6.4). No whitespace anywhere: the BWS the RFC allows around `;` and `=` is refused by
+ * llhttp, and a line two parsers read differently is an error, never a guess.
+ */
+const CHUNK_SIZE =
+  /^([0-9A-Fa-f]{1,12})(?:;[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:=(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+|"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"))?)*$/;
 const CRLF = 0x0a0d; // '\r\n' read as little-endian uint16
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
@@ -163,7 +183,7 @@ export class ResponseParser {
               return this.finish(buf);
             }
             this.headBytes += eol + 2;
-            if (this.headBytes > MAX_HEAD_BYTES || FIELD_CTL.test(line))
+            if (this.headBytes > MAX_HEAD_BYTES || !FIELD_LINE.test(line) || FRAMING_FIELD.test(line))
               throw new ResponseParseError('HPE_INVALID_TRAILER', 'invalid or oversized trailer section');
             break;
           }
@@ -247,7 +267,8 @@ export class ResponseParser {
     let length: number | undefined;
     let chunked = false;
     let te = false;
-    let close = minor === 0;
+    let closeToken = false;
+    let keepAliveToken = false;
     while (i < end) {
       const start = i + 2;
       const colon = b.indexOf(':', start);
@@ -259,28 +280,33 @@ export class ResponseParser {
       switch (name.length) {
         case 10:
           if (name.toLowerCase() === 'connection') {
-            for (const t of value.toLowerCase().split(',')) {
-              const token = t.trim();
-              if (token === 'close') close = true;
-              else if (token === 'keep-alive' && minor === 0) close = false;
-            }
+            if (CLOSE_TOKEN.test(value)) closeToken = true;
+            if (KEEP_ALIVE_TOKEN.test(b.slice(colon + 1, i))) keepAliveToken = true;
           }
           break;
         case 14:
-          if (name.toLowerCase() === 'content-length') length = contentLength(value, length);
+          if (name.toLowerCase() === 'content-length') length = contentLength(b.slice(colon + 1, i), length);
+          break;
+        case 16:
+          // llhttp reads Proxy-Connection like Connection: its close is heeded (its keep-alive is not).
+          if (name.toLowerCase() === 'proxy-connection' && CLOSE_TOKEN.test(value)) closeToken = true;
           break;
         case 17:
           if (name.toLowerCase() === 'transfer-encoding') {
             te = true;
-            // §6.3: chunked must be the final coding; anything else is read until close.
-            chunked = /(?:^|,)[ \t]*chunked[ \t]*$/i.test(value);
+            chunked = transferCoding(b.slice(colon + 1, i), chunked);
           }
           break;
       }
     }
+    // RFC 9112 §9.3: `close` wins; HTTP/1.0 persists only with keep-alive.
+    const close = closeToken || (minor === 0 && !keepAliveToken);
     if (status < 200) {
       if (status === 101)
         throw new ResponseParseError('HPE_INVALID_STATUS', 'unexpected 101 Switching Protocols');
+      // The connection would close before the final response (llhttp refuses what follows).
+      if (close)
+        throw new ResponseParseError('HPE_CLOSED_CONNECTION', 'informational response closes the connection');
       this.headBytes = 0;
       this.ev.onInformational(status);
       return;
@@ -311,18 +337,41 @@ export class ResponseParser {
 }
 
 const EMPTY = Buffer.alloc(0);
-const DIGITS = /^\d{1,15}$/;
+/**
+ * One Transfer-Encoding field value: `coding *( OWS "," OWS coding )` without empty elements or
+ * parameters, and only SP after the last coding (llhttp does not read `chunked<HTAB>` as chunked).
+ */
+const TE_LIST = /^[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+(?:[ \t]*,[ \t]*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)* *$/;
 
-/** RFC 9110 §8.6: a list of identical values is that value; anything else is an error. */
-function contentLength(value: string, previous: number | undefined): number {
-  let n: number | undefined = previous;
-  for (const part of value.includes(',') ? value.split(',') : [value]) {
-    const p = part.trim();
-    if (!DIGITS.test(p)) throw new ResponseParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
-    const v = Number(p);
-    if (n !== undefined && n !== v)
-      throw new ResponseParseError('HPE_INVALID_CONTENT_LENGTH', 'conflicting Content-Length values');
-    n = v;
-  }
-  return n as number;
+/**
+ * Reads one Transfer-Encoding field (`raw`: its value with OWS) after earlier ones whose codings
+ * ended with chunked when `chunkedSoFar`; returns whether the codings now end with chunked. Several
+ * fields form one list (RFC 9110 §5.3). A response whose final coding is not chunked is read
+ * until close (RFC 9112 §6.3); chunked anywhere but last (applied twice, or under another coding,
+ * RFC 9112 §6.1) is an error, never a guess.
+ */
+function transferCoding(raw: string, chunkedSoFar: boolean): boolean {
+  if (!TE_LIST.test(raw) || chunkedSoFar)
+    throw new ResponseParseError('HPE_INVALID_TRANSFER_ENCODING', 'invalid Transfer-Encoding');
+  const codings = raw.split(',');
+  for (let k = 0; k < codings.length - 1; k++)
+    if ((codings[k] as string).trim().toLowerCase() === 'chunked')
+      throw new ResponseParseError('HPE_INVALID_TRANSFER_ENCODING', 'chunked is not the final coding');
+  return (codings[codings.length - 1] as string).trim().toLowerCase() === 'chunked';
+}
+
+/** `OWS 1*DIGIT OWS`, except HTAB after the digits, which llhttp refuses. */
+const CONTENT_LENGTH = /^[ \t]*(\d{1,15}) *$/;
+
+/**
+ * RFC 9112 §6.3: one Content-Length field of 1*DIGIT (`raw`: the field value with its OWS). A
+ * repeated field or a list is an error even when the values are identical (RFC 9110 §8.6 lets a
+ * recipient accept those; llhttp and nginx refuse them, and a length is never guessed).
+ */
+function contentLength(raw: string, previous: number | undefined): number {
+  if (previous !== undefined)
+    throw new ResponseParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'repeated Content-Length');
+  const m = CONTENT_LENGTH.exec(raw);
+  if (!m) throw new ResponseParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+  return Number(m[1]);
 }
