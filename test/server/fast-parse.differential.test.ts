@@ -22,7 +22,7 @@ import { LlhttpRequestReference, type RequestReading } from '../helpers/llhttp-r
 import { requestArb, type GeneratedRequest } from '../helpers/http-heads.js';
 import { fcParameters, fuzzSettings, show, splitArb, splitBytes, type Split } from '../helpers/fuzz.js';
 
-const CI_RUNS = 3000;
+const CI_RUNS = 4000;
 /** `server.max_header_size` values: small ones so the limit is often in play. */
 const SIZES = [256, 1024, 16 * 1024];
 /** A request pipelined after an accepted head: llhttp must read it as the next request. */
