@@ -5,6 +5,7 @@ import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGatehouse, type TestGateway } from '../helpers/gatehouse.js';
 import { watchWire, type WireStats } from '../helpers/wire.js';
 import { hashApiKey } from '../../src/authn/apikey.js';
+import { LINGER_BYTES, LINGER_MS } from '../../src/server/linger.js';
 
 // Item 7 of issue 12: a refusal decided while the request body is still arriving reaches the
 // client (lingering close instead of a reset), and nothing of the body reaches the upstream.
@@ -154,4 +155,52 @@ test('a small body sent in one piece to a refusing route: answered, nothing upst
   );
   assert.match(r.text, /^HTTP\/1\.1 401 /);
   assert.equal(wire.bytes(), bytesBefore);
+});
+
+test('the lingering close is bounded: a client that never stops sending is cut after LINGER_BYTES', async () => {
+  // allowHalfOpen: the gateway's FIN does not end this side (Node's default would).
+  const s = connect({ port: gh.port, host: '127.0.0.1', allowHalfOpen: true });
+  let error: string | undefined;
+  s.on('error', (e: NodeJS.ErrnoException) => (error ??= e.code));
+  let sent = 0;
+  s.write('POST /private HTTP/1.1\r\nHost: app.test\r\nContent-Length: 1000000000\r\n\r\n');
+  const piece = Buffer.alloc(256 * 1024, 0x61);
+  const t0 = performance.now();
+  await new Promise<void>((resolve) => {
+    const pump = (): void => {
+      while (!s.destroyed && sent < 200 * 1024 * 1024) {
+        sent += piece.length;
+        if (!s.write(piece)) return void s.once('drain', pump);
+      }
+      resolve();
+    };
+    s.on('close', () => resolve());
+    pump();
+  });
+  s.destroy();
+  assert.ok(error === 'ECONNRESET' || error === 'EPIPE', `cut with ${error}`);
+  assert.ok(sent >= LINGER_BYTES, `the gateway read on after its answer (${sent} bytes went in)`);
+  assert.ok(sent < LINGER_BYTES + 32 * 1024 * 1024, `and stopped: ${sent} bytes went in`);
+  assert.ok(performance.now() - t0 < LINGER_MS, 'cut by the byte bound, before the time bound');
+});
+
+test('the lingering close is bounded: a client that stays silent and open is closed after LINGER_MS', async () => {
+  const from = '127.0.0.9';
+  const s = connect({ port: gh.port, host: '127.0.0.1', localAddress: from, allowHalfOpen: true });
+  s.on('error', () => undefined);
+  let text = '';
+  s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+  const t0 = performance.now();
+  s.write('POST /private HTTP/1.1\r\nHost: app.test\r\nContent-Length: 1000\r\n\r\nabc');
+  await new Promise((resolve) => s.once('end', resolve));
+  assert.match(text, /^HTTP\/1\.1 401 /);
+  assert.ok(performance.now() - t0 < 1000, 'the answer and the half-close come at once');
+  const admission = gh.gateway.admission;
+  assert.equal(admission.usage(from).connections, 1, 'the gateway still reads the connection');
+  while (admission.usage(from).connections > 0 && performance.now() - t0 < LINGER_MS + 3000)
+    await new Promise((r) => setTimeout(r, 50));
+  const lingered = performance.now() - t0;
+  assert.equal(admission.usage(from).connections, 0, 'the gateway closed its end');
+  assert.ok(lingered >= LINGER_MS - 100 && lingered < LINGER_MS + 2000, `closed after ${lingered} ms`);
+  s.destroy();
 });
