@@ -250,7 +250,7 @@ before(async () => {
       ws: { url: `http://127.0.0.1:${(ws.address() as AddressInfo).port}` },
     },
     routes: [
-      { match: { path: '/ws' }, upstream: 'ws', auth: 'none' },
+      { match: { path: '/ws' }, upstream: 'ws', auth: 'none', websocket: true },
       { match: { path: '/cached' }, upstream: 'app', auth: 'none', cache: { ttl: '60s' } },
       { match: { path: '/' }, upstream: 'app', auth: 'none' },
     ],
