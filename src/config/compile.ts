@@ -246,7 +246,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
         ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream),
       ];
       await Promise.allSettled([
-        ...pools.flatMap((u) => [closePool(u.client), closePool(u.pool)]),
+        ...pools.map((u) => closePool(u.client)),
         ...closeTasks.map((t) => Promise.resolve().then(t)),
       ]);
     },
@@ -257,7 +257,6 @@ export type { ConfigIssue };
 
 function destroyUpstream(u: UpstreamHandle): void {
   void u.client.destroy();
-  void u.pool.destroy();
 }
 
 /** Closes a pool gracefully, destroying it when requests are still open after `ms`. */

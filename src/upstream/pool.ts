@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Pool } from 'undici';
 import type { ConnectionOptions } from 'node:tls';
 import { H1Pool } from './h1/client.js';
 import type { UpstreamConfig } from '../config/schema.js';
@@ -10,8 +9,6 @@ export interface UpstreamHandle {
   readonly name: string;
   /** Keep-alive HTTP/1.1 pool every proxied request goes through. */
   readonly client: H1Pool;
-  /** undici pool for WebSocket upgrades only (connects on first use). */
-  readonly pool: Pool;
   /** Where and how to open a dedicated connection (WebSocket tunnels). */
   readonly target: UpstreamTarget;
   readonly origin: string;
@@ -85,14 +82,6 @@ export function createUpstream(
     bodyTimeout: cfg.timeouts.idle,
     keepAliveTimeout: cfg.timeouts.keep_alive,
   });
-  const pool = new Pool(url.origin, {
-    connections: cfg.max_connections,
-    connect: { ...connect, timeout: cfg.timeouts.connect },
-    headersTimeout: cfg.timeouts.headers,
-    bodyTimeout: cfg.timeouts.idle,
-    keepAliveTimeout: cfg.timeouts.keep_alive,
-    keepAliveMaxTimeout: Math.max(cfg.timeouts.keep_alive, 600_000),
-  });
   const target: UpstreamTarget = Object.freeze({
     host: url.hostname.replace(/^\[|\]$/g, ''),
     port: Number(url.port) || (secure ? 443 : 80),
@@ -103,7 +92,6 @@ export function createUpstream(
   return Object.freeze({
     name,
     client,
-    pool,
     target,
     origin: url.origin,
     authority: url.host,

@@ -47,7 +47,15 @@ function httpsGet(url: string, path: string): Promise<{ status: number; body: st
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const req = httpsRequest(
-      { host: u.hostname, port: u.port, path, ca: caPem, servername: 'localhost' },
+      {
+        host: u.hostname,
+        port: u.port,
+        path,
+        ca: caPem,
+        servername: 'localhost',
+        // The Host must name the host the TLS connection was opened for (SNI), or 421.
+        headers: { host: `localhost:${u.port}` },
+      },
       (res) => {
         let body = '';
         res.on('data', (d) => (body += d));

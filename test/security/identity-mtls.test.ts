@@ -93,7 +93,8 @@ function get(
         cert: client?.cert,
         key: client?.key,
         agent: false,
-        headers,
+        // The Host must name the host the TLS connection was opened for (SNI), or 421.
+        headers: { host: `localhost:${u.port}`, ...headers },
       },
       (res) => {
         let body = '';
