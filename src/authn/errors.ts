@@ -75,7 +75,8 @@ export function multipleTokensError(detail: string): GatehouseError {
  * (RFC 6750 §5.3). `name` is the parameter name as sent: never its value.
  */
 export function tokenInQueryError(name: string, bearer: boolean): GatehouseError {
-  return new GatehouseError('GH_TOKEN_IN_QUERY', `query parameter ${JSON.stringify(name)} carries a token`, {
+  const shown = name.length > 64 ? `${name.slice(0, 64)}…` : name;
+  return new GatehouseError('GH_TOKEN_IN_QUERY', `query parameter ${JSON.stringify(shown)} carries a token`, {
     reasons: ['token.in_query'],
     headers: bearer
       ? {

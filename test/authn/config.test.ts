@@ -115,4 +115,41 @@ describe('provider configuration errors name the exact key', () => {
     assert.ok(warn, 'warned');
     assert.equal(warn.provider, 'cc');
   });
+
+  it('token limits and the introspection budget: bad values name their key', () => {
+    const intro = { client_id: 'gh', client_secret: 's', endpoint: 'https://as.example/introspect' };
+    assert.deepEqual(
+      problems(
+        base({
+          e: {
+            issuer: ISS,
+            audiences: ['x'],
+            max_token_bytes: '32kb',
+            max_token_lifetime: '10s',
+            introspection: { ...intro, budget: 'lots', budget_burst: 0 },
+          },
+        }),
+      ).sort(),
+      [
+        'providers.e.introspection.budget: expected a rate like "50/s", "600/min", got "lots"',
+        'providers.e.introspection.budget_burst: Too small: expected number to be >=1',
+        'providers.e.max_token_bytes: expected a size from 1kb to 16kb',
+        'providers.e.max_token_lifetime: expected at least 1m',
+      ],
+    );
+    assert.deepEqual(
+      problems(
+        base({
+          e: {
+            issuer: ISS,
+            audiences: ['x'],
+            max_token_bytes: '12kb',
+            max_token_lifetime: '2d',
+            introspection: { ...intro, budget: '600/min', budget_burst: 20 },
+          },
+        }),
+      ),
+      [],
+    );
+  });
 });
