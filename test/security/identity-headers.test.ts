@@ -64,6 +64,7 @@ before(async () => {
             'X-Forwarded-Groups': '{groups}',
             'X-Display-Name': '{name}',
             'X-Tenant': '{claims.tid}',
+            'X-Dept': '{claims.dept}',
           },
         },
       },
@@ -168,15 +169,17 @@ test('Connection: cannot make the forwarder drop an injected identity header', a
 test('non-ASCII and CR/LF in claims are percent-encoded, never sent raw', async () => {
   const tok = await idp.token({
     sub: 'zoe',
-    name: 'Zoë\r\nX-Remote-User: admin',
+    name: 'Zoë',
+    dept: 'Ops\r\nX-Remote-User: admin',
     groups: ['a,b', 'Ünïcode'],
   });
   const r = await send(gh.url, '/app/x', { headers: { Authorization: `Bearer ${tok}` } });
   assert.equal(r.status, 200);
   const got = up.received.at(-1)!;
   assert.equal(got.headers['x-remote-user'], undefined);
-  assert.equal(got.headers['x-display-name'], 'Zo%C3%AB%0D%0AX-Remote-User: admin');
-  assert.equal(decodeURIComponent(String(got.headers['x-display-name'])), 'Zoë\r\nX-Remote-User: admin');
+  assert.equal(got.headers['x-display-name'], 'Zo%C3%AB');
+  assert.equal(got.headers['x-dept'], 'Ops%0D%0AX-Remote-User: admin');
+  assert.equal(decodeURIComponent(String(got.headers['x-dept'])), 'Ops\r\nX-Remote-User: admin');
   assert.deepEqual(String(got.headers['x-forwarded-groups']).split(',').map(decodeURIComponent), [
     'a,b',
     'Ünïcode',
