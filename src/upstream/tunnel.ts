@@ -8,14 +8,13 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { FIELD_CTL, TOKEN, withoutOws } from '../http/fields.js';
 import { ResponseParser, type ParserEvents } from './h1/parser.js';
-import { H1Error } from './h1/client.js';
+import { H1Error, requestHead } from './h1/request-head.js';
 import type { UpstreamTarget } from './pool.js';
 
 /** Largest 101 head accepted, like the response parser's. */
 const MAX_HEAD = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const STATUS = /^HTTP\/1\.1 (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
-const BAD_TARGET = /[\0-\x20\x7f]/;
 
 /** What the caller does with the upstream's answer. */
 export interface TunnelHandler {
@@ -54,7 +53,8 @@ export function openTunnel(
 ): Tunnel {
   let head: string;
   try {
-    head = requestHead(path, headers);
+    const upgrade = [...headers, 'connection', 'upgrade', 'upgrade', 'websocket'];
+    head = requestHead({ method: 'GET', path, headers: upgrade, body: null }, false);
   } catch (e) {
     queueMicrotask(() => h.onError(e as Error));
     return { abort() {}, resume() {}, pause() {} };
@@ -82,7 +82,7 @@ export function openTunnel(
       () => fail(new H1Error('UND_ERR_HEADERS_TIMEOUT', 'upstream did not answer the upgrade in time')),
       target.headersTimeout,
     );
-    socket.write(head);
+    socket.write(head, 'latin1');
     if (early.length > 0) socket.write(early);
   });
   socket.on('error', fail);
@@ -156,21 +156,6 @@ export function openTunnel(
     resume: () => socket.resume(),
     pause: () => socket.pause(),
   };
-}
-
-/** The request head; throws on a target, name or value that would break HTTP/1.1 framing. */
-function requestHead(path: string, headers: readonly string[]): string {
-  if (BAD_TARGET.test(path))
-    throw new H1Error('ERR_INVALID_REQUEST_TARGET', 'invalid upstream request target');
-  let head = `GET ${path} HTTP/1.1\r\n`;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i] as string;
-    const value = headers[i + 1] as string;
-    if (!TOKEN.test(name) || FIELD_CTL.test(value))
-      throw new H1Error('ERR_INVALID_HEADER', `invalid upstream request header ${JSON.stringify(name)}`);
-    head += `${name}: ${value}\r\n`;
-  }
-  return `${head}connection: upgrade\r\nupgrade: websocket\r\n\r\n`;
 }
 
 /** Field lines of a 101 head (RFC 9112 §5: no whitespace before the colon, no obs-fold). */
