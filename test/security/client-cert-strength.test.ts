@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, X509Certificate } from 'node:crypto';
-import { request as httpsRequest } from 'node:https';
+import { httpsGet } from '../helpers/https.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
 import { startGatehouse, type TestGateway } from '../helpers/gatehouse.js';
@@ -43,32 +43,17 @@ function get(
   client: (CertFiles & { chain?: string; tls12?: boolean }) | undefined,
   headers: Record<string, string> = {},
 ): Promise<Res> {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port: u.port,
-        path,
-        servername: 'localhost',
-        ca: ca.cert,
-        cert: client?.chain ?? client?.cert,
-        key: client?.key,
-        // Lets this client present SHA-1 and 1024-bit certificates; the server keeps its defaults.
-        ciphers: 'DEFAULT@SECLEVEL=0',
-        // TLS 1.3 has no signature scheme for P-224 (RFC 8446 §4.2.3): such a client sends no certificate.
-        maxVersion: client?.tls12 ? 'TLSv1.2' : undefined,
-        agent: false,
-        headers: { host: `localhost:${u.port}`, ...headers },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
+  return httpsGet(base, path, {
+    ca: ca.cert,
+    cert: client?.chain ?? client?.cert,
+    key: client?.key,
+    headers,
+    tls: {
+      // Lets this client present SHA-1 and 1024-bit certificates; the server keeps its defaults.
+      ciphers: 'DEFAULT@SECLEVEL=0',
+      // TLS 1.3 has no signature scheme for P-224 (RFC 8446 §4.2.3): such a client sends no certificate.
+      maxVersion: client?.tls12 ? 'TLSv1.2' : undefined,
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
+import { httpsGet } from '../helpers/https.js';
 import { X509Certificate, createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { startUpstream, type RecordingUpstream } from '../helpers/upstream.js';
@@ -81,30 +81,7 @@ function get(
   client: CertFiles | undefined,
   headers: Record<string, string> = {},
 ): Promise<Res> {
-  const u = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port: u.port,
-        path,
-        servername: 'localhost',
-        ca: ca.cert,
-        cert: client?.cert,
-        key: client?.key,
-        agent: false,
-        // The Host must name the host the TLS connection was opened for (SNI), or 421.
-        headers: { host: `localhost:${u.port}`, ...headers },
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
+  return httpsGet(base, path, { ca: ca.cert, cert: client?.cert, key: client?.key, headers });
 }
 
 test('a verified client certificate authenticates; its details reach the upstream, forged ones do not', async () => {
