@@ -2,7 +2,7 @@ import { freePort } from '../../test/helpers/ports.js';
 import type { BenchContext, Candidate, RunningCandidate } from './candidate.js';
 import { logFile } from './candidate.js';
 import { ensureBuilt, startGatehouse, type GatehouseProcess } from './gatehouse.js';
-import { expectStatus, httpGet } from './http.js';
+import { expectStatus, httpGet, httpPost } from './http.js';
 import { startReferenceProxy, UPSTREAM_BODY } from './nginx.js';
 
 /** Path prefix of the gate route: same stages as the measured route, upstream = node echo server. */
@@ -102,6 +102,57 @@ export const gatehousePlain: Candidate = {
     return { pid: gh.pid, load: { url: `${gh.url}/bench` }, logFiles, stop: () => gh.stop() };
   },
 };
+
+/** 1 KiB request body of the POST row. */
+const POST_BODY = 'x'.repeat(1024);
+
+/**
+ * Gatehouse plain proxying of 1 KiB POSTs: the body is buffered before an upstream connection
+ * is taken (`server.request_buffer_size`, issue 12) and leaves with the head. Compared with
+ * gh-plain (GET) in the same rounds.
+ */
+function postCandidate(id: string, label: string, server: Record<string, unknown> | undefined): Candidate {
+  return {
+    id,
+    label,
+    relativeTo: 'gh-plain',
+    floors: [],
+    async start(ctx) {
+      const { gh, logFiles } = await launchGatehouse(ctx, id, { route: { auth: 'none' }, server });
+      try {
+        const r = await httpPost(`${gh.url}/bench`, POST_BODY);
+        expectStatus(`${id}: POST /bench`, r, 200);
+        const echo = await httpPost(`${gh.url}${GATE_PATH}/post`, POST_BODY);
+        expectStatus(`${id}: POST to the echo upstream`, echo, 200);
+        const seen = (JSON.parse(echo.body) as { bodyBytes?: number }).bodyBytes;
+        if (seen !== POST_BODY.length)
+          throw new Error(`${id}: the upstream received ${seen} body bytes, not ${POST_BODY.length}`);
+      } catch (e) {
+        await gh.stop();
+        throw e;
+      }
+      return {
+        pid: gh.pid,
+        load: { url: `${gh.url}/bench`, postBody: POST_BODY },
+        logFiles,
+        stop: () => gh.stop(),
+      };
+    },
+  };
+}
+
+export const gatehousePost = postCandidate(
+  'gh-post-1k',
+  'Gatehouse plain proxy, POST 1 KiB (body buffered before the upstream)',
+  undefined,
+);
+
+/** The same with `request_buffer_size: 0`: the body streams; the cost of buffering is the difference. */
+export const gatehousePostStream = postCandidate(
+  'gh-post-1k-stream',
+  'Gatehouse plain proxy, POST 1 KiB (request_buffer_size: 0, streamed)',
+  { request_buffer_size: 0 },
+);
 
 /**
  * `workers: auto` (one worker per CPU) on every CPU, sharing them with wrk and the upstream: the

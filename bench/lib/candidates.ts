@@ -1,5 +1,12 @@
 import type { Candidate } from './candidate.js';
-import { gatehouseCluster, gatehousePlain, nginxReference, nginxSelfTest } from './cand-core.js';
+import {
+  gatehouseCluster,
+  gatehousePlain,
+  gatehousePost,
+  gatehousePostStream,
+  nginxReference,
+  nginxSelfTest,
+} from './cand-core.js';
 import { bearerCandidates } from './cand-bearer.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
@@ -20,6 +27,8 @@ export const CANDIDATES: readonly Candidate[] = [
   rawClient,
   rawAll,
   gatehousePlain,
+  gatehousePost,
+  gatehousePostStream,
   gatehouseCluster,
   limitMemory,
   quotaMemory,

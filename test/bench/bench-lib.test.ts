@@ -50,6 +50,9 @@ test('Lua scripts: fixed bearer header, or a token file cycled per request', () 
   const cold = luaScript({ url: 'http://x', tokenFile: '/tmp/t.txt' }) ?? '';
   assert.match(cold, /io\.lines\("\/tmp\/t\.txt"\)/);
   assert.match(cold, /request = function/);
+  const post = luaScript({ url: 'http://x', postBody: 'xy"z' }) ?? '';
+  assert.match(post, /wrk\.method = "POST"/);
+  assert.match(post, /wrk\.body = "xy\\"z"/);
 });
 
 test('medians and paired ratios skip failed rounds', () => {
