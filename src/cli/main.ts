@@ -4,17 +4,19 @@ import { configSchema } from '../config/schema.js';
 import type { CliIo } from './io.js';
 import { runStart } from './start.js';
 import { runValidate } from './validate.js';
+import { COMMAND_USAGE, wantsHelp } from './usage.js';
 
 const HELP = `gatehouse — identity-aware reverse proxy and API gateway
 
 usage:
   gatehouse start -c FILE        run the gateway (SIGHUP reloads, SIGTERM drains)
-  gatehouse validate -c FILE     check a config file; prints every error with its key path
+  gatehouse validate [-c] FILE   check a config file; prints every error with its key path
   gatehouse explain -c FILE [--token JWT|@file|-] [--json] METHOD URL
                                  say why a request would be allowed or refused
   gatehouse dev [--port N]       local demo: OpenID provider + demo app + gateway
   gatehouse schema               print the JSON Schema of the config file
   gatehouse --version | --help
+  gatehouse COMMAND --help       usage of one command
 `;
 
 /** Version from package.json. */
@@ -40,6 +42,11 @@ export async function main(
   io: CliIo = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   const [cmd, ...rest] = argv;
+  const usage = cmd === undefined ? undefined : COMMAND_USAGE[cmd];
+  if (usage !== undefined && wantsHelp(rest)) {
+    io.stdout.write(usage);
+    return 0;
+  }
   switch (cmd) {
     case 'start':
       return runStart(rest, io);

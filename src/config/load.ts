@@ -3,7 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type GatehouseConfig } from './schema.js';
-import { substituteEnv, type EnvIssue } from './env.js';
+import { substituteEnv, type EnvIssue, type SubstituteOptions } from './env.js';
+import { closestKey, keysAt } from './suggest.js';
 
 /** One configuration problem with the exact key path, e.g. `routes[2].upstream.url`. */
 export interface ConfigProblem {
@@ -38,14 +39,40 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+const ARTICLE: Record<string, string> = {
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping (key: value)',
+  record: 'a mapping (key: value)',
+  array: 'a list',
+  literal: 'a literal',
+};
+
+/** What a value is, in the words of a YAML author: string, number, list, mapping, null. */
+function kindOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return typeof v;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys':
       return `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_type':
-      return issue.input === undefined ? `required (${issue.expected})` : `expected ${issue.expected}`;
+    case 'invalid_type': {
+      const expected = ARTICLE[issue.expected] ?? issue.expected;
+      return issue.input === undefined
+        ? `required (expected ${expected})`
+        : `expected ${expected}, got ${kindOf(issue.input)}`;
+    }
     case 'invalid_union': {
-      const first = issue.errors.flat()[0];
+      // The branch that got furthest explains best: prefer a non-type issue (e.g. a bad
+      // duration string) over "expected a mapping" from the other branches.
+      const all = issue.errors.flat();
+      const first = all.find((e) => e.code !== 'invalid_type') ?? all[0];
       return first ? describeIssue(first) : 'invalid value';
     }
     case 'invalid_value':
@@ -55,25 +82,47 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
+function unknownKey(path: readonly PropertyKey[], key: string): string {
+  const hint = closestKey(key, keysAt(configSchema, path));
+  return hint ? `unknown key "${key}"; did you mean "${hint}"?` : `unknown key "${key}"`;
+}
+
+/**
+ * The schema problems of a document, each with its key path. Problems at a path whose value came
+ * from an unresolved `${VAR}` / `${file:…}` are left out: the reference is the problem.
+ */
+export function schemaProblems(
+  doc: unknown,
+  pre: readonly EnvIssue[] = [],
+): { problems: ConfigProblem[]; data?: GatehouseConfig } {
+  const problems: ConfigProblem[] = pre.map((p) => ({ path: p.path, message: p.message, severity: 'error' }));
+  const unresolved = new Set(pre.flatMap((p) => p.paths ?? [p.path]));
+  const r = configSchema.safeParse(doc ?? {}, { reportInput: true });
+  if (r.success) return { problems, data: r.data };
+  for (const issue of r.error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const k of issue.keys)
+        problems.push({
+          path: formatPath([...issue.path, k]),
+          message: unknownKey(issue.path, k),
+          severity: 'error',
+        });
+    } else {
+      const path = formatPath(issue.path);
+      if (!unresolved.has(path)) problems.push({ path, message: describeIssue(issue), severity: 'error' });
+    }
+  }
+  return { problems };
+}
+
 /**
  * Validates an already-parsed config document (after env substitution). Returns the typed config
  * or throws {@link ConfigError} listing every problem.
  */
 export function validateConfig(doc: unknown, file?: string, pre: readonly EnvIssue[] = []): GatehouseConfig {
-  const problems: ConfigProblem[] = pre.map((p) => ({ ...p, severity: 'error' as const }));
-  const r = configSchema.safeParse(doc ?? {});
-  if (!r.success) {
-    for (const issue of r.error.issues) {
-      if (issue.code === 'unrecognized_keys') {
-        for (const k of issue.keys)
-          problems.push({ path: formatPath([...issue.path, k]), message: 'unknown key', severity: 'error' });
-      } else {
-        problems.push({ path: formatPath(issue.path), message: describeIssue(issue), severity: 'error' });
-      }
-    }
-  }
-  if (problems.length || !r.success) throw new ConfigError(problems, file);
-  return r.data;
+  const { problems, data } = schemaProblems(doc, pre);
+  if (problems.length || !data) throw new ConfigError(problems, file);
+  return data;
 }
 
 /** A loaded config with where it came from. */
@@ -83,12 +132,22 @@ export interface LoadedConfig {
   readonly baseDir: string;
 }
 
-/** Parses YAML text, substitutes `${VAR}` from `env`, validates. Throws {@link ConfigError}. */
-export function parseConfig(
+/** A YAML document after `${…}` substitution, with the references that could not be resolved. */
+export interface SubstitutedDocument {
+  readonly doc: unknown;
+  readonly envIssues: readonly EnvIssue[];
+}
+
+/**
+ * Parses YAML text and substitutes `${VAR}` from `env` and `${file:PATH}` (relative to the
+ * config file's directory). Throws {@link ConfigError} on YAML syntax errors.
+ */
+export function parseDocumentText(
   text: string,
   env: NodeJS.ProcessEnv = process.env,
   file?: string,
-): GatehouseConfig {
+  opts: SubstituteOptions = {},
+): SubstitutedDocument {
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length) {
     throw new ConfigError(
@@ -101,19 +160,27 @@ export function parseConfig(
     );
   }
   const envIssues: EnvIssue[] = [];
-  const substituted = substituteEnv(doc.toJS({ maxAliasCount: 100 }), env, envIssues);
-  return validateConfig(substituted, file, envIssues);
+  const baseDir = opts.baseDir ?? (file ? dirname(file) : undefined);
+  const substituted = substituteEnv(doc.toJS({ maxAliasCount: 100 }), env, envIssues, { ...opts, baseDir });
+  return { doc: substituted, envIssues };
 }
 
-/** Reads and validates a YAML config file. Throws {@link ConfigError}. */
-export async function loadConfigFile(
-  path: string,
+/** Parses YAML text, substitutes `${VAR}` / `${file:…}`, validates. Throws {@link ConfigError}. */
+export function parseConfig(
+  text: string,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<LoadedConfig> {
+  file?: string,
+  opts: SubstituteOptions = {},
+): GatehouseConfig {
+  const { doc, envIssues } = parseDocumentText(text, env, file, opts);
+  return validateConfig(doc, file, envIssues);
+}
+
+/** Reads a config file's text; an unreadable file is a {@link ConfigError}. */
+export async function readConfigText(path: string): Promise<{ file: string; text: string }> {
   const file = resolve(path);
-  let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    return { file, text: await readFile(file, 'utf8') };
   } catch (e) {
     throw new ConfigError(
       [
@@ -126,5 +193,13 @@ export async function loadConfigFile(
       file,
     );
   }
+}
+
+/** Reads and validates a YAML config file. Throws {@link ConfigError}. */
+export async function loadConfigFile(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LoadedConfig> {
+  const { file, text } = await readConfigText(path);
   return { config: parseConfig(text, env, file), file, baseDir: dirname(file) };
 }

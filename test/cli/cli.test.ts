@@ -55,7 +55,7 @@ test('--version, --help and usage errors', async () => {
   assert.match(bad.stderr, /unknown command "frobnicate"/);
   const missing = await gatehouse('validate');
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /missing -c FILE/);
+  assert.match(missing.stderr, /missing FILE/);
 });
 
 test('gatehouse start fails fast with config errors and exit code 1', async () => {

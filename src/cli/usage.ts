@@ -1,0 +1,56 @@
+import { VALIDATE_USAGE } from './validate.js';
+
+/**
+ * `--help` text of each subcommand (usage first, then what it does). `main` answers
+ * `gatehouse <command> --help` from here before the command parses anything.
+ */
+export const COMMAND_USAGE: Readonly<Record<string, string>> = Object.freeze({
+  start: `usage: gatehouse start -c FILE
+
+Runs the gateway with the config FILE until SIGTERM or SIGINT, which drain in-flight requests
+within server.shutdown_timeout. SIGHUP reloads the file atomically: a config that does not
+validate keeps the running one.
+
+  -c, --config FILE   the config file
+  -h, --help          this help
+`,
+  validate: VALIDATE_USAGE,
+  explain: `usage: gatehouse explain -c FILE [--token JWT|@file|-] [--header "Name: value"]...
+                         [--client-ip IP] [--json] METHOD URL
+
+Says why a request would be allowed or refused: route, every token check, rules, decision.
+Loads the config like validate (no network, no files written).
+
+  -c, --config FILE     the config file
+  --token JWT|@file|-   a bearer token, a file holding one, or - for stdin
+  -H, --header "N: v"   a request header (repeatable)
+  --client-ip IP        the client address (default 127.0.0.1)
+  --json                the report as JSON
+  -h, --help            this help
+
+exit status: 0 allowed, 1 refused, 2 usage or configuration error
+`,
+  dev: `usage: gatehouse dev [--port N]
+
+Local demo on loopback: an embedded OpenID provider (development only), a demo "legacy
+intranet" app, and Gatehouse in front of it with single sign-on. Prints the URL and the demo
+users. Ctrl+C stops everything.
+
+  -p, --port N   gateway port (default 8080; 0 picks a free one)
+  -h, --help     this help
+`,
+  schema: `usage: gatehouse schema
+
+Prints the JSON Schema of the config file (what a user writes), for editor completion:
+point your YAML language server at it.
+`,
+});
+
+/** True when `argv` asks for help (`-h` / `--help` before any `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '--help' || a === '-h') return true;
+  }
+  return false;
+}
