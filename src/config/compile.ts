@@ -6,6 +6,7 @@ import type { Authorizer, InternalEndpoint } from '../pipeline/stages.js';
 import { features } from '../pipeline/registry.js';
 import { Router, routeHostProblem, routePathProblem } from '../routing/router.js';
 import { createUpstream, type UpstreamHandle } from '../upstream/pool.js';
+import type { HealthListener } from '../upstream/farm/health.js';
 import { CidrSet, checkCidr } from '../util/ip.js';
 import { normalizeHeaderName } from '../identity/strip.js';
 import { ownCookies } from '../guard/cookies.js';
@@ -100,7 +101,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
 
   const upstreams = new Map<string, UpstreamHandle>();
   for (const [name, u] of Object.entries(config.upstreams)) {
-    upstreams.set(name, createUpstream(name, u, opts.baseDir, issue, `upstreams.${name}`));
+    upstreams.set(
+      name,
+      createUpstream(name, u, opts.baseDir, issue, `upstreams.${name}`, healthLog(opts.logger, name)),
+    );
     if (u.tls?.insecure_skip_verify) {
       opts.logger.warn(
         { upstream: name },
@@ -129,7 +133,14 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
         );
       }
     } else {
-      upstream = createUpstream(`${name}`, r.upstream, opts.baseDir, issue, `${keyPath}.upstream`);
+      upstream = createUpstream(
+        `${name}`,
+        r.upstream,
+        opts.baseDir,
+        issue,
+        `${keyPath}.upstream`,
+        healthLog(opts.logger, name),
+      );
       if (r.upstream.tls?.insecure_skip_verify) {
         opts.logger.warn(
           { route: name },
@@ -236,17 +247,14 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     logger: opts.logger,
     warnings: problems,
     async start() {
+      for (const u of ownUpstreams(upstreams, routes)) u.start();
       await Promise.all(startTasks.map((t) => t()));
     },
     async close() {
       if (closed) return;
       closed = true;
-      const pools = [
-        ...upstreams.values(),
-        ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream),
-      ];
       await Promise.allSettled([
-        ...pools.map((u) => closePool(u.client)),
+        ...ownUpstreams(upstreams, routes).map((u) => closePool(u)),
         ...closeTasks.map((t) => Promise.resolve().then(t)),
       ]);
     },
@@ -256,7 +264,26 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
 export type { ConfigIssue };
 
 function destroyUpstream(u: UpstreamHandle): void {
-  void u.client.destroy();
+  void u.destroy();
+}
+
+/** Every upstream a state created: the named ones and the routes' inline ones. */
+function ownUpstreams(
+  named: ReadonlyMap<string, UpstreamHandle>,
+  routes: readonly CompiledRoute[],
+): UpstreamHandle[] {
+  return [
+    ...named.values(),
+    ...routes.filter((r) => typeof r.config.upstream !== 'string').map((r) => r.upstream),
+  ];
+}
+
+/** Logs a farm target going down (warn) or coming back (info) by its health check. */
+function healthLog(logger: CompileOptions['logger'], upstream: string): HealthListener {
+  return (t, up, detail) =>
+    up
+      ? logger.info({ upstream, target: t.id, detail }, 'upstream target healthy again')
+      : logger.warn({ upstream, target: t.id, detail }, 'upstream target failed its health check');
 }
 
 /** Closes a pool gracefully, destroying it when requests are still open after `ms`. */

@@ -17,6 +17,9 @@ import {
 } from './area-schemas.js';
 import { metricsSchema } from '../metrics/schema.js';
 import { forwardAuthSchema } from '../forward/schema.js';
+import { upstreamSchema, type UpstreamConfig } from '../upstream/schema.js';
+
+export { upstreamSchema, type UpstreamConfig };
 
 const cidr = z
   .string()
@@ -36,53 +39,6 @@ export const listenerSchema = z
         min_version: tlsVersion.default('TLSv1.2'),
         client_ca: z.string().optional().describe('PEM bundle of CAs that sign client certificates (mTLS).'),
         client_certificate: z.enum(['none', 'request', 'require']).default('none'),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export const upstreamSchema = z
-  .object({
-    url: httpUrl,
-    max_connections: z.number().int().min(1).max(10_000).default(128),
-    max_queue: z
-      .number()
-      .int()
-      .min(0)
-      .max(100_000)
-      .default(1024)
-      .describe(
-        'Requests that may wait for a connection when all max_connections are busy; more get 503 GH_UPSTREAM_BUSY at once. 0: none waits.',
-      ),
-    timeouts: z
-      .object({
-        connect: duration.default(5000),
-        headers: duration.default(30_000),
-        idle: duration.default(60_000),
-        keep_alive: duration.default(4000),
-        queue: duration
-          .default(10_000)
-          .describe(
-            'Longest wait for a free upstream connection; then 503 GH_UPSTREAM_QUEUE_TIMEOUT. 0: no limit.',
-          ),
-      })
-      .strict()
-      .prefault({}),
-    tls: z
-      .object({
-        ca: z
-          .string()
-          .optional()
-          .describe('PEM bundle of CAs trusted for this upstream (replaces the system store).'),
-        cert: z.string().optional().describe('Client certificate for mutual TLS to the upstream.'),
-        key: z.string().optional(),
-        server_name: z.string().optional(),
-        min_version: tlsVersion.default('TLSv1.2'),
-        insecure_skip_verify: z
-          .boolean()
-          .default(false)
-          .describe('DANGEROUS: do not verify the upstream certificate. Logged loudly at start.'),
       })
       .strict()
       .optional(),
@@ -222,5 +178,4 @@ export const configSchema = z
 
 export type GatehouseConfig = z.output<typeof configSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;
-export type UpstreamConfig = z.output<typeof upstreamSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;

@@ -90,6 +90,12 @@ export const coreCodes = {
     meaning:
       'The request waited `timeouts.queue` for a free connection to the upstream (all `max_connections` in use) and got none. Nothing was sent upstream. Carries `Retry-After`.',
   },
+  GH_UPSTREAM_NO_HEALTHY_TARGET: {
+    status: 503,
+    message: 'The upstream is unavailable.',
+    meaning:
+      'Every target of the upstream farm is down: marked unhealthy by the active health check (`health_check`) or ejected after consecutive failures (`passive_health`). Nothing was sent upstream. Carries `Retry-After` (the shortest remaining cool-down, or the health-check interval).',
+  },
   GH_TOO_MANY_CONNECTIONS: {
     status: 429,
     message: 'Too many connections from this client.',

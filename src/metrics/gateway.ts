@@ -14,6 +14,8 @@ import {
   type Sample,
 } from './registry.js';
 import { processMetrics } from './process.js';
+import { FarmMetrics } from '../upstream/farm/metrics.js';
+import { farmsOf } from '../upstream/farm/report.js';
 
 /** Audit decision of a finished request (the `decision` label). */
 export type MetricDecision = 'allow' | 'deny' | 'error';
@@ -66,6 +68,8 @@ export class GatehouseMetrics {
   #limits: LimitsService | undefined;
   #cacheBypass = 0;
   #ready: () => boolean = () => false;
+  /** Per-target metrics of upstream farms. */
+  readonly #farmMetrics = new FarmMetrics();
 
   constructor() {
     const r = this.registry;
@@ -168,6 +172,7 @@ export class GatehouseMetrics {
       ),
     );
     for (const m of processMetrics()) r.register(m);
+    for (const m of this.#farmMetrics.metrics()) r.register(m);
   }
 
   /**
@@ -234,6 +239,7 @@ export class GatehouseMetrics {
       this.#cacheStats.add(svc.cacheStats);
     }
     this.#ready = ready;
+    this.#farmMetrics.attach(farmsOf(state));
   }
 
   /** The exposition text. */

@@ -3,6 +3,7 @@ import type { InternalEndpoint } from '../pipeline/stages.js';
 import { sendJson } from './respond.js';
 import type { GatehouseMetrics } from '../metrics/gateway.js';
 import { metricsEndpoint, METRICS_PATH } from '../metrics/endpoint.js';
+import { upstreamReadiness } from '../upstream/farm/report.js';
 
 /**
  * Liveness and readiness endpoints: `/.gatehouse/health` answers as long as the process serves;
@@ -17,7 +18,8 @@ export function registerBuiltinEndpoints(
   const exact = state.endpoints.exact as Map<string, InternalEndpoint>;
   exact.set('/.gatehouse/ready', {
     path: '/.gatehouse/ready',
-    handle: (ctx) => sendJson(ctx.res, isReady() ? 200 : 503, { ready: isReady() }, ctx.id),
+    handle: (ctx) =>
+      sendJson(ctx.res, isReady() ? 200 : 503, { ready: isReady(), ...upstreamReadiness(state) }, ctx.id),
   });
   metrics.attachState(state, isReady);
   if (state.config.server.metrics.enabled)

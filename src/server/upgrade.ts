@@ -77,8 +77,10 @@ function tunnel(
   const route = ctx.route as NonNullable<Context['route']>;
   const res = ctx.res;
   let bytes = 0;
+  const target = route.upstream.farm?.tunnelTarget(ctx) ?? route.upstream.target;
+  if (target instanceof GatehouseError) return handler.fail(ctx, target);
   ctx.upstreamDispatch = performance.now();
-  const t = openTunnel(route.upstream.target, upstreamPath(ctx), headers, head, {
+  const t = openTunnel(target, upstreamPath(ctx), headers, head, {
     onSwitched(raw, up, rest) {
       ctx.upstreamStart = performance.now();
       ctx.upstreamStatus = 101;

@@ -98,10 +98,9 @@ function dispatch(
   const route = ctx.route as NonNullable<RequestContext['route']>;
   const ex = new Exchange(ctx, body, done, cache);
   ctx.upstreamDispatch = performance.now();
-  ex.exchange = route.upstream.client.request(
-    { method: ctx.method, path: upstreamPath(ctx), headers, body, contentLength },
-    ex,
-  );
+  const req = { method: ctx.method, path: upstreamPath(ctx), headers, body, contentLength };
+  const farm = route.upstream.farm;
+  ex.exchange = farm === undefined ? route.upstream.client.request(req, ex) : farm.request(ctx, req, ex);
 }
 
 /** One proxied exchange: relays the upstream response to the client as it streams. */

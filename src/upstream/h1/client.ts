@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ResponseParser, type ParserEvents } from './parser.js';
 import { writeSoon } from '../../util/write-burst.js';
-import { H1Error, isChunked, requestHead, type H1Request } from './request-head.js';
+import { H1Error, isChunked, markUnsent, requestHead, type H1Request } from './request-head.js';
 import { WaitQueue } from './wait-queue.js';
 
 export { H1Error, type H1Request } from './request-head.js';
@@ -362,7 +362,8 @@ class Connection implements ParserEvents {
       this.pool.dispatch(ex);
       return;
     }
-    ex.fail(err ?? new H1Error('UND_ERR_SOCKET', 'upstream connection closed'));
+    const e = err ?? new H1Error('UND_ERR_SOCKET', 'upstream connection closed');
+    ex.fail(this.phase === Phase.Connecting ? markUnsent(e) : e);
   }
 }
 

@@ -78,3 +78,16 @@ export function requestHead(req: H1Request, chunked: boolean): string {
   }
   return `${head}\r\n`;
 }
+
+const unsent = new WeakSet<Error>();
+
+/** Marks `err` as raised before any byte of its request was written (the connection never opened). */
+export function markUnsent(err: Error): Error {
+  unsent.add(err);
+  return err;
+}
+
+/** True when the request failing with `err` was not written at all: safe to send elsewhere. */
+export function wasUnsent(err: unknown): boolean {
+  return err instanceof Error && unsent.has(err);
+}
