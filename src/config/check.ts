@@ -8,7 +8,7 @@ import {
   schemaProblems,
   type ConfigProblem,
 } from './load.js';
-import type { SubstituteOptions } from './env.js';
+import type { EnvIssue, SubstituteOptions } from './env.js';
 import type { GatehouseConfig } from './schema.js';
 
 /** The outcome of {@link checkConfigText}: every problem, schema and semantic, in one list. */
@@ -32,6 +32,9 @@ function placeholderRoute(i: number): Record<string, unknown> {
 
 const PLACEHOLDER_URL = 'http://127.0.0.1:9';
 
+/** 48 characters: long enough for every secret key. */
+const UNRESOLVED = 'unresolved-reference-placeholder-0123456789abcde';
+
 const clone = (v: unknown): unknown => structuredClone(v);
 
 /**
@@ -40,11 +43,24 @@ const clone = (v: unknown): unknown => structuredClone(v);
  * the rest. Returns undefined when the document cannot be repaired without shifting list indexes
  * (semantic problems would then carry wrong paths).
  */
-function repair(doc: unknown, pre: Parameters<typeof schemaProblems>[1]): GatehouseConfig | undefined {
+function repair(doc: unknown, pre: readonly EnvIssue[]): GatehouseConfig | undefined {
   let current = clone(doc ?? {}) as Record<string, unknown>;
+  // A value whose `${…}` could not be resolved stands in as a plausible secret: the reference is
+  // reported already, and what uses the value should still be checked.
+  for (const path of pre.flatMap((p) => p.paths ?? [p.path])) {
+    const keys = parsePath(path);
+    const last = keys?.pop();
+    const parent = keys?.reduce<unknown>(
+      (n, k) =>
+        n !== null && typeof n === 'object' ? (n as Record<string, unknown>)[k as string] : undefined,
+      current,
+    );
+    if (last !== undefined && parent !== null && typeof parent === 'object')
+      (parent as Record<string, unknown>)[last as string] = UNRESOLVED;
+  }
   const touched = new Set<number>();
   for (let round = 0; round < 8; round++) {
-    const { problems, data } = schemaProblems(current, round === 0 ? pre : []);
+    const { problems, data } = schemaProblems(current);
     if (data) return data;
     let changed = false;
     const again = new Set<number>();
