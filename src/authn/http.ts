@@ -1,19 +1,24 @@
-import { Agent, request } from 'undici';
+import { request } from 'undici';
+import { Outbound } from '../net/outbound.js';
 
 /** Largest discovery/JWKS/introspection response accepted. */
 const MAX_BODY = 512 * 1024;
 
-/** HTTP client for IdP calls: one connection pool per provider registry, closed with it. */
+/**
+ * HTTP client for one provider's IdP calls (discovery, JWKS, introspection). Its connections go
+ * through `outbound` (the provider's proxy and CA settings, built once at load; a shared one is
+ * closed by whoever built it); without one, it builds its own from the proxy environment.
+ */
 export class IdpHttp {
-  private readonly agent: Agent;
+  private readonly outbound: Outbound;
+  private readonly owned: boolean;
 
-  constructor(private readonly timeoutMs: number) {
-    this.agent = new Agent({
-      connect: { timeout: timeoutMs },
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      keepAliveTimeout: 4_000,
-    });
+  constructor(
+    private readonly timeoutMs: number,
+    outbound?: Outbound,
+  ) {
+    this.owned = outbound === undefined || !outbound.shared;
+    this.outbound = outbound ?? new Outbound({ proxy: 'env', timeoutMs });
   }
 
   /**
@@ -30,13 +35,18 @@ export class IdpHttp {
     } = {},
   ): Promise<unknown> {
     const signal = AbortSignal.timeout(init.timeoutMs ?? this.timeoutMs);
-    const res = await request(url, {
-      method: init.method ?? 'GET',
-      headers: { accept: 'application/json', ...init.headers },
-      body: init.body,
-      dispatcher: this.agent,
-      signal,
-    });
+    let res: Awaited<ReturnType<typeof request>>;
+    try {
+      res = await request(url, {
+        method: init.method ?? 'GET',
+        headers: { accept: 'application/json', ...init.headers },
+        body: init.body,
+        dispatcher: this.outbound.dispatcher,
+        signal,
+      });
+    } catch (e) {
+      throw new Error(`${networkError(e)} (outbound: ${this.outbound.description})`, { cause: e });
+    }
     if (res.statusCode !== 200) {
       await res.body.dump().catch(() => undefined);
       throw new Error(`HTTP ${res.statusCode} from ${url}`);
@@ -59,6 +69,14 @@ export class IdpHttp {
   }
 
   async close(): Promise<void> {
-    await this.agent.close().catch(() => undefined);
+    if (this.owned) await this.outbound.close();
   }
+}
+
+/** `CODE: message` of a connection, TLS or proxy failure (the TLS code names the certificate problem). */
+function networkError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const code = (e as { code?: unknown }).code;
+  const prefix = typeof code === 'string' && !e.message.includes(code) ? `${code}: ` : '';
+  return `${prefix}${e.message}`;
 }

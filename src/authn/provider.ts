@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Discovery, discoveryUrlFor } from './discovery.js';
 import { IdpHttp } from './http.js';
+import type { Outbound } from '../net/outbound.js';
 import { Introspector } from './introspection.js';
 import { KeySet } from './keyset.js';
 import { ClaimMapper } from './mapper.js';
@@ -67,11 +68,13 @@ export interface ProviderDeps {
   readonly now?: () => number;
   /** Replaces HTTP GETs of JWKS (tests that feed keys without a server). */
   readonly fetchJson?: (url: string) => Promise<unknown>;
+  /** The provider's proxy and CA settings (`src/net/provider-outbound.ts`); default: the proxy environment. */
+  readonly outbound?: Outbound | undefined;
 }
 
 /** Compiles one provider. No network: keys load in `start()` or on first use. */
 export function compileProvider(name: string, cfg: ProviderConfig, deps: ProviderDeps): Provider {
-  const http = new IdpHttp(cfg.http_timeout);
+  const http = new IdpHttp(cfg.http_timeout, deps.outbound);
   const wantsDiscovery = cfg.discovery ?? cfg.jwks_uri === undefined;
   const discovery =
     wantsDiscovery || cfg.discovery_url !== undefined

@@ -3,6 +3,7 @@ import type { CompileContext } from '../pipeline/feature.js';
 import { Doorkeeper } from '../util/doorkeeper.js';
 import { Lru } from '../util/lru.js';
 import { compileProvider, type Provider } from './provider.js';
+import { providerOutbound } from '../net/provider-outbound.js';
 import type { ProvidersConfig } from './schema.js';
 import { TokenVerifier, type CachedToken } from './verifier.js';
 
@@ -101,7 +102,14 @@ export function compileProviders(
       );
     }
     issuers.set(cfg.issuer, name);
-    map.set(name, compileProvider(name, cfg, { logger: cctx.logger, now: opts.now }));
+    map.set(
+      name,
+      compileProvider(name, cfg, {
+        logger: cctx.logger,
+        now: opts.now,
+        outbound: providerOutbound(cctx, name, cfg),
+      }),
+    );
   }
   return new ProviderRegistry(map, opts.cacheEntries ?? DEFAULT_TOKEN_CACHE_ENTRIES, opts.admitOnFirstUse);
 }

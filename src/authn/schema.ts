@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, httpUrl, size } from '../config/units.js';
 import { parseRate, type Rate } from '../limits/schema.js';
+import { outboundFields } from '../net/schema.js';
 
 /** Every JWS algorithm a provider may accept. `none` is deliberately absent. */
 export const JWS_ALGORITHMS = [
@@ -184,6 +185,7 @@ export const providerSchema = z
       .default(30_000)
       .describe('Minimum interval between JWKS refetches caused by an unknown `kid`.'),
     http_timeout: duration.default(5_000).describe('Timeout for discovery, JWKS and introspection requests.'),
+    ...outboundFields,
     introspection: introspectionSchema.optional(),
   })
   .strict()

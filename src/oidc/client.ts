@@ -14,6 +14,11 @@ export interface OidcClientOptions {
   readonly allowHttp: boolean;
   /** Seconds for each request to the IdP. */
   readonly timeoutSeconds: number;
+  /**
+   * `fetch` for every call to the IdP (discovery, token, userinfo): the provider's proxy and CA
+   * settings (`src/net/outbound.ts`). Default: the global fetch (no proxy).
+   */
+  readonly fetch?: typeof globalThis.fetch | undefined;
 }
 
 /** Tokens from a code exchange or refresh, reduced to what a session keeps. */
@@ -111,6 +116,7 @@ export class OidcClient {
           ? [oidc.allowInsecureRequests, oidc.enableNonRepudiationChecks]
           : [oidc.enableNonRepudiationChecks],
         timeout: o.timeoutSeconds,
+        ...(o.fetch ? { [oidc.customFetch]: o.fetch } : {}),
       });
       cfg.timeout = o.timeoutSeconds;
       this.#config = cfg;

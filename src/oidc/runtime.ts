@@ -9,6 +9,7 @@ import { createSessionStore, type SessionStore, type SessionStoreConfig } from '
 import { MemorySessionStore } from '../session/memory-store.js';
 import { safeReturnTo, type ReturnToOptions } from './redirect.js';
 import { OidcClient } from './client.js';
+import { providerOutbound } from '../net/provider-outbound.js';
 import { LoginStateCodec } from './state.js';
 import { SessionManager, type SessionEvents } from './sessions.js';
 import { referencedGroups, sessionPrincipal, type ClaimMapper } from './principal.js';
@@ -53,6 +54,8 @@ interface ProviderLike {
   readonly discovery_url?: string | undefined;
   readonly http_timeout?: number | undefined;
   readonly insecure_allow_http?: boolean | undefined;
+  readonly proxy?: string | undefined;
+  readonly ca?: string | undefined;
 }
 
 interface SharedStore {
@@ -184,6 +187,7 @@ export function buildSessionRuntime(cctx: CompileContext): SessionRuntime | unde
       authMethod: login.token_endpoint_auth_method,
       allowHttp,
       timeoutSeconds: Math.max(1, Math.ceil((provider.http_timeout ?? 10_000) / 1000)),
+      fetch: providerOutbound(cctx, login.provider, provider)?.fetch,
     },
     logger,
   );

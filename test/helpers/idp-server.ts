@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { KeyObject, constants, createHmac, randomUUID, sign as nodeSign } from 'node:crypto';
 import { SignJWT, exportJWK, generateKeyPair, type JWK } from 'jose';
@@ -30,6 +31,10 @@ export interface StartIdpOptions {
   /** Introspection client credentials. Default `gatehouse` / `introspection-secret`. */
   readonly clientId?: string;
   readonly clientSecret?: string;
+  /** Serve https with this certificate (PEM) instead of plain http. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  /** Host name in the origin (and so the issuer and endpoint URLs). Default `127.0.0.1`. */
+  readonly host?: string;
 }
 
 export interface IdpServer {
@@ -169,7 +174,7 @@ export async function startIdp(opts: StartIdpOptions = {}): Promise<IdpServer> {
     return send(res, 200, opaque.get(form.get('token') ?? '') ?? { active: false });
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -177,14 +182,15 @@ export async function startIdp(opts: StartIdpOptions = {}): Promise<IdpServer> {
       if (idp.delayMs > 0) setTimeout(go, idp.delayMs);
       else go();
     });
-  });
-  server.on('connection', (s) => {
+  };
+  const server = opts.tls ? createHttpsServer({ ...opts.tls }, listener) : createServer(listener);
+  server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${opts.tls ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${port}`;
   const issuer = `${origin}${opts.issuerPath ?? ''}`;
   const audience = opts.audience ?? 'api://gatehouse-test';
   const keys: IdpKey[] = [];
