@@ -12,7 +12,8 @@ export const authnFeature: Feature = {
   compileGlobal(cctx) {
     const registry = compileProviders(cctx.config.providers, cctx);
     cctx.services.set('providers', registry);
-    if (!cctx.dryRun && registry.providers.size > 0) cctx.onStart(() => registry.start());
+    if (!cctx.dryRun && registry.providers.size > 0)
+      cctx.onStart(() => registry.start({ tolerate: true, logger: cctx.logger }));
     cctx.onClose(() => registry.close());
   },
   compileRoute(route, keyPath, cctx, stages) {

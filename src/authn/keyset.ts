@@ -38,6 +38,18 @@ export interface KeySetOptions {
   readonly now?: () => number;
 }
 
+/** Longest wait between two JWKS attempts while the IdP cannot be reached. */
+export const RETRY_MAX_MS = 30_000;
+
+/**
+ * Delay before retry number `failures` (0-based): 1 s doubling up to `capMs`, with ±20 % jitter
+ * so a fleet of gateways does not hit a recovering IdP in lockstep.
+ */
+export function retryDelay(failures: number, capMs: number): number {
+  const base = Math.min(capMs, 1000 * 2 ** Math.min(failures, 20));
+  return Math.max(100, Math.round(base * (0.8 + Math.random() * 0.4)));
+}
+
 const NONE: KeySelection = Object.freeze({ kind: 'none' });
 
 function usableAlgs(jwk: Record<string, unknown>): Set<string> {
@@ -99,6 +111,8 @@ export class KeySet {
   /** Number of JWKS fetches started (metrics, tests). */
   fetches = 0;
   lastError: string | undefined;
+  /** Consecutive failed background attempts (drives the retry backoff). */
+  private failures = 0;
   private readonly now: () => number;
 
   constructor(private readonly opts: KeySetOptions) {
@@ -198,27 +212,37 @@ export class KeySet {
     }
   }
 
-  /** Initial load (a few quick attempts), then background refresh. Rejects when keys cannot be loaded. */
+  /**
+   * Initial load (a few quick attempts), then background refresh. Rejects when keys cannot be
+   * loaded; the background loop keeps retrying (exponential backoff, see {@link retryDelay})
+   * either way, so a provider that was down at start recovers by itself.
+   */
   async start(): Promise<void> {
     for (let attempt = 0; attempt < 3 && !this.closed; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt).unref());
       if (await this.refresh()) break;
     }
-    this.schedule(
-      this.loaded ? this.opts.refreshMs : Math.min(this.opts.refreshMs, Math.max(this.opts.cooldownMs, 1000)),
-    );
+    this.schedule(this.loaded ? this.opts.refreshMs : this.nextRetry());
     if (!this.loaded) throw new Error(this.lastError ?? 'JWKS not loaded');
+  }
+
+  private nextRetry(): number {
+    return retryDelay(this.failures++, Math.min(this.opts.refreshMs, RETRY_MAX_MS));
   }
 
   private schedule(ms: number): void {
     if (this.closed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      void this.refresh().then((ok) =>
-        this.schedule(
-          ok ? this.opts.refreshMs : Math.min(this.opts.refreshMs, Math.max(this.opts.cooldownMs, 1000)),
-        ),
-      );
+      void this.refresh().then((ok) => {
+        if (ok && this.failures > 0)
+          this.opts.logger.info(
+            { provider: this.opts.provider },
+            'JWKS loaded: the provider is available again',
+          );
+        if (ok) this.failures = 0;
+        this.schedule(ok ? this.opts.refreshMs : this.nextRetry());
+      });
     }, ms);
     this.timer.unref();
   }

@@ -63,9 +63,32 @@ export class ProviderRegistry {
     return v;
   }
 
-  /** Loads every provider's keys; rejects naming the first provider whose keys cannot be loaded. */
-  async start(): Promise<void> {
-    await Promise.all([...this.providers.values()].map((p) => p.start()));
+  /**
+   * Loads every provider's keys; rejects naming the first provider whose keys cannot be loaded.
+   * With `tolerate`, never rejects: a provider whose keys cannot be loaded is logged and keeps
+   * retrying in the background (its routes answer 503 `GH_IDP_UNAVAILABLE` until then, and
+   * {@link unavailable} names it for readiness).
+   */
+  async start(opts: { readonly tolerate?: boolean; readonly logger?: Logger } = {}): Promise<void> {
+    if (!opts.tolerate) {
+      await Promise.all([...this.providers.values()].map((p) => p.start()));
+      return;
+    }
+    const results = await Promise.allSettled([...this.providers.values()].map((p) => p.start()));
+    results.forEach((r, i) => {
+      if (r.status === 'rejected')
+        opts.logger?.error(
+          { provider: this.names[i], err: (r.reason as Error).message },
+          'identity provider unavailable at start: its routes answer 503 until its keys load (retrying in the background)',
+        );
+    });
+  }
+
+  /** Providers whose signing keys are not usable now (never loaded, or stale beyond `jwks_stale`). */
+  unavailable(): string[] {
+    return [...this.providers.values()]
+      .filter((p) => p.keys !== undefined && !p.keys.usable())
+      .map((p) => p.name);
   }
 
   async close(): Promise<void> {

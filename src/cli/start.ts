@@ -1,11 +1,87 @@
-import { loadConfigFile, ConfigError } from '../config/load.js';
+import cluster from 'node:cluster';
+import { loadConfigFile, ConfigError, type LoadedConfig } from '../config/load.js';
+import { GatehouseError } from '../errors/error.js';
 import { Gateway } from '../server/gateway.js';
+import { ReloadQueue, type ReloadResult } from '../control/reload.js';
+import { startLifecycle } from '../control/lifecycle.js';
 import { type CliIo, parseFlags } from './io.js';
+
+function describeFailure(e: unknown): string {
+  if (e instanceof ConfigError) return e.message;
+  if (e instanceof GatehouseError) return `${e.code}: ${e.detail ?? e.message}`;
+  return (e as Error).message;
+}
+
+/**
+ * Runs one serving process (alone, or as a cluster worker) until SIGTERM/SIGINT. Either it
+ * serves or it returns 1 with every listener closed: a fatal start error (port in use,
+ * unreadable certificate) never leaves a process holding ports without serving.
+ */
+async function runInstance(path: string, loaded: LoadedConfig, io: CliIo): Promise<number> {
+  const worker = cluster.isWorker;
+  const { attachWorker, reportStart } = worker
+    ? await import('../cluster/worker.js')
+    : { attachWorker: undefined, reportStart: undefined };
+  let gw: Gateway;
+  try {
+    gw = Gateway.create({ config: loaded.config, baseDir: loaded.baseDir });
+  } catch (e) {
+    io.stderr.write(`${describeFailure(e)}\n`);
+    reportStart?.(describeFailure(e));
+    return 1;
+  }
+  try {
+    await gw.start();
+  } catch (e) {
+    io.stderr.write(`gatehouse: failed to start: ${describeFailure(e)}\n`);
+    gw.logger.fatal({ err: describeFailure(e) }, 'failed to start: every listener closed');
+    reportStart?.(describeFailure(e));
+    await gw.close(0).catch(() => undefined);
+    return 1;
+  }
+  const queue = new ReloadQueue(async (): Promise<ReloadResult> => {
+    const l = await loadConfigFile(path);
+    await gw.reload(l.config);
+    return { ok: true, message: `configuration reloaded (${gw.state.routes.length} routes)` };
+  });
+  const reload = async (): Promise<ReloadResult> => {
+    const r = await queue.request();
+    if (!r.ok) gw.logger.error({ errors: r.errors }, 'reload failed: keeping the running configuration');
+    return r;
+  };
+  const lifecycle = worker ? undefined : await startLifecycle(path, loaded.config, reload, gw.logger);
+  if (worker) {
+    attachWorker?.({ reload, metrics: gw.recorder.metrics, logger: gw.logger });
+    reportStart?.();
+  } else process.on('SIGHUP', () => void reload());
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      gw.logger.info({ signal: sig }, 'shutting down: draining in-flight requests');
+      void lifecycle?.close();
+      const done = (code: number) => {
+        // A worker's IPC channel would keep it alive: let go of it once drained.
+        if (worker && process.connected) process.disconnect();
+        resolve(code);
+      };
+      gw.close().then(
+        () => done(0),
+        () => done(1),
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    if (worker) process.once('disconnect', () => stop('primary gone'));
+  });
+}
 
 /**
  * `gatehouse start -c FILE`: runs the gateway until SIGTERM/SIGINT, which drain in-flight
- * requests within `server.shutdown_timeout`. SIGHUP reloads the config file atomically.
- * `workers: auto|N` forks a cluster of N processes sharing the listeners.
+ * requests within `server.shutdown_timeout`. SIGHUP, `gatehouse reload` and (opt-in) a change of
+ * the file reload it atomically. `workers: auto|N` (N ≠ 1) runs a supervising primary
+ * (`src/cluster/primary.ts`) and N workers sharing the listeners.
  */
 export async function runStart(argv: readonly string[], io: CliIo): Promise<number> {
   const { flags, error } = parseFlags(argv, { config: { alias: 'c', value: true } });
@@ -24,58 +100,9 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<numb
     }
     throw e;
   }
-  const workers = loaded.config.server.workers;
-  const cluster = (await import('node:cluster')).default;
-  if (workers !== 1 && cluster.isPrimary) {
-    const { availableParallelism } = await import('node:os');
-    const n = workers === 'auto' ? availableParallelism() : workers;
-    io.stdout.write(`gatehouse: starting ${n} workers\n`);
-    for (let i = 0; i < n; i++) cluster.fork();
-    const stop = (sig: NodeJS.Signals) => {
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill(sig);
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGTERM'));
-    process.on('SIGHUP', () => stop('SIGHUP'));
-    await new Promise<void>((resolve) =>
-      cluster.on('exit', () => Object.keys(cluster.workers ?? {}).length === 0 && resolve()),
-    );
-    return 0;
+  if (cluster.isPrimary && loaded.config.server.workers !== 1) {
+    const { runPrimary } = await import('../cluster/primary.js');
+    return runPrimary(path, loaded, io);
   }
-  let gw: Gateway;
-  try {
-    gw = Gateway.create({ config: loaded.config, baseDir: loaded.baseDir });
-    await gw.start();
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      io.stderr.write(`${e.message}\n`);
-      return 1;
-    }
-    io.stderr.write(`gatehouse: failed to start: ${(e as Error).message}\n`);
-    return 1;
-  }
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (sig: string) => {
-      if (stopping) return;
-      stopping = true;
-      gw.logger.info({ signal: sig }, 'shutting down: draining in-flight requests');
-      gw.close().then(
-        () => resolve(0),
-        () => resolve(1),
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => {
-      loadConfigFile(path)
-        .then((l) => gw.reload(l.config))
-        .catch((e: unknown) =>
-          gw.logger.error(
-            { err: e instanceof ConfigError ? e.message : e },
-            'reload failed: keeping the running configuration',
-          ),
-        );
-    });
-  });
+  return runInstance(path, loaded, io);
 }

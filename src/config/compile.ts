@@ -11,6 +11,7 @@ import { CidrSet, checkCidr } from '../util/ip.js';
 import { normalizeHeaderName } from '../identity/strip.js';
 import { ownCookies } from '../guard/cookies.js';
 import { ConfigError, type ConfigProblem } from './load.js';
+import { checkSharedState } from '../cluster/shared-state.js';
 
 /** Reserved endpoints, looked up by exact path first, then by segment prefix. */
 export interface EndpointTable {
@@ -98,6 +99,8 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     const m = checkCidr(c);
     if (m) issue(`server.trusted_proxies[${i}]`, m);
   });
+
+  checkSharedState(config, issue);
 
   const upstreams = new Map<string, UpstreamHandle>();
   for (const [name, u] of Object.entries(config.upstreams)) {

@@ -142,7 +142,30 @@ export const configSchema = z
             'Requests one client address (through trusted proxies) may have in progress; more get 429 GH_TOO_MANY_IN_FLIGHT. 0: no cap.',
           ),
         shutdown_timeout: duration.default(30_000),
-        workers: z.union([z.number().int().min(1).max(64), z.literal('auto')]).default(1),
+        workers: z
+          .union([z.number().int().min(1).max(64), z.literal('auto')])
+          .default(1)
+          .describe(
+            'Processes serving the listeners (`auto`: one per CPU). Above 1, memory-backed limits, sessions and response cache are refused (use redis).',
+          ),
+        watch_config: z
+          .boolean()
+          .default(false)
+          .describe('Reload when the config file changes (debounced, validated, atomic like SIGHUP).'),
+        control: z
+          .object({
+            enabled: z.boolean().default(true),
+            socket: z
+              .string()
+              .min(1)
+              .optional()
+              .describe(
+                'Unix socket (mode 0600) or Windows pipe `\\\\.\\pipe\\NAME` for `gatehouse reload`. Default: the config path with `.sock` (Windows: a pipe named after it).',
+              ),
+          })
+          .strict()
+          .prefault({})
+          .describe('Local control channel used by `gatehouse reload`.'),
         metrics: metricsSchema.prefault({}),
       })
       .strict()

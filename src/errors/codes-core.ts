@@ -114,6 +114,30 @@ export const coreCodes = {
     meaning:
       'Gatehouse is starting and its dependencies (for example identity provider keys) are not loaded yet.',
   },
+  GH_LISTEN_FAILED: {
+    status: 500,
+    message: 'A listener could not be bound.',
+    meaning:
+      'At start, a listener could not bind its address and port (in use, not permitted, address not on this host). Fatal: every listener already bound is closed and `gatehouse start` exits non-zero.',
+  },
+  GH_RELOAD_REFUSED: {
+    status: 409,
+    message: 'The new configuration was not applied.',
+    meaning:
+      'A reload (SIGHUP, `gatehouse reload`, `server.watch_config`) compiled but could not take over: for example it could not load the keys of an identity provider the running configuration has. The running configuration stays in place.',
+  },
+  GH_CLUSTER_CRASH_LOOP: {
+    status: 500,
+    message: 'Workers keep crashing.',
+    meaning:
+      'In cluster mode (`server.workers`), workers died 5 times within 60 seconds. The primary stops respawning, stops the remaining workers and exits non-zero so the service manager sees the failure.',
+  },
+  GH_CONTROL_FAILED: {
+    status: 503,
+    message: 'The running instance could not be reached.',
+    meaning:
+      '`gatehouse reload` could not reach the control socket of a running Gatehouse (not running, another socket path, no permission) or got no valid answer.',
+  },
   GH_INTERNAL: {
     status: 500,
     message: 'Internal error.',

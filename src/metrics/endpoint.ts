@@ -27,14 +27,22 @@ export function metricsEndpoint(metrics: GatehouseMetrics, cfg: MetricsConfig): 
         throw new GatehouseError('GH_METHOD_NOT_ALLOWED', `${ctx.method} ${METRICS_PATH}`, {
           headers: { Allow: 'GET, HEAD' },
         });
-      const body = metrics.expose();
-      ctx.res.writeHead(200, {
-        'content-type': EXPOSITION_CONTENT_TYPE,
-        'content-length': String(Buffer.byteLength(body)),
-        'cache-control': 'no-store',
-        'x-request-id': ctx.id,
-      });
-      ctx.res.end(ctx.method === 'HEAD' ? undefined : body);
+      const send = sendWith(ctx);
+      const body = metrics.exposeAll();
+      if (typeof body === 'string') return send(body);
+      return body.then(send);
     },
+  };
+}
+
+function sendWith(ctx: Parameters<InternalEndpoint['handle']>[0]) {
+  return (body: string): void => {
+    ctx.res.writeHead(200, {
+      'content-type': EXPOSITION_CONTENT_TYPE,
+      'content-length': String(Buffer.byteLength(body)),
+      'cache-control': 'no-store',
+      'x-request-id': ctx.id,
+    });
+    ctx.res.end(ctx.method === 'HEAD' ? undefined : body);
   };
 }

@@ -247,6 +247,18 @@ export class GatehouseMetrics {
     return this.registry.expose();
   }
 
+  /**
+   * In cluster mode, answers a scrape with the whole cluster's exposition (set by the worker
+   * wiring, `src/cluster/worker.ts`); undefined in a single process.
+   */
+  clusterSource: (() => Promise<string>) | undefined;
+
+  /** What `/.gatehouse/metrics` serves: the cluster's metrics when in a cluster, else {@link expose}. */
+  exposeAll(): string | Promise<string> {
+    if (!this.clusterSource) return this.expose();
+    return this.clusterSource().catch(() => this.expose());
+  }
+
   #series(name: string): RouteSeries {
     let s = this.#routes.get(name);
     if (s === undefined) {

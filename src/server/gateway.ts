@@ -17,6 +17,9 @@ import { handleUpgrade } from './upgrade.js';
 import { registerBuiltinEndpoints } from './endpoints.js';
 import { GatehouseMetrics } from '../metrics/gateway.js';
 import { Admission } from './admission.js';
+import { lostDependencies } from './readiness.js';
+import { reindexListenerError } from './bind-errors.js';
+import { GatehouseError } from '../errors/error.js';
 
 /** How to build a gateway. */
 export interface GatewayOptions {
@@ -130,20 +133,55 @@ export class Gateway implements HandlerHost {
     return this.#draining;
   }
 
-  /** Binds the listeners, then runs start work (JWKS loads…); ready once both are done. */
+  /**
+   * Binds the listeners, then runs start work (JWKS loads…); ready once both are done. Any
+   * failure (port in use, unreadable certificate, start work that cannot proceed) closes every
+   * listener already bound before rejecting, so the caller can exit non-zero at once. An identity
+   * provider that cannot be reached is not a failure: its routes answer 503 while it recovers.
+   */
   async start(): Promise<void> {
-    this.#listeners = await bindListeners(this.#state.config, this.baseDir, {
+    const config = this.#state.config;
+    const handlers = {
       request: (req: IncomingMessage, res: ServerResponse, secure: boolean, expectContinue: boolean) =>
         this.handler.handle(req, res, secure, expectContinue),
       upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer, secure: boolean) =>
         handleUpgrade(this.handler, req, socket, head, secure),
       clientError: (code: ErrorCode, peer: string, detail: string) => this.#clientError(code, peer, detail),
       admission: this.admission,
-    });
-    await this.#state.start();
+    };
+    try {
+      // One listener at a time so that those bound before a failure can be closed again.
+      for (const [i, l] of config.server.listeners.entries()) {
+        const one = { ...config, server: { ...config.server, listeners: [l] } };
+        const [bound] = await bindListeners(one, this.baseDir, handlers).catch((e: unknown) => {
+          throw reindexListenerError(e, i);
+        });
+        if (bound) this.#listeners.push({ ...bound, name: l.name ?? `listener-${i}` });
+      }
+      await this.#state.start();
+    } catch (e) {
+      await this.#abortListeners();
+      throw e;
+    }
     this.#ready = true;
     for (const l of this.#listeners)
       this.logger.info({ listener: l.name, url: l.url }, `listening on ${l.url}`);
+  }
+
+  /** Closes every bound listener and its connections now (failed start). */
+  async #abortListeners(): Promise<void> {
+    const listeners = this.#listeners;
+    this.#listeners = [];
+    await Promise.all(
+      listeners.map(
+        (l) =>
+          new Promise<void>((resolve) => {
+            l.server.close(() => resolve());
+            l.server.closeAllConnections();
+            for (const s of l.sockets) s.destroy();
+          }),
+      ),
+    );
   }
 
   #clientError(code: ErrorCode, peer: string, detail: string): string {
@@ -178,6 +216,14 @@ export class Gateway implements HandlerHost {
       next = Gateway.#compile(config, this.baseDir, this.logger, this.audit, this.#persistent);
       registerBuiltinEndpoints(next, () => this.#ready && !this.#draining, this.recorder.metrics);
       await next.start();
+      const lost = lostDependencies(this.#state, next);
+      if (lost.length > 0) {
+        void next.close();
+        throw new GatehouseError(
+          'GH_RELOAD_REFUSED',
+          `the new configuration cannot load ${lost.map((d) => `${d.kind} of provider "${d.provider}"`).join(', ')}, which the running one has`,
+        );
+      }
     } catch (e) {
       this.recorder.metrics.configReload('failure');
       throw e;

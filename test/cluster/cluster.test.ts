@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createNetServer } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startUpstream } from '../helpers/upstream.js';
+import { freePort, waitFor } from '../helpers/ports.js';
+import { send } from '../helpers/http.js';
+
+const entry = fileURLToPath(new URL('../helpers/cli-source.ts', import.meta.url));
+
+function run(args: string[]): { child: ChildProcess; output: () => string; exit: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, output: () => out, exit };
+}
+
+/** Pids of the primary's children (the workers), from ps. */
+function workerPids(primary: number): Set<string> {
+  const out = execFileSync('ps', ['-o', 'pid=', '--ppid', String(primary)], { encoding: 'utf8' });
+  return new Set(
+    out
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean),
+  );
+}
+
+function portFree(port: number): Promise<boolean> {
+  const probe = createNetServer();
+  return new Promise((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+test('cluster: metrics aggregated, respawn after kill -9, SIGHUP reloads every worker or none, SIGTERM exits 0', async () => {
+  const up = await startUpstream();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'gh-cluster-'));
+  const file = join(dir, 'gatehouse.yaml');
+  const write = (path: string, broken = false) =>
+    writeFileSync(
+      file,
+      `server:\n  workers: 2\n  shutdown_timeout: 2s\n  listeners: [{ address: 127.0.0.1, port: ${port} }]\nlog: { level: info, file: ${join(dir, 'gh.log')} }\nupstreams:\n  app: { url: "${up.url}" }\nroutes:\n  - { match: { path: ${path} }, upstream: app, auth: ${broken ? 'nobody' : 'none'} }\n`,
+    );
+  write('/one');
+  const gh = run(['start', '-c', file]);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const primary = gh.child.pid as number;
+    await waitFor(
+      async () => (await send(base, '/.gatehouse/ready')).status === 200,
+      30_000,
+      `workers (${gh.output()})`,
+    );
+    await waitFor(
+      async () =>
+        workerPids(primary).size === 2 && /worker="1"/.test((await send(base, '/.gatehouse/metrics')).body),
+      20_000,
+      'both workers ready',
+    ).catch(async (e: Error) => {
+      const m = (await send(base, '/.gatehouse/metrics')).body;
+      throw new Error(
+        `${e.message}: pids ${[...workerPids(primary)].join()} ${m
+          .split('\n')
+          .filter((l) => l.includes('ready'))
+          .join(' ')}`,
+      );
+    });
+    // Metrics on any worker count the requests served by both.
+    for (let i = 0; i < 20; i++) assert.equal((await send(base, '/one')).status, 200);
+    const metrics = (await send(base, '/.gatehouse/metrics')).body;
+    const served = [...metrics.matchAll(/^gatehouse_requests_total\{([^}]*)\} (\d+)$/gm)]
+      .filter((m) => m[1]?.includes('route="routes[0]"'))
+      .map((m) => Number(m[2]))
+      .reduce((a, b) => a + b, 0);
+    assert.equal(served, 20, metrics);
+    assert.equal(up.received.length, 20);
+    const starts = [...metrics.matchAll(/^process_start_time_seconds\{worker="(\d)"\}/gm)];
+    assert.equal(starts.length, 2, 'gauges are kept per worker');
+
+    // kill -9 one worker: a new pid serves within seconds.
+    const victim = [...workerPids(primary)][0] as string;
+    const t0 = Date.now();
+    process.kill(Number(victim), 'SIGKILL');
+    await waitFor(
+      async () => {
+        const now = workerPids(primary);
+        if (now.size !== 2 || now.has(victim)) return false;
+        // Round-robin between the two workers: four answers in a row include the new one.
+        for (let i = 0; i < 4; i++) if ((await send(base, '/one')).status !== 200) return false;
+        return true;
+      },
+      15_000,
+      'a respawned worker',
+    );
+    console.log(`respawned worker serving ${Date.now() - t0} ms after kill -9`);
+
+    // SIGHUP with a broken config: both workers keep the old routes.
+    write('/two', true);
+    gh.child.kill('SIGHUP');
+    await new Promise((r) => setTimeout(r, 1500));
+    for (let i = 0; i < 6; i++) assert.equal((await send(base, '/one')).status, 200);
+    assert.equal((await send(base, '/two')).status, 404);
+    // A good config: both serve the new route.
+    write('/two');
+    gh.child.kill('SIGHUP');
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 6; i++) if ((await send(base, '/two')).status !== 200) return false;
+        return true;
+      },
+      15_000,
+      'both workers on the new config',
+    );
+    assert.equal((await send(base, '/one')).status, 404);
+
+    const t1 = Date.now();
+    gh.child.kill('SIGTERM');
+    const code = await Promise.race([
+      gh.exit,
+      new Promise<string>((r) => setTimeout(() => r('timeout'), 15_000)),
+    ]);
+    assert.equal(code, 0, gh.output());
+    console.log(`cluster stopped ${Date.now() - t1} ms after SIGTERM`);
+    assert.equal(await portFree(port), true);
+  } finally {
+    gh.child.kill('SIGKILL');
+    await up.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('validate and start refuse workers: 2 with a memory-backed limits store, naming the key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-cluster-'));
+  const file = join(dir, 'gatehouse.yaml');
+  writeFileSync(
+    file,
+    `server:\n  workers: 2\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - match: { path: / }\n    upstream: app\n    auth: none\n    limits: [{ rate: 5/min, key: ip }]\n`,
+  );
+  try {
+    const v = run(['validate', '-c', file]);
+    assert.equal(await v.exit, 1, v.output());
+    assert.match(v.output(), /limits\.store: is "memory" but server\.workers is 2/);
+    const s = run(['start', '-c', file]);
+    assert.equal(await s.exit, 1, s.output());
+    assert.match(s.output(), /limits\.store/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
