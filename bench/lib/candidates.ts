@@ -11,6 +11,7 @@ import { bearerCandidates } from './cand-bearer.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
+import { gatehouseFarm, nginxFarm } from './cand-farm.js';
 
 /**
  * Every candidate, in the order they are interleaved each round. The nginx reference comes
@@ -30,6 +31,8 @@ export const CANDIDATES: readonly Candidate[] = [
   gatehousePost,
   gatehousePostStream,
   gatehouseCluster,
+  nginxFarm,
+  gatehouseFarm,
   limitMemory,
   quotaMemory,
   limitRedis,
