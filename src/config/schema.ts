@@ -17,6 +17,7 @@ import {
 } from './area-schemas.js';
 import { metricsSchema } from '../metrics/schema.js';
 import { forwardAuthSchema } from '../forward/schema.js';
+import { listenerSchema } from '../server/listener-schema.js';
 import { upstreamSchema, type UpstreamConfig } from '../upstream/schema.js';
 
 export { upstreamSchema, type UpstreamConfig };
@@ -25,25 +26,7 @@ const cidr = z
   .string()
   .regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/, 'expected an IP address or CIDR such as "10.0.0.0/8" or "::1/128"');
 
-const tlsVersion = z.enum(['TLSv1.2', 'TLSv1.3']);
-
-export const listenerSchema = z
-  .object({
-    name: z.string().optional(),
-    address: z.string().default('127.0.0.1'),
-    port: z.number().int().min(0).max(65535),
-    tls: z
-      .object({
-        cert: z.string().describe('Path to the PEM certificate chain.'),
-        key: z.string().describe('Path to the PEM private key.'),
-        min_version: tlsVersion.default('TLSv1.2'),
-        client_ca: z.string().optional().describe('PEM bundle of CAs that sign client certificates (mTLS).'),
-        client_certificate: z.enum(['none', 'request', 'require']).default('none'),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+export { listenerSchema };
 
 const methods = z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
 

@@ -9,7 +9,7 @@ import { catalogue, type ErrorCode } from '../errors/index.js';
 import { AuditLog, buildRequestEvent, requestEventLine } from '../audit/log.js';
 import { decisionOf } from '../audit/build.js';
 import type { AuditEvent } from '../audit/event.js';
-import { bindListeners, type BoundListener } from './listeners.js';
+import { bindListeners, reloadListenerCertificates, type BoundListener } from './listeners.js';
 import { RequestHandler, type HandlerHost } from './handler.js';
 import { Recorder } from './recorder.js';
 import { newRequestId } from './context.js';
@@ -215,6 +215,7 @@ export class Gateway implements HandlerHost {
     try {
       next = Gateway.#compile(config, this.baseDir, this.logger, this.audit, this.#persistent);
       registerBuiltinEndpoints(next, () => this.#ready && !this.#draining, this.recorder.metrics);
+      reloadListenerCertificates(this.#listeners, config, this.baseDir);
       await next.start();
       const lost = lostDependencies(this.#state, next);
       if (lost.length > 0) {

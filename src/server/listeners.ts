@@ -5,17 +5,17 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { GatehouseConfig, ListenerConfig } from '../config/schema.js';
+import type { GatehouseConfig } from '../config/schema.js';
 import { catalogue, type ErrorCode } from '../errors/index.js';
 import { ConfigError } from '../config/load.js';
 import { FastLane } from './fast/lane.js';
 import type { Admission } from './admission.js';
 import { lingeringClose } from './linger.js';
+import { loadListenerTls, type ListenerTlsConfig } from './listener-tls.js';
+import { compileRedirectTarget, redirectToHttps, type RedirectTarget } from './https-redirect.js';
 
 /** What shutdown needs from a listener's server (Node's, or the fast lane in front of it). */
 export interface ListenerControl {
@@ -33,6 +33,13 @@ export interface BoundListener {
   readonly port: number;
   /** Every open client connection (including upgraded tunnels), destroyed at the shutdown deadline. */
   readonly sockets: Set<Duplex>;
+  /** A plain-HTTP listener that only redirects to https. */
+  readonly redirect: boolean;
+  /**
+   * TLS listeners: loads `tls` (certificate, key, client CA) and swaps it in for new connections
+   * (`server.setSecureContext`); open connections keep theirs. Throws ConfigError like at start.
+   */
+  prepareTls?(tls: ListenerTlsConfig | undefined, baseDir: string, index: number): () => void;
 }
 
 /** Callbacks a listener forwards to. */
@@ -79,6 +86,7 @@ export async function bindListeners(
   const t = config.server.timeouts;
   for (const [i, l] of config.server.listeners.entries()) {
     const secure = l.tls !== undefined;
+    const tls = l.tls ? loadListenerTls(l.tls, baseDir, i) : undefined;
     const common = {
       maxHeaderSize: config.server.max_header_size,
       headersTimeout: t.headers,
@@ -88,8 +96,13 @@ export async function bindListeners(
       requireHostHeader: false,
       joinDuplicateHeaders: false,
     };
-    const server: Server = secure
-      ? createHttpsServer({ ...common, ...tlsOptions(l, baseDir, i) })
+    const server: Server = tls
+      ? createHttpsServer({
+          ...common,
+          ...tls.context,
+          requestCert: tls.requestCert,
+          rejectUnauthorized: tls.rejectUnauthorized,
+        })
       : createHttpServer(common);
     server.timeout = t.idle;
     const sockets = new Set<Duplex>();
@@ -99,9 +112,18 @@ export async function bindListeners(
       socket.once('close', () => sockets.delete(socket));
     };
     server.on(secure ? 'secureConnection' : 'connection', track);
-    server.on('request', (req, res) => h.request(req, res, secure, false));
-    server.on('checkContinue', (req, res) => h.request(req, res, secure, true));
-    server.on('upgrade', (req, socket, head) => h.upgrade(req, socket, head, secure));
+    if (l.redirect_to_https) {
+      // Never proxies: every request (upgrades and Expect: 100-continue included) is redirected.
+      const target = redirectTargetFor(config, i, l.https_port ?? 443);
+      const redirect = (req: IncomingMessage, res: ServerResponse) => redirectToHttps(target, req, res);
+      server.on('request', redirect);
+      server.on('checkContinue', redirect);
+      server.on('upgrade', (_req, socket: Duplex) => socket.destroy());
+    } else {
+      server.on('request', (req, res) => h.request(req, res, secure, false));
+      server.on('checkContinue', (req, res) => h.request(req, res, secure, true));
+      server.on('upgrade', (req, socket, head) => h.upgrade(req, socket, head, secure));
+    }
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const code = PARSER_CODES[err.code ?? ''] ?? 'GH_BAD_REQUEST_TARGET';
       if (err.code === 'ECONNRESET') return void socket.destroy();
@@ -126,7 +148,7 @@ export async function bindListeners(
       return false;
     };
     const lane =
-      !secure && config.server.fast_lane
+      !secure && !l.redirect_to_https && config.server.fast_lane
         ? new FastLane({
             maxHeaderSize: config.server.max_header_size,
             headersTimeout: t.headers,
@@ -162,10 +184,54 @@ export async function bindListeners(
       secure,
       port,
       sockets,
+      redirect: l.redirect_to_https === true,
       url: `${secure ? 'https' : 'http'}://${host}:${port}`,
+      ...(secure
+        ? {
+            prepareTls(next: ListenerTlsConfig | undefined, dir: string, index: number) {
+              const material = loadListenerTls(next ?? (l.tls as ListenerTlsConfig), dir, index);
+              return () => (server as HttpsServer).setSecureContext(material.context);
+            },
+          }
+        : {}),
     });
   }
   return out;
+}
+
+/** Compiles where a redirect listener sends clients; ConfigError when no host is allowed. */
+function redirectTargetFor(config: GatehouseConfig, i: number, httpsPort: number): RedirectTarget {
+  const target = compileRedirectTarget(config, httpsPort);
+  if (target.hosts.size === 0 && target.wildcards.length === 0) {
+    throw new ConfigError([
+      {
+        path: `server.listeners[${i}].redirect_to_https`,
+        message:
+          'no host to redirect to: set server.external_url or give routes a match.host (the Host header alone never chooses the target)',
+        severity: 'error',
+      },
+    ]);
+  }
+  return target;
+}
+
+/**
+ * Reloads the certificate, key and client CA of every TLS listener from disk (the paths of the
+ * `config` entry at the listener's position in `listeners`, which follows `server.listeners`, or
+ * the listener's own when that entry is gone): all are loaded first, so one bad file
+ * (ConfigError naming its key) changes nothing; then each server's secure context is swapped.
+ * New TLS connections get the new certificate; open ones, keep-alive included, keep theirs.
+ */
+export function reloadListenerCertificates(
+  listeners: readonly BoundListener[],
+  config: GatehouseConfig,
+  baseDir: string,
+): void {
+  const apply: (() => void)[] = [];
+  for (const [i, b] of listeners.entries()) {
+    if (b.prepareTls) apply.push(b.prepareTls(config.server.listeners[i]?.tls, baseDir, i));
+  }
+  for (const a of apply) a();
 }
 
 /**
@@ -183,39 +249,4 @@ function rejectRaw(h: ListenerHandlers, socket: Duplex, code: ErrorCode, detail:
     socket,
     `HTTP/1.1 ${entry.status} ${STATUS_CODES[entry.status] ?? 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Request-Id: ${id}\r\n${retry}Connection: close\r\n\r\n${body}`,
   );
-}
-
-function tlsOptions(l: ListenerConfig, baseDir: string, i: number) {
-  const tls = l.tls as NonNullable<ListenerConfig['tls']>;
-  const read = (p: string, key: string) => {
-    try {
-      return readFileSync(resolve(baseDir, p));
-    } catch (e) {
-      throw new ConfigError([
-        {
-          path: `server.listeners[${i}].tls.${key}`,
-          message: `cannot read ${p}: ${(e as NodeJS.ErrnoException).code}`,
-          severity: 'error',
-        },
-      ]);
-    }
-  };
-  const wantCert = tls.client_certificate !== 'none';
-  if (wantCert && !tls.client_ca) {
-    throw new ConfigError([
-      {
-        path: `server.listeners[${i}].tls.client_ca`,
-        message: 'required when client_certificate is request or require',
-        severity: 'error',
-      },
-    ]);
-  }
-  return {
-    cert: read(tls.cert, 'cert'),
-    key: read(tls.key, 'key'),
-    minVersion: tls.min_version,
-    ca: tls.client_ca ? read(tls.client_ca, 'client_ca') : undefined,
-    requestCert: wantCert,
-    rejectUnauthorized: tls.client_certificate === 'require',
-  };
 }
