@@ -6,8 +6,18 @@ const tlsVersion = z.enum(['TLSv1.2', 'TLSv1.3']);
 /** `200`, or a range `"200-399"`: statuses a health check accepts. */
 const statusSpec = z.union([
   z.number().int().min(100).max(599),
-  z.string().regex(/^[1-5]\d\d(-[1-5]\d\d)?$/, 'expected a status such as 200 or a range such as "200-399"'),
+  z
+    .string()
+    .regex(/^[1-5]\d\d(-[1-5]\d\d)?$/, 'expected a status such as 200 or a range such as "200-399"')
+    .refine((r) => {
+      const [lo, hi] = r.split('-');
+      return hi === undefined || Number(lo) <= Number(hi);
+    }, 'expected a range from low to high such as "200-399"'),
 ]);
+
+/** A check period: at least 10 ms, so a typo cannot turn the checks into a flood. */
+const checkPeriod = (fallback: number) =>
+  duration.refine((ms) => ms >= 10, 'expected at least 10ms').default(fallback);
 
 /** One server of a farm. */
 export const targetSchema = z
@@ -26,9 +36,11 @@ export const targetSchema = z
 /** Active health checks: a separate small request per target, off unless configured. */
 export const healthCheckSchema = z
   .object({
-    path: z.string().startsWith('/', 'expected a path starting with "/"'),
-    interval: duration.default(10_000),
-    timeout: duration.default(2000),
+    path: z
+      .string()
+      .regex(/^\/[\x21-\x7e]*$/, 'expected a path starting with "/" (printable ASCII, no spaces)'),
+    interval: checkPeriod(10_000),
+    timeout: checkPeriod(2000),
     healthy_threshold: z.number().int().min(1).max(100).default(2),
     unhealthy_threshold: z.number().int().min(1).max(100).default(3),
     expected_status: z.array(statusSpec).min(1).default(['200-399']),

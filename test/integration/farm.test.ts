@@ -312,4 +312,24 @@ test('a single url keeps the readiness body unchanged and config errors name exa
       return true;
     },
   );
+  await assert.rejects(
+    startGatehouse({
+      upstreams: {
+        hc: {
+          targets: [{ url: a.url, weight: 0 }],
+          balance: 'random',
+          health_check: { path: '/a b', interval: '0s', expected_status: ['399-200'] },
+        },
+      },
+      routes: [{ match: { path: '/' }, upstream: 'hc', auth: 'none' }],
+    }),
+    (e: Error) => {
+      assert.match(e.message, /upstreams\.hc\.targets\[0\]\.weight:/);
+      assert.match(e.message, /upstreams\.hc\.balance:/);
+      assert.match(e.message, /upstreams\.hc\.health_check\.path: expected a path starting with "\/"/);
+      assert.match(e.message, /upstreams\.hc\.health_check\.interval: expected at least 10ms/);
+      assert.match(e.message, /upstreams\.hc\.health_check\.expected_status\[0\]:/);
+      return true;
+    },
+  );
 });
