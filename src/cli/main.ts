@@ -10,6 +10,7 @@ const HELP = `gatehouse — identity-aware reverse proxy and API gateway
 
 usage:
   gatehouse start -c FILE        run the gateway (SIGHUP reloads, SIGTERM drains)
+  gatehouse reload -c FILE       reload a running instance (control socket; for Windows)
   gatehouse validate [-c] FILE   check a config file; prints every error with its key path
   gatehouse explain -c FILE [--token JWT|@file|-] [--json] METHOD URL
                                  say why a request would be allowed or refused
@@ -55,6 +56,10 @@ export async function main(
     case 'schema':
       io.stdout.write(`${JSON.stringify(jsonSchema(), null, 2)}\n`);
       return 0;
+    case 'reload': {
+      const { runReload } = await import('../control/cli.js');
+      return runReload(rest, io);
+    }
     case 'explain': {
       const { runExplain } = await import('./explain.js');
       return runExplain([...rest], io);

@@ -4,6 +4,7 @@ import { GatehouseError } from '../errors/error.js';
 import { Gateway } from '../server/gateway.js';
 import { ReloadQueue, type ReloadResult } from '../control/reload.js';
 import { startLifecycle } from '../control/lifecycle.js';
+import { fileDigest } from '../control/watch.js';
 import { type CliIo, parseFlags } from './io.js';
 
 function describeFailure(e: unknown): string {
@@ -17,7 +18,12 @@ function describeFailure(e: unknown): string {
  * serves or it returns 1 with every listener closed: a fatal start error (port in use,
  * unreadable certificate) never leaves a process holding ports without serving.
  */
-async function runInstance(path: string, loaded: LoadedConfig, io: CliIo): Promise<number> {
+async function runInstance(
+  path: string,
+  loaded: LoadedConfig,
+  io: CliIo,
+  digest: string | undefined,
+): Promise<number> {
   const worker = cluster.isWorker;
   const { attachWorker, reportStart } = worker
     ? await import('../cluster/worker.js')
@@ -30,16 +36,10 @@ async function runInstance(path: string, loaded: LoadedConfig, io: CliIo): Promi
     reportStart?.(describeFailure(e));
     return 1;
   }
-  try {
-    await gw.start();
-  } catch (e) {
-    io.stderr.write(`gatehouse: failed to start: ${describeFailure(e)}\n`);
-    gw.logger.fatal({ err: describeFailure(e) }, 'failed to start: every listener closed');
-    reportStart?.(describeFailure(e));
-    await gw.close(0).catch(() => undefined);
-    return 1;
-  }
+  let markStarted: () => void = () => undefined;
+  const started = new Promise<void>((r) => (markStarted = r));
   const queue = new ReloadQueue(async (): Promise<ReloadResult> => {
+    await started;
     const l = await loadConfigFile(path);
     await gw.reload(l.config);
     return { ok: true, message: `configuration reloaded (${gw.state.routes.length} routes)` };
@@ -49,7 +49,20 @@ async function runInstance(path: string, loaded: LoadedConfig, io: CliIo): Promi
     if (!r.ok) gw.logger.error({ errors: r.errors }, 'reload failed: keeping the running configuration');
     return r;
   };
-  const lifecycle = worker ? undefined : await startLifecycle(path, loaded.config, reload, gw.logger);
+  // Reload triggers exist before the gateway reports ready (a reload asked meanwhile waits for
+  // the start), so whoever sees ready can also reach the control channel.
+  const lifecycle = worker ? undefined : await startLifecycle(path, loaded.config, reload, gw.logger, digest);
+  try {
+    await gw.start();
+  } catch (e) {
+    io.stderr.write(`gatehouse: failed to start: ${describeFailure(e)}\n`);
+    gw.logger.fatal({ err: describeFailure(e) }, 'failed to start: every listener closed');
+    reportStart?.(describeFailure(e));
+    await lifecycle?.close();
+    await gw.close(0).catch(() => undefined);
+    return 1;
+  }
+  markStarted();
   if (worker) {
     attachWorker?.({ reload, metrics: gw.recorder.metrics, logger: gw.logger });
     reportStart?.();
@@ -91,7 +104,9 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<numb
   }
   const path = flags.config;
   let loaded;
+  let digest: string | undefined;
   try {
+    digest = await fileDigest(path);
     loaded = await loadConfigFile(path);
   } catch (e) {
     if (e instanceof ConfigError) {
@@ -102,7 +117,7 @@ export async function runStart(argv: readonly string[], io: CliIo): Promise<numb
   }
   if (cluster.isPrimary && loaded.config.server.workers !== 1) {
     const { runPrimary } = await import('../cluster/primary.js');
-    return runPrimary(path, loaded, io);
+    return runPrimary(path, loaded, io, digest);
   }
-  return runInstance(path, loaded, io);
+  return runInstance(path, loaded, io, digest);
 }

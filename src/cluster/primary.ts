@@ -31,7 +31,12 @@ async function validateFile(file: string, logger: Logger): Promise<ReloadResult>
  * SIGTERM/SIGINT, and on SIGHUP / `gatehouse reload` / a config-file change validates the file
  * before telling the workers to reload (a bad file keeps every worker on the running config).
  */
-export async function runPrimary(file: string, loaded: LoadedConfig, io: CliIo): Promise<number> {
+export async function runPrimary(
+  file: string,
+  loaded: LoadedConfig,
+  io: CliIo,
+  digest?: string,
+): Promise<number> {
   const { config } = loaded;
   const log = createLogger({ level: config.log.level, file: config.log.file });
   const logger = log.logger.child({ role: 'primary' });
@@ -54,8 +59,8 @@ export async function runPrimary(file: string, loaded: LoadedConfig, io: CliIo):
     return r;
   };
   io.stdout.write(`gatehouse: starting ${n} workers\n`);
+  const lifecycle = await startLifecycle(file, config, reload, logger, digest);
   sup.start();
-  const lifecycle = await startLifecycle(file, config, reload, logger);
   const onSignal = (sig: NodeJS.Signals) => {
     logger.info({ signal: sig }, 'stopping: draining every worker');
     void sup.stop();

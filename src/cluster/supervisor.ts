@@ -13,7 +13,7 @@ const RESPAWN_MAX_MS = 10_000;
 /** Extra time given to workers beyond `shutdown_timeout` before they are killed. */
 export const STOP_MARGIN_MS = 5000;
 const ANSWER_TIMEOUT_MS = 120_000;
-const SNAPSHOT_TIMEOUT_MS = 2000;
+const SNAPSHOT_TIMEOUT_MS = 5000;
 
 /** How the cluster ended, decided by the supervisor. */
 export type ClusterEnd =

@@ -4,7 +4,7 @@ import type { ReloadResult } from '../control/reload.js';
 import { isClusterMessage, type ClusterMessage } from './messages.js';
 
 /** How long a worker waits for the primary's aggregated metrics before serving its own. */
-const METRICS_TIMEOUT_MS = 3000;
+const METRICS_TIMEOUT_MS = 8000;
 
 function send(m: ClusterMessage): void {
   if (process.connected) process.send?.(m);

@@ -23,6 +23,7 @@ export async function startLifecycle(
   config: GatehouseConfig,
   reload: () => Promise<ReloadResult>,
   logger: Logger,
+  loadedDigest?: string,
 ): Promise<Lifecycle> {
   let control: { close(): Promise<void> } | undefined;
   let controlPath: string | undefined;
@@ -38,7 +39,9 @@ export async function startLifecycle(
       );
     }
   }
-  const watcher = config.server.watch_config ? await watchConfig(file, reload, logger) : undefined;
+  const watcher = config.server.watch_config
+    ? await watchConfig(file, reload, logger, loadedDigest)
+    : undefined;
   return {
     controlPath,
     async close() {

@@ -8,7 +8,8 @@ import type { ReloadResult } from './reload.js';
 /** Quiet time after the last change before reloading (editors write in several steps). */
 export const WATCH_DEBOUNCE_MS = 300;
 
-async function digest(path: string): Promise<string | undefined> {
+/** SHA-256 of the file's bytes, or undefined when it cannot be read. */
+export async function fileDigest(path: string): Promise<string | undefined> {
   try {
     return createHash('sha256')
       .update(await readFile(path))
@@ -23,18 +24,22 @@ async function digest(path: string): Promise<string | undefined> {
  * (editors and `kubectl`/ConfigMap updates replace the file by rename, which a watch on the file
  * itself would lose), debounces, skips saves that leave the content unchanged and reloads like
  * SIGHUP (validated, atomic, a broken file keeps the running config and is logged).
+ * `loadedDigest` is the {@link fileDigest} taken when the running config was read.
  */
 export async function watchConfig(
   file: string,
   reload: () => Promise<ReloadResult>,
   logger: Logger,
+  loadedDigest?: string,
 ): Promise<{ close(): void }> {
   const abs = resolve(file);
   const name = basename(abs);
-  let last = await digest(abs);
+  // The digest of what was loaded, taken before serving: a save made while the process was
+  // starting is still seen as a change.
+  let last = loadedDigest ?? (await fileDigest(abs));
   let timer: NodeJS.Timeout | undefined;
   const fire = async () => {
-    const now = await digest(abs);
+    const now = await fileDigest(abs);
     if (now === undefined || now === last) return;
     last = now;
     logger.info({ file: abs }, 'config file changed: reloading');
