@@ -12,6 +12,7 @@ import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 import { gatehouseFarm, nginxFarm } from './cand-farm.js';
+import { gatehouseTls, nginxTls } from './cand-tls.js';
 
 /**
  * Every candidate, in the order they are interleaved each round. The nginx reference comes
@@ -33,6 +34,8 @@ export const CANDIDATES: readonly Candidate[] = [
   gatehouseCluster,
   nginxFarm,
   gatehouseFarm,
+  nginxTls,
+  gatehouseTls,
   limitMemory,
   quotaMemory,
   limitRedis,
