@@ -113,12 +113,12 @@ export async function bindListeners(
     };
     server.on(secure ? 'secureConnection' : 'connection', track);
     if (l.redirect_to_https) {
-      // Never proxies: every request (upgrades and Expect: 100-continue included) is redirected.
+      // Never proxies: every request is redirected — upgrades too (without an 'upgrade' listener
+      // Node hands them to 'request'), and Expect: 100-continue gets the redirect, not a 100.
       const target = redirectTargetFor(config, i, l.https_port ?? 443);
       const redirect = (req: IncomingMessage, res: ServerResponse) => redirectToHttps(target, req, res);
       server.on('request', redirect);
       server.on('checkContinue', redirect);
-      server.on('upgrade', (_req, socket: Duplex) => socket.destroy());
     } else {
       server.on('request', (req, res) => h.request(req, res, secure, false));
       server.on('checkContinue', (req, res) => h.request(req, res, secure, true));

@@ -232,6 +232,23 @@ describe('TLS listeners: PFX certificates, reload without dropping connections, 
         location: `https://gate.example.com:${httpsPort}/form`,
       });
       assert.equal((await plain(httpPort, 'GET', '/', 'x.corp.example')).status, 301);
+      const ws = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+        const req = httpRequest({
+          host: '127.0.0.1',
+          port: httpPort,
+          path: '/socket',
+          agent: false,
+          headers: { host: 'app.example.com', connection: 'Upgrade', upgrade: 'websocket' },
+        });
+        req.on('response', (res) => {
+          res.resume();
+          resolve({ status: res.statusCode ?? 0, location: res.headers.location });
+        });
+        req.on('upgrade', () => reject(new Error('upgraded')));
+        req.on('error', reject);
+        req.end();
+      });
+      assert.deepEqual(ws, { status: 301, location: `https://app.example.com:${httpsPort}/socket` });
       assert.equal(upstream.received.length, before, 'nothing is proxied');
     });
 

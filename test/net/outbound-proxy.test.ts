@@ -153,6 +153,37 @@ describe('outbound proxy for identity-provider calls (real CONNECT proxy on loop
     assert.equal((await get(`${gh.url}/x`, await local.token())).status, 200);
   });
 
+  it('HTTP_PROXY alone: a plain-http IdP is asked in absolute form, an https one through CONNECT', async () => {
+    const plainIdp = await startIdp({ host: 'dev-idp.corp.test' });
+    const p3 = await startConnectProxy({
+      hosts: { 'dev-idp.corp.test': '127.0.0.1', 'idp.corp.test': '127.0.0.1' },
+    });
+    try {
+      const gh = await gatehouse(
+        {
+          dev: { issuer: plainIdp.issuer, audiences: [plainIdp.audience] },
+          corp: { issuer: hidden.issuer, audiences: [hidden.audience], ca: ca.certPath },
+        },
+        { HTTP_PROXY: p3.url },
+      );
+      assert.ok(
+        p3.forwards.includes(`http://dev-idp.corp.test:${plainIdp.port}/.well-known/openid-configuration`),
+        JSON.stringify(p3.forwards),
+      );
+      assert.ok(p3.forwards.includes(`http://dev-idp.corp.test:${plainIdp.port}/jwks`));
+      assert.ok(
+        !p3.connects.includes(`dev-idp.corp.test:${plainIdp.port}`),
+        'no CONNECT to port of a plain-http IdP',
+      );
+      assert.ok(p3.connects.includes(`idp.corp.test:${hidden.port}`), 'https falls back to HTTP_PROXY');
+      assert.equal((await get(`${gh.url}/x`, await plainIdp.token())).status, 200);
+      assert.equal((await get(`${gh.url}/x`, await hidden.token())).status, 200);
+    } finally {
+      await p3.close();
+      await plainIdp.close();
+    }
+  });
+
   it('the token endpoint client (openid-client customFetch) goes through the proxy too', async () => {
     const out = new Outbound({ proxy: proxy.url, ca: ca.cert, timeoutMs: 3000 });
     const client = new OidcClient(
