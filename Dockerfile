@@ -4,8 +4,10 @@
 #   docker run --read-only --tmpfs /tmp -v gatehouse-state:/var/lib/gatehouse \
 #     -v "$PWD/gatehouse.yaml:/etc/gatehouse/gatehouse.yaml:ro" --env-file gatehouse.env -p 8080:8080 gatehouse
 # See docs/deploy.md.
+# Base: Node.js 24, the active LTS line (supported: 20.18+, 22, 24 — README "Supported runtimes";
+# checked with scripts/check-runtimes.sh). Node 20 is end-of-life from April 2026.
 
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -13,12 +15,12 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-FROM node:20-slim AS deps
+FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
 
-FROM node:20-slim
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

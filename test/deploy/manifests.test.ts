@@ -166,7 +166,7 @@ test('probes, the metrics annotation and the Docker HEALTHCHECK point at real Ga
 test('the Dockerfile builds in stages and runs as the non-root node user; .dockerignore keeps secrets out', () => {
   const dockerfile = readFileSync('Dockerfile', 'utf8');
   const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
-  assert.ok(froms.length >= 2 && froms.every((f) => f?.startsWith('node:20-slim')), froms.join());
+  assert.ok(froms.length >= 2 && froms.every((f) => f?.startsWith('node:24-slim')), froms.join());
   assert.match(dockerfile, /npm ci --omit=dev/);
   assert.match(dockerfile, /npm run build/);
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
