@@ -333,3 +333,24 @@ test('a single url keeps the readiness body unchanged and config errors name exa
     },
   );
 });
+
+test('a full connection queue is Gatehouse refusing, not the target failing: no ejection', async () => {
+  const slow = await named('slow', { slow: 200 });
+  const gh = await gatehouse({
+    upstreams: {
+      farm: {
+        targets: [{ url: slow.url }],
+        max_connections: 1,
+        max_queue: 0,
+        passive_health: { max_failures: 1 },
+      },
+    },
+    routes: [{ match: { path: '/' }, upstream: 'farm', auth: 'none' }],
+  });
+  const json = { headers: { accept: 'application/json' } };
+  const [one, two] = await Promise.all([send(gh.url, '/a', json), send(gh.url, '/b', json)]);
+  assert.deepEqual([one.status, two.status].sort(), [200, 503]);
+  assert.equal((one.status === 503 ? one : two).json().error, 'GH_UPSTREAM_BUSY');
+  const after = await send(gh.url, '/c', json);
+  assert.equal(after.status, 200, 'the target was not ejected');
+});

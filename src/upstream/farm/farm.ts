@@ -90,6 +90,9 @@ export class Farm {
   }
 }
 
+/** Error codes of the pool itself and of the request body: never counted against a target. */
+const NOT_TARGETS = new Set(['ERR_BODY_LENGTH', 'ERR_QUEUE_FULL', 'ERR_QUEUE_TIMEOUT', 'UND_ERR_CLOSED']);
+
 /** One request through a farm: the current target's exchange, and the targets tried so far. */
 class FarmExchange implements H1Exchange, H1Handler {
   private tried = 0;
@@ -122,11 +125,14 @@ class FarmExchange implements H1Exchange, H1Handler {
     return true;
   }
 
-  /** The client's own body failed (too large, wrong length, aborted): not the target's fault. */
-  private bodyFailed(err: Error): boolean {
+  /**
+   * Not the target's fault: the client's own body failed (too large, wrong length, aborted), or
+   * our pool refused (its queue full or timed out, closing for a reload).
+   */
+  private notTargets(err: Error): boolean {
     const b = this.req.body;
     if (b !== null && !Buffer.isBuffer(b) && b.errored) return true;
-    return err instanceof GatehouseError || (err as { code?: string }).code === 'ERR_BODY_LENGTH';
+    return err instanceof GatehouseError || NOT_TARGETS.has((err as { code?: string }).code ?? '');
   }
 
   private leave(): FarmTarget | undefined {
@@ -167,9 +173,9 @@ class FarmExchange implements H1Exchange, H1Handler {
     if (this.done) return;
     const t = this.leave();
     // A failure after a response head was already counted by `responded` (or was the client's).
-    if (t !== undefined && this.ctx.upstreamStatus === undefined && !this.bodyFailed(err)) t.failed();
+    if (t !== undefined && this.ctx.upstreamStatus === undefined && !this.notTargets(err)) t.failed();
     // Nothing was written: the same request (its buffered body, or a stream not read yet) can
-    // go to another target (RFC 9110 §9.2.2 is not even needed: the first never saw it).
+    // go to another target whatever its method — the first target never saw any of it.
     if (wasUnsent(err) && this.send()) {
       this.ctx.reasons.push('upstream.retried');
       return;
