@@ -18,6 +18,7 @@ import {
 import { metricsSchema } from '../metrics/schema.js';
 import { forwardAuthSchema } from '../forward/schema.js';
 import { listenerSchema } from '../server/listener-schema.js';
+import { redirectListenerIssues } from '../server/https-redirect.js';
 import { upstreamSchema, type UpstreamConfig } from '../upstream/schema.js';
 
 export { upstreamSchema, type UpstreamConfig };
@@ -180,7 +181,10 @@ export const configSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    for (const i of redirectListenerIssues(c)) ctx.addIssue({ code: 'custom', ...i });
+  });
 
 export type GatehouseConfig = z.output<typeof configSchema>;
 export type RouteConfig = z.output<typeof routeSchema>;

@@ -19,7 +19,10 @@ const HOST = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9
  * `server.external_url`. A route without a host (or `*`) adds none: the Host header alone never
  * decides where a client is sent. `httpsPort` is the port of the target (443 is omitted).
  */
-export function compileRedirectTarget(config: GatehouseConfig, httpsPort: number): RedirectTarget {
+export function compileRedirectTarget(
+  config: Pick<GatehouseConfig, 'server' | 'routes'>,
+  httpsPort: number,
+): RedirectTarget {
   const hosts = new Set<string>();
   const wildcards: string[] = [];
   for (const r of config.routes) {
@@ -34,6 +37,27 @@ export function compileRedirectTarget(config: GatehouseConfig, httpsPort: number
   if (config.server.external_url !== undefined) hosts.add(new URL(config.server.external_url).hostname);
   return { hosts, wildcards, portSuffix: httpsPort === 443 ? '' : `:${httpsPort}` };
 }
+
+/**
+ * Config problems of redirect listeners (for validation): one with no host to redirect to.
+ * Paths are key paths (`server.listeners[0].redirect_to_https`).
+ */
+export function redirectListenerIssues(
+  config: Pick<GatehouseConfig, 'server' | 'routes'>,
+): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  for (const [i, l] of config.server.listeners.entries()) {
+    if (!l.redirect_to_https) continue;
+    const t = compileRedirectTarget(config, l.https_port ?? 443);
+    if (t.hosts.size === 0 && t.wildcards.length === 0)
+      out.push({ path: ['server', 'listeners', i, 'redirect_to_https'], message: NO_HOST });
+  }
+  return out;
+}
+
+/** Why a redirect listener cannot start when no host is allowed. */
+export const NO_HOST =
+  'no host to redirect to: set server.external_url or give routes a match.host (the Host header alone never chooses the target)';
 
 /** The redirect target's host name for a Host header, or undefined when it is not allowed. */
 export function allowedHost(t: RedirectTarget, header: string | undefined): string | undefined {

@@ -15,7 +15,7 @@ import { FastLane } from './fast/lane.js';
 import type { Admission } from './admission.js';
 import { lingeringClose } from './linger.js';
 import { loadListenerTls, type ListenerTlsConfig } from './listener-tls.js';
-import { compileRedirectTarget, redirectToHttps, type RedirectTarget } from './https-redirect.js';
+import { compileRedirectTarget, NO_HOST, redirectToHttps, type RedirectTarget } from './https-redirect.js';
 
 /** What shutdown needs from a listener's server (Node's, or the fast lane in front of it). */
 export interface ListenerControl {
@@ -206,8 +206,7 @@ function redirectTargetFor(config: GatehouseConfig, i: number, httpsPort: number
     throw new ConfigError([
       {
         path: `server.listeners[${i}].redirect_to_https`,
-        message:
-          'no host to redirect to: set server.external_url or give routes a match.host (the Host header alone never chooses the target)',
+        message: NO_HOST,
         severity: 'error',
       },
     ]);
