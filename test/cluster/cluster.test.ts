@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +25,12 @@ function run(args: string[]): { child: ChildProcess; output: () => string; exit:
 
 /** Pids of the primary's worker processes, from ps (tsx may add an esbuild child: not a worker). */
 function workerPids(primary: number): Set<string> {
-  const out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' });
+  let out = '';
+  try {
+    out = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(primary)], { encoding: 'utf8' });
+  } catch {
+    return new Set(); // ps exits 1 when the primary has no children (or is gone)
+  }
   return new Set(
     out
       .split('\n')
@@ -168,6 +173,53 @@ test('validate and start refuse workers: 2 with a memory-backed limits store, na
     assert.equal(await s.exit, 1, s.output());
     assert.match(s.output(), /limits\.store/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cluster: a crash loop (5 worker deaths within 60 s) is reported and the primary exits 1', async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'gh-cluster-'));
+  const file = join(dir, 'gatehouse.yaml');
+  const log = join(dir, 'gh.log');
+  writeFileSync(
+    file,
+    `server:\n  workers: 2\n  listeners: [{ address: 127.0.0.1, port: ${port} }]\nlog: { level: info, file: ${log} }\nupstreams:\n  app: { url: "http://127.0.0.1:9" }\nroutes:\n  - { match: { path: / }, upstream: app, auth: none }\n`,
+  );
+  const gh = run(['start', '-c', file]);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const primary = gh.child.pid as number;
+    await waitFor(
+      async () =>
+        workerPids(primary).size === 2 && /worker="1"/.test((await send(base, '/.gatehouse/metrics')).body),
+      60_000,
+      'both workers ready',
+    );
+    const killed = new Set<string>();
+    let code: number | null | string = 'running';
+    void gh.exit.then((c) => (code = c));
+    while (code === 'running' && killed.size < 5) {
+      const next = [...workerPids(primary)].find((p) => !killed.has(p));
+      if (next === undefined) {
+        await new Promise((r) => setTimeout(r, 50));
+        continue;
+      }
+      killed.add(next);
+      process.kill(Number(next), 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const exit = await Promise.race([
+      gh.exit,
+      new Promise<string>((r) => setTimeout(() => r('timeout'), 20_000)),
+    ]);
+    assert.equal(exit, 1, gh.output());
+    assert.equal(killed.size, 5, 'the cluster ran until the fifth death');
+    assert.match(gh.output(), /GH_CLUSTER_CRASH_LOOP/);
+    assert.match(readFileSync(log, 'utf8'), /"level":"fatal".*"error":"GH_CLUSTER_CRASH_LOOP"/);
+    assert.equal(await portFree(port), true);
+  } finally {
+    gh.child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });
