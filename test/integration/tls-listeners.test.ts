@@ -155,6 +155,36 @@ describe('TLS listeners: PFX certificates, reload without dropping connections, 
     });
   });
 
+  it('an encrypted PEM key opens with passphrase; without it the error names passphrase', async () => {
+    const encrypted = join(pki.dir, 'encrypted.key');
+    execFileSync('openssl', [
+      'pkey',
+      '-in',
+      leaf1.keyPath,
+      '-aes256',
+      '-passout',
+      'pass:pem pass',
+      '-out',
+      encrypted,
+    ]);
+    const listener = (tls: Record<string, unknown>) => ({
+      server: {
+        listeners: [{ address: '127.0.0.1', port: 0, tls: { cert: leaf1.certPath, key: encrypted, ...tls } }],
+      },
+      routes: routes(),
+    });
+    const gh = await start(listener({ passphrase: 'pem pass' }));
+    assert.equal((await getWith(false, gh.port, ca.cert)).serial, serialOf(leaf1.cert));
+    await assert.rejects(
+      start(listener({})),
+      /server\.listeners\[0\]\.tls\.passphrase: .*encrypted\.key is encrypted/,
+    );
+    await assert.rejects(
+      start(listener({ passphrase: 'nope' })),
+      /server\.listeners\[0\]\.tls\.passphrase: wrong passphrase for .*encrypted\.key/,
+    );
+  });
+
   it('reload swaps certificate and key for new connections; an open keep-alive connection keeps working', async () => {
     const certPath = join(pki.dir, 'live.crt');
     const keyPath = join(pki.dir, 'live.key');
