@@ -39,6 +39,13 @@ function workerPids(primary: number): Set<string> {
   );
 }
 
+/** Both slots answer the primary's metrics snapshot (so both reported ready). */
+function bothServing(metrics: string): boolean {
+  return (
+    /^gatehouse_ready\{worker="0"\} 1$/m.test(metrics) && /^gatehouse_ready\{worker="1"\} 1$/m.test(metrics)
+  );
+}
+
 function portFree(port: number): Promise<boolean> {
   const probe = createNetServer();
   return new Promise((resolve) => {
@@ -69,7 +76,7 @@ test('cluster: metrics aggregated, respawn after kill -9, SIGHUP reloads every w
     );
     await waitFor(
       async () =>
-        workerPids(primary).size === 2 && /worker="1"/.test((await send(base, '/.gatehouse/metrics')).body),
+        workerPids(primary).size === 2 && bothServing((await send(base, '/.gatehouse/metrics')).body),
       20_000,
       'both workers ready',
     ).catch(async (e: Error) => {
@@ -141,6 +148,12 @@ test('cluster: metrics aggregated, respawn after kill -9, SIGHUP reloads every w
       'both workers on the new config',
     );
     assert.equal((await send(base, '/one')).status, 404);
+    // gatehouse reload reaches the primary's control socket; its answer covers every worker.
+    write('/three');
+    const r = run(['reload', '-c', file]);
+    assert.equal(await r.exit, 0, r.output());
+    assert.match(r.output(), /reloaded on 2 workers/);
+    for (let i = 0; i < 6; i++) assert.equal((await send(base, '/three')).status, 200);
 
     const t1 = Date.now();
     gh.child.kill('SIGTERM');
@@ -192,7 +205,7 @@ test('cluster: a crash loop (5 worker deaths within 60 s) is reported and the pr
     const primary = gh.child.pid as number;
     await waitFor(
       async () =>
-        workerPids(primary).size === 2 && /worker="1"/.test((await send(base, '/.gatehouse/metrics')).body),
+        workerPids(primary).size === 2 && bothServing((await send(base, '/.gatehouse/metrics')).body),
       60_000,
       'both workers ready',
     );
