@@ -1,3 +1,4 @@
+import { gatehouseTwoWorkers, nginxTwoWorkers } from './cand-cluster.js';
 import type { Candidate } from './candidate.js';
 import {
   gatehouseCluster,
@@ -32,6 +33,8 @@ export const CANDIDATES: readonly Candidate[] = [
   gatehousePost,
   gatehousePostStream,
   gatehouseCluster,
+  nginxTwoWorkers,
+  gatehouseTwoWorkers,
   nginxFarm,
   gatehouseFarm,
   nginxTls,
