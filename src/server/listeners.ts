@@ -124,6 +124,11 @@ export async function bindListeners(
       server.on('checkContinue', (req, res) => h.request(req, res, secure, true));
       server.on('upgrade', (req, socket, head) => h.upgrade(req, socket, head, secure));
     }
+    // CONNECT (a forward-proxy tunnel): Gatehouse is never one. Without a listener Node would
+    // drop the connection unanswered and unaudited.
+    server.on('connect', (req: IncomingMessage, socket: Duplex) =>
+      rejectRaw(h, socket, 'GH_METHOD_NOT_ALLOWED', `CONNECT ${req.url ?? ''}`),
+    );
     server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const code = PARSER_CODES[err.code ?? ''] ?? 'GH_BAD_REQUEST_TARGET';
       if (err.code === 'ECONNRESET') return void socket.destroy();

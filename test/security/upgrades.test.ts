@@ -205,3 +205,13 @@ test('a 101 that switches to something other than websocket is a 502, not a tunn
   assert.match(r.text, /GH_UPSTREAM_BAD_RESPONSE/);
   assert.ok(r.closed);
 });
+
+test('CONNECT (a forward-proxy tunnel) is answered 405 GH_METHOD_NOT_ALLOWED, audited, never tunnelled', async () => {
+  const before = seen.length;
+  const r = await rawExchange('CONNECT internal.corp:443 HTTP/1.1\r\nHost: internal.corp:443\r\n\r\n');
+  assert.match(r.text, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
+  assert.match(r.text, /"error":"GH_METHOD_NOT_ALLOWED"/);
+  assert.ok(r.closed);
+  assert.equal(seen.length, before);
+  assert.equal(lastAudit().error, 'GH_METHOD_NOT_ALLOWED');
+});
