@@ -1,9 +1,6 @@
-import { rmSync } from 'node:fs';
-import { startNginx } from '../../test/helpers/nginx.js';
-import { freePort } from '../../test/helpers/ports.js';
 import type { BenchContext, Candidate, RunningCandidate } from './candidate.js';
 import { gatePlain, launchGatehouse } from './cand-core.js';
-import { disown, own } from './procs.js';
+import { startNginxProxy } from './nginx.js';
 
 /**
  * `workers: 2` rows (issue 14, "Done when"): Gatehouse with two workers (plus its primary, which
@@ -22,42 +19,14 @@ export const nginxTwoWorkers: Candidate = {
   label: 'nginx proxy_pass, 2 workers, on the load+proxy CPUs',
   floors: [],
   async start(ctx: BenchContext): Promise<RunningCandidate> {
-    const port = await freePort();
-    const srv = await startNginx(
-      `  upstream bench_backend {
-    server 127.0.0.1:${ctx.upstream.port};
-    keepalive 64;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-  }
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    location / {
-      proxy_pass http://bench_backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }`,
-      port,
-      // startNginx passes `cpu` to `taskset -c` as text: a CPU list works as well as one CPU.
-      { cpu: cpuSet(ctx) as unknown as number, workers: 2 },
-    );
-    own(srv.pid);
-    const url = `http://127.0.0.1:${port}`;
-    const stop = async () => {
-      await srv.stop();
-      disown(srv.pid);
-      rmSync(srv.dir, { recursive: true, force: true });
-    };
+    const px = await startNginxProxy([ctx.upstream.port], cpuSet(ctx), { workers: 2 });
     try {
-      await gatePlain('nginx-2w', url);
+      await gatePlain('nginx-2w', px.url);
     } catch (e) {
-      await stop();
+      await px.stop();
       throw e;
     }
-    return { pid: srv.pid, load: { url: `${url}/bench` }, stop };
+    return { pid: px.pid, load: { url: `${px.url}/bench` }, stop: () => px.stop() };
   },
 };
 

@@ -1,11 +1,7 @@
-import { rmSync } from 'node:fs';
-import { startNginx } from '../../test/helpers/nginx.js';
-import { freePort } from '../../test/helpers/ports.js';
 import { shared, type BenchContext, type Candidate } from './candidate.js';
 import { gatePlain, launchGatehouse } from './cand-core.js';
 import { expectStatus, httpGet } from './http.js';
-import { startUpstreamNginx, type RunningNginx } from './nginx.js';
-import { disown, own } from './procs.js';
+import { startNginxProxy, startUpstreamNginx, type RunningNginx } from './nginx.js';
 
 /**
  * Two-target upstream rows (issue 14, "Done when"): Gatehouse with `targets:` over two nginx
@@ -22,43 +18,6 @@ function secondUpstream(ctx: BenchContext): Promise<RunningNginx> {
   });
 }
 
-/** nginx `upstream {}` with both servers (round robin, keep-alive pool), 1 worker on `cpu`. */
-async function startFarmProxy(ports: readonly number[], cpu: number): Promise<RunningNginx> {
-  const port = await freePort();
-  const servers = ports.map((p) => `    server 127.0.0.1:${p};`).join('\n');
-  const srv = await startNginx(
-    `  upstream bench_farm {
-${servers}
-    keepalive 64;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-  }
-  server {
-    listen 127.0.0.1:${port} backlog=4096;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    location / {
-      proxy_pass http://bench_farm;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }`,
-    port,
-    { cpu, workers: 1 },
-  );
-  own(srv.pid);
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    pid: srv.pid,
-    stop: async () => {
-      await srv.stop();
-      disown(srv.pid);
-      rmSync(srv.dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** The reference of the farm row: nginx proxy_pass to a two-server upstream block. */
 export const nginxFarm: Candidate = {
   id: 'nginx-farm',
@@ -66,7 +25,7 @@ export const nginxFarm: Candidate = {
   floors: [],
   async start(ctx) {
     const second = await secondUpstream(ctx);
-    const px = await startFarmProxy([ctx.upstream.port, second.port], ctx.opts.proxyCpu);
+    const px = await startNginxProxy([ctx.upstream.port, second.port], ctx.opts.proxyCpu);
     try {
       await gatePlain('nginx-farm', px.url);
     } catch (e) {

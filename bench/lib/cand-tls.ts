@@ -1,15 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { startNginx } from '../../test/helpers/nginx.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { logFile, shared, type BenchContext, type Candidate } from './candidate.js';
 import { GATE_PATH } from './cand-core.js';
 import { ensureBuilt, SkipCandidate, startGatehouse } from './gatehouse.js';
 import type { SimpleResponse } from './http.js';
-import { UPSTREAM_BODY, type RunningNginx } from './nginx.js';
-import { disown, own } from './procs.js';
+import { startNginxProxy, UPSTREAM_BODY } from './nginx.js';
 
 /**
  * TLS listener rows (issue 14, "Done when"): wrk with keep-alive connections over https to
@@ -84,45 +82,6 @@ async function gateTls(what: string, url: string, ca: string): Promise<void> {
     throw new Error(`${what}: GET /bench over TLS: HTTP ${r.status} ${JSON.stringify(r.body.slice(0, 200))}`);
 }
 
-/** nginx terminating TLS, `proxy_pass` to the upstream through a keep-alive pool, 1 worker on `cpu`. */
-async function startTlsProxy(upstreamPort: number, cert: BenchCert, cpu: number): Promise<RunningNginx> {
-  const port = await freePort();
-  const srv = await startNginx(
-    `  upstream bench_backend {
-    server 127.0.0.1:${upstreamPort};
-    keepalive 64;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-  }
-  server {
-    listen 127.0.0.1:${port} ssl backlog=4096;
-    ssl_certificate ${cert.cert};
-    ssl_certificate_key ${cert.key};
-    ssl_protocols TLSv1.2 TLSv1.3;
-    keepalive_requests 1000000;
-    keepalive_timeout 300s;
-    location / {
-      proxy_pass http://bench_backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }`,
-    port,
-    { cpu, workers: 1 },
-  );
-  own(srv.pid);
-  return {
-    port,
-    url: `https://127.0.0.1:${port}`,
-    pid: srv.pid,
-    stop: async () => {
-      await srv.stop();
-      disown(srv.pid);
-      rmSync(srv.dir, { recursive: true, force: true });
-    },
-  };
-}
-
 /** The reference of the TLS rows: nginx terminating TLS. */
 export const nginxTls: Candidate = {
   id: 'nginx-tls',
@@ -130,7 +89,7 @@ export const nginxTls: Candidate = {
   floors: [],
   async start(ctx) {
     const cert = await benchCert(ctx);
-    const px = await startTlsProxy(ctx.upstream.port, cert, ctx.opts.proxyCpu);
+    const px = await startNginxProxy([ctx.upstream.port], ctx.opts.proxyCpu, { tls: cert });
     try {
       await gateTls('nginx-tls', px.url, cert.pem);
     } catch (e) {

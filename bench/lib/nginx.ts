@@ -15,12 +15,18 @@ export interface RunningNginx {
   stop(): Promise<void>;
 }
 
-async function launch(block: string, port: number, cpu: number): Promise<RunningNginx> {
-  const srv: NginxServer = await startNginx(block, port, { cpu, workers: 1 });
+async function launch(
+  block: string,
+  port: number,
+  cpu: number | string,
+  workers = 1,
+  scheme: 'http' | 'https' = 'http',
+): Promise<RunningNginx> {
+  const srv: NginxServer = await startNginx(block, port, { cpu, workers });
   own(srv.pid);
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     pid: srv.pid,
     stop: async () => {
       await srv.stop();
@@ -48,21 +54,37 @@ export async function startUpstreamNginx(cpu: number): Promise<RunningNginx> {
   );
 }
 
+/** How {@link startNginxProxy} differs from the reference set-up. */
+export interface NginxProxyOptions {
+  /** Worker processes (default 1). */
+  readonly workers?: number;
+  /** Terminate TLS with this certificate and key (PEM paths), TLS 1.2 and 1.3. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
 /**
- * The reference: nginx `proxy_pass` to the upstream through a keep-alive pool (HTTP/1.1,
- * `Connection` cleared), its own instance with 1 worker pinned to `cpu`.
+ * nginx `proxy_pass` to `upstreamPorts` (round robin) through a keep-alive pool (HTTP/1.1,
+ * `Connection` cleared), its own instance pinned to `cpu` (one CPU or a `taskset` list).
  */
-export async function startReferenceProxy(upstreamPort: number, cpu: number): Promise<RunningNginx> {
+export async function startNginxProxy(
+  upstreamPorts: readonly number[],
+  cpu: number | string,
+  opts: NginxProxyOptions = {},
+): Promise<RunningNginx> {
   const port = await freePort();
+  const servers = upstreamPorts.map((p) => `    server 127.0.0.1:${p};`).join('\n');
+  const tls = opts.tls
+    ? `\n    ssl_certificate ${opts.tls.cert};\n    ssl_certificate_key ${opts.tls.key};\n    ssl_protocols TLSv1.2 TLSv1.3;`
+    : '';
   return launch(
     `  upstream bench_backend {
-    server 127.0.0.1:${upstreamPort};
+${servers}
     keepalive 64;
     keepalive_requests 1000000;
     keepalive_timeout 300s;
   }
   server {
-    listen 127.0.0.1:${port} backlog=4096;
+    listen 127.0.0.1:${port}${opts.tls ? ' ssl' : ''} backlog=4096;${tls}
     keepalive_requests 1000000;
     keepalive_timeout 300s;
     location / {
@@ -73,5 +95,12 @@ export async function startReferenceProxy(upstreamPort: number, cpu: number): Pr
   }`,
     port,
     cpu,
+    opts.workers ?? 1,
+    opts.tls ? 'https' : 'http',
   );
+}
+
+/** The reference: nginx `proxy_pass` to the upstream, 1 worker pinned to `cpu`. */
+export function startReferenceProxy(upstreamPort: number, cpu: number): Promise<RunningNginx> {
+  return startNginxProxy([upstreamPort], cpu);
 }

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GatehouseConfig } from '../config/schema.js';
 
 /** Where a redirect listener sends clients, compiled once at load. */
 export interface RedirectTarget {
@@ -14,15 +13,27 @@ export interface RedirectTarget {
 const HOST = /^([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)\.?(?::(\d{1,5}))?$/;
 
 /**
+ * What redirect listeners read of the config: a structural view, so the config schema can call
+ * {@link redirectListenerIssues} without an import cycle.
+ */
+export interface RedirectConfig {
+  readonly server: {
+    readonly external_url?: string | undefined;
+    readonly listeners: readonly {
+      readonly redirect_to_https?: boolean;
+      readonly https_port?: number | undefined;
+    }[];
+  };
+  readonly routes: readonly { readonly match: { readonly host?: string | readonly string[] | undefined } }[];
+}
+
+/**
  * The host names a redirect listener may send clients to: every exact route host, every
  * `*.suffix` route host (one or more labels before the suffix), and the host of
  * `server.external_url`. A route without a host (or `*`) adds none: the Host header alone never
  * decides where a client is sent. `httpsPort` is the port of the target (443 is omitted).
  */
-export function compileRedirectTarget(
-  config: Pick<GatehouseConfig, 'server' | 'routes'>,
-  httpsPort: number,
-): RedirectTarget {
+export function compileRedirectTarget(config: RedirectConfig, httpsPort: number): RedirectTarget {
   const hosts = new Set<string>();
   const wildcards: string[] = [];
   for (const r of config.routes) {
@@ -43,7 +54,7 @@ export function compileRedirectTarget(
  * Paths are key paths (`server.listeners[0].redirect_to_https`).
  */
 export function redirectListenerIssues(
-  config: Pick<GatehouseConfig, 'server' | 'routes'>,
+  config: RedirectConfig,
 ): { path: (string | number)[]; message: string }[] {
   const out: { path: (string | number)[]; message: string }[] = [];
   for (const [i, l] of config.server.listeners.entries()) {

@@ -18,7 +18,7 @@ export interface NginxServer {
 export async function startNginx(
   httpBlock: string,
   probePort: number,
-  opts: { cpu?: number; workers?: number } = {},
+  opts: { cpu?: number | string; workers?: number } = {},
 ): Promise<NginxServer> {
   const bin = requireBinary('nginx', 'nginx-light');
   const dir = mkdtempSync(join(tmpdir(), 'gh-nginx-'));
