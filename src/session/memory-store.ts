@@ -58,6 +58,13 @@ export class MemorySessionStore implements SessionStore {
     this.#sessions.delete(id);
   }
 
+  async take(id: string): Promise<SessionData | undefined> {
+    const e = this.#sessions.get(id);
+    if (e === undefined) return undefined;
+    this.#sessions.delete(id);
+    return e.exp <= Date.now() ? undefined : (JSON.parse(e.json) as SessionData);
+  }
+
   async index(index: string, id: string, ttlMs: number): Promise<void> {
     if (ttlMs <= 0) return;
     let ids = this.#indexes.get(index);

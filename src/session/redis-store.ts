@@ -13,6 +13,11 @@ local ttl = tonumber(ARGV[2])
 if redis.call('pttl', KEYS[1]) < ttl then redis.call('pexpire', KEYS[1], ttl) end
 return 1`;
 
+/** GET + DEL in one script (atomic; also on Redis before 6.2, which lacks GETDEL). */
+const TAKE = `local v = redis.call('get', KEYS[1])
+if v then redis.call('del', KEYS[1]) end
+return v`;
+
 const LOCK_POLL_MS = 25;
 
 /**
@@ -95,6 +100,16 @@ export class RedisSessionStore implements SessionStore {
 
   async delete(id: string): Promise<void> {
     await this.#run('delete', (c) => c.del(this.#skey(id)));
+  }
+
+  async take(id: string): Promise<SessionData | undefined> {
+    const raw = (await this.#run('take', (c) => c.eval(TAKE, 1, this.#skey(id)))) as string | null;
+    if (raw === null) return undefined;
+    try {
+      return JSON.parse(raw) as SessionData;
+    } catch {
+      return undefined;
+    }
   }
 
   async index(index: string, id: string, ttlMs: number): Promise<void> {

@@ -23,6 +23,11 @@ export interface SessionStore {
   set(id: string, data: SessionData, ttlMs: number): Promise<void>;
   delete(id: string): Promise<void>;
   /**
+   * Atomically reads and deletes `id` (single-use records such as SSO handoff codes): of any
+   * number of concurrent callers, on any instance sharing the store, at most one gets the record.
+   */
+  take(id: string): Promise<SessionData | undefined>;
+  /**
    * Delete every session associated with `index` (e.g. `sid:<idp sid>` or `sub:<subject>`),
    * for OpenID Connect Back-Channel Logout. Resolves to the number of sessions deleted.
    */

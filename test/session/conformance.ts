@@ -69,6 +69,28 @@ export function sessionStoreConformance(kind: string, factory: StorePairFactory)
     await store.delete('never-existed');
   });
 
+  t(
+    'take is single-use: of concurrent takers on both instances exactly one gets the record',
+    async ({ store, peer }) => {
+      await store.set('code', { h: 'a.example' }, 60_000);
+      const got = await Promise.all([
+        store.take('code'),
+        peer.take('code'),
+        store.take('code'),
+        peer.take('code'),
+      ]);
+      assert.deepEqual(
+        got.filter((g) => g !== undefined),
+        [{ h: 'a.example' }],
+      );
+      assert.equal(await store.get('code'), undefined);
+      assert.equal(await peer.take('never-existed'), undefined);
+      await store.set('short', { v: 1 }, 80);
+      await sleep(200);
+      assert.equal(await peer.take('short'), undefined, 'an expired record is never taken');
+    },
+  );
+
   t('records expire after their ttl', async ({ store, peer }) => {
     await store.set('short', { v: 1 }, 120);
     await store.set('long', { v: 2 }, 60_000);
