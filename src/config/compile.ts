@@ -12,6 +12,7 @@ import { normalizeHeaderName } from '../identity/strip.js';
 import { ownCookies } from '../guard/cookies.js';
 import { ConfigError, type ConfigProblem } from './load.js';
 import { checkSharedState } from '../cluster/shared-state.js';
+import { PAGES_SERVICE, loadPages } from '../pages/index.js';
 
 /** Reserved endpoints, looked up by exact path first, then by segment prefix. */
 export interface EndpointTable {
@@ -101,6 +102,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   });
 
   checkSharedState(config, issue);
+
+  const pages = loadPages(config.pages, opts.baseDir);
+  for (const p of pages.problems) issue(p.path, p.message);
+  services.set(PAGES_SERVICE, pages.pages);
 
   const upstreams = new Map<string, UpstreamHandle>();
   for (const [name, u] of Object.entries(config.upstreams)) {

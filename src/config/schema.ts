@@ -20,6 +20,7 @@ import { forwardAuthSchema } from '../forward/schema.js';
 import { listenerSchema } from '../server/listener-schema.js';
 import { redirectListenerIssues } from '../server/https-redirect.js';
 import { upstreamSchema, type UpstreamConfig } from '../upstream/schema.js';
+import { pagesSchema } from '../pages/schema.js';
 
 export { upstreamSchema, type UpstreamConfig };
 
@@ -172,6 +173,9 @@ export const configSchema = z
     cache: cacheSchema.optional(),
     api_keys: apiKeysSchema.optional(),
     forward_auth: forwardAuthSchema.optional(),
+    pages: pagesSchema
+      .optional()
+      .describe('Operator templates and branding of the pages browsers see (docs/pages.md).'),
     audit: z
       .object({
         stdout: z.boolean().default(false),

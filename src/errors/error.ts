@@ -2,6 +2,18 @@ import type { ErrorCode } from './catalogue.js';
 import { catalogue } from './catalogue.js';
 
 /**
+ * A refusal explained to the client: a stable reason code (`group_required`, `session_expired`…,
+ * see docs/pages.md) and plain words that name only what the route's rules name — never a token,
+ * a secret or a claim the rules do not test.
+ */
+export interface PublicReason {
+  readonly code: string;
+  readonly text: string;
+  /** Who the request is authenticated as (e-mail, name or id), shown back to that user only. */
+  readonly user?: string | undefined;
+}
+
+/**
  * The one error type of Gatehouse. Callers `switch` on {@link GatehouseError.code}, never on
  * the message. `status` and the safe `message` come from the catalogue; `detail` is for logs,
  * `explain` and the audit trail only and is never sent to a client.
@@ -15,6 +27,8 @@ export class GatehouseError extends Error {
   readonly headers: Readonly<Record<string, string>> | undefined;
   /** Machine-readable reason codes for decisions (audit, metrics). */
   readonly reasons: readonly string[];
+  /** The client-safe explanation of a refusal (the page and the JSON `reason`), when known. */
+  readonly publicReason: PublicReason | undefined;
 
   constructor(
     code: ErrorCode,
@@ -24,6 +38,7 @@ export class GatehouseError extends Error {
       reasons?: readonly string[];
       cause?: unknown;
       status?: number;
+      publicReason?: PublicReason;
     } = {},
   ) {
     const entry = catalogue[code];
@@ -34,6 +49,7 @@ export class GatehouseError extends Error {
     this.detail = detail;
     this.headers = opts.headers;
     this.reasons = opts.reasons ?? [code];
+    this.publicReason = opts.publicReason;
   }
 }
 

@@ -1,2 +1,2 @@
-export { GatehouseError, isGatehouseError } from './error.js';
+export { GatehouseError, isGatehouseError, type PublicReason } from './error.js';
 export { catalogue, type ErrorCode, type ErrorEntry } from './catalogue.js';

@@ -12,6 +12,7 @@ import { resourceMetadataParam } from '../identity/prm.js';
 import { forward } from '../upstream/forward.js';
 import { Context } from './context.js';
 import { sendError } from './respond.js';
+import { errorPageOptions } from './error-page.js';
 import { runStages } from './stages.js';
 import type { Admission } from './admission.js';
 import { lingerAfter } from './linger.js';
@@ -275,7 +276,8 @@ export class RequestHandler {
     if (err.status === 401) addResourceMetadata(ctx, err);
     // The body is still arriving: close so that the client reads this answer (never reset).
     if (!res.headersSent && requestHasBody(ctx.req) && !ctx.req.complete) lingerAfter(res);
-    sendError(res, err, ctx.id, ctx.req.headers.accept, ctx.responseHeaders, ctx.method);
+    const page = errorPageOptions(ctx, this.host.state);
+    sendError(res, err, ctx.id, ctx.req.headers.accept, ctx.responseHeaders, ctx.method, page);
     this.record(ctx, err.status, 0, err);
   }
 }

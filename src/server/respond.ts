@@ -1,18 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { GatehouseError } from '../errors/index.js';
+import { defaultPages, escapeHtml, type PageSet } from '../pages/index.js';
+import { publicReasonOfError } from '../authz/public-reason.js';
 
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] as string);
-}
+export { escapeHtml };
 
 /** True when the client prefers an HTML page (a browser navigation) over JSON. */
 export function wantsHtml(accept: string | undefined): boolean {
@@ -23,19 +14,47 @@ export function wantsHtml(accept: string | undefined): boolean {
   return json === -1 || html < json;
 }
 
-function htmlPage(status: number, code: string, message: string, requestId: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${status} ${escapeHtml(message)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:.1rem .3rem}</style>
-</head><body><h1>${escapeHtml(message)}</h1>
-<p>Gatehouse answered <strong>${status}</strong> with code <code>${escapeHtml(code)}</code>.</p>
-<p>Request id: <code>${escapeHtml(requestId)}</code> — give it to your administrator; the audit log explains the decision.</p>
-</body></html>`;
+/** What the HTML error page needs besides the error: the runtime's pages and sign-in links. */
+export interface ErrorPageOptions {
+  /** The configuration's pages (operator templates, branding); default: the built-in ones. */
+  readonly pages?: PageSet | undefined;
+  /** Logout endpoint, offered as "Sign out" when a login is configured and the user is signed in. */
+  readonly signOutUrl?: string | undefined;
+  /** Login with `prompt=select_account`, offered as "Switch account". */
+  readonly switchAccountUrl?: string | undefined;
+  /** Login, offered as "Sign in" when the request carries no identity. */
+  readonly signInUrl?: string | undefined;
+}
+
+function titleOf(err: GatehouseError): string {
+  if (err.status === 401) return 'Sign-in required';
+  if (err.status === 403) return 'Access denied';
+  return err.message.replace(/\.$/, '');
+}
+
+function htmlPage(err: GatehouseError, requestId: string, opts: ErrorPageOptions | undefined): string {
+  const reason = publicReasonOfError(err);
+  const user = reason?.user;
+  return (opts?.pages ?? defaultPages).render('error', {
+    title: titleOf(err),
+    status: err.status,
+    code: err.code,
+    message: err.message,
+    reason: reason?.text,
+    reason_code: reason?.code,
+    user,
+    request_id: requestId,
+    sign_out_url: user !== undefined ? opts?.signOutUrl : undefined,
+    switch_account_url: user !== undefined ? opts?.switchAccountUrl : undefined,
+    sign_in_url: user === undefined && err.status === 401 ? opts?.signInUrl : undefined,
+  });
 }
 
 /**
- * Writes an error response: JSON `{error, message, request_id}` for API clients, a small HTML
- * page for browsers. Never includes stack traces, details or internal addresses.
+ * Writes an error response: JSON `{error, message, reason?, request_id}` for API clients (the
+ * client-safe reason code of a refusal), the `error` page for browsers (the reason in plain
+ * words, the request id, sign-out / switch-account links from `page`). Never includes stack
+ * traces, details or internal addresses.
  */
 export function sendError(
   res: ServerResponse,
@@ -44,6 +63,7 @@ export function sendError(
   accept: string | undefined,
   extraHeaders?: ReadonlyMap<string, string | string[]>,
   method?: string,
+  page?: ErrorPageOptions,
 ): void {
   if (res.headersSent) {
     res.destroy();
@@ -51,8 +71,13 @@ export function sendError(
   }
   const html = wantsHtml(accept);
   const body = html
-    ? htmlPage(err.status, err.code, err.message, requestId)
-    : JSON.stringify({ error: err.code, message: err.message, request_id: requestId });
+    ? htmlPage(err, requestId, page)
+    : JSON.stringify({
+        error: err.code,
+        message: err.message,
+        reason: publicReasonOfError(err)?.code,
+        request_id: requestId,
+      });
   const headers: Record<string, string | string[]> = {
     'content-type': html ? 'text/html; charset=utf-8' : 'application/json',
     'content-length': String(Buffer.byteLength(body)),
