@@ -1,0 +1,79 @@
+import type { RequestContext } from '../pipeline/context.js';
+import { clearCookie, readCookie } from '../oidc/cookies.js';
+import { addSetCookie, requireMethod, sendHtml, sendRedirect } from '../oidc/http.js';
+import { renderPage } from '../pages/index.js';
+import type { SsoRuntime } from './runtime.js';
+
+/** Session ids are 32 random bytes in base64url (see `newSessionId`). */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * `/.gatehouse/logout` with `session.sso`, on any host: ends the *global* session server-side
+ * (so every host's cookie, on every instance sharing the store, stops working at once), deletes
+ * its host sessions, clears this host's cookie, then continues with RP-initiated logout at the
+ * identity provider (OIDC RP-Initiated Logout 1.0 §2: `id_token_hint`, `post_logout_redirect_uri`
+ * on the login host, `client_id`). Without an ID token (no session, or an IdP without
+ * `end_session_endpoint`) it goes straight to the post-logout page.
+ */
+export async function handleSsoLogout(sso: SsoRuntime, ctx: RequestContext): Promise<void> {
+  requireMethod(ctx, ['GET', 'POST']);
+  if (ctx.method === 'POST') ctx.req.resume();
+  const rt = sso.rt;
+  const cookie = readCookie(ctx.req.headers.cookie, rt.cookieName);
+  const globalId = cookie === undefined || cookie === '' ? undefined : await sso.globalId(ctx, cookie);
+  let idToken: string | undefined;
+  if (globalId !== undefined && SESSION_ID.test(globalId)) {
+    const ended = await rt.sessions.destroy(globalId, 'logout');
+    const hosts = await sso.hostSessions.endAll(globalId);
+    idToken = ended.idToken;
+    if (ended.rec) {
+      rt.audit(ctx, {
+        type: 'logout',
+        decision: 'allow',
+        status: 302,
+        subject: ended.rec.p.subject,
+        credential_id: ended.rec.p.credentialId,
+        reasons: ['logout', 'logout.global'],
+        records_deleted: hosts,
+      });
+    }
+  }
+  addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
+  ctx.reasons.push('logout');
+  const end =
+    idToken !== undefined
+      ? rt.client.endSessionUrl({
+          id_token_hint: idToken,
+          post_logout_redirect_uri: sso.postLogoutRedirect,
+          client_id: rt.client.clientId,
+        })
+      : undefined;
+  sendRedirect(ctx, end?.href ?? sso.postLogoutRedirect);
+}
+
+/**
+ * `/.gatehouse/signed-out` on the login host: Gatehouse's own "You are signed out" page, where
+ * the identity provider returns after logout. It clears the login host's cookie (its session
+ * already ended server-side) and never signs anyone in by itself.
+ */
+export async function handleSignedOut(sso: SsoRuntime, ctx: RequestContext): Promise<void> {
+  requireMethod(ctx, ['GET', 'HEAD']);
+  const rt = sso.rt;
+  const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+  // Only a dead session's cookie is cleared: this page never ends a live session by itself.
+  if (id !== undefined && !(SESSION_ID.test(id) && (await rt.sessions.load(id)) !== undefined))
+    addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
+  ctx.reasons.push('logout.signed_out');
+  const html = renderPage(
+    'signed_out',
+    {
+      title: 'You are signed out',
+      message:
+        'You have been signed out of every application behind this Gatehouse and of your identity provider.',
+      sign_in_url: `${sso.hosts.loginOrigin}/.gatehouse/login`,
+      request_id: ctx.id,
+    },
+    sso.pages,
+  );
+  sendHtml(ctx, 200, html);
+}
