@@ -14,6 +14,8 @@ usage:
   gatehouse validate [-c] FILE   check a config file; prints every error with its key path
   gatehouse explain -c FILE [--token JWT|@file|-] [--json] METHOD URL
                                  say why a request would be allowed or refused
+  gatehouse audit verify FILE... [--key PUBKEY] [--json]
+                                 check the audit hash chains and signed checkpoints
   gatehouse dev [--port N]       local demo: OpenID provider + demo app + gateway
   gatehouse schema               print the JSON Schema of the config file
   gatehouse --version | --help
@@ -63,6 +65,10 @@ export async function main(
     case 'explain': {
       const { runExplain } = await import('./explain.js');
       return runExplain([...rest], io);
+    }
+    case 'audit': {
+      const { runAudit } = await import('./audit.js');
+      return runAudit(rest, io);
     }
     case 'dev': {
       const { runDev } = await import('./dev.js');

@@ -1,4 +1,5 @@
 import { VALIDATE_USAGE } from './validate.js';
+import { AUDIT_USAGE } from './audit-usage.js';
 
 /**
  * `--help` text of each subcommand (usage first, then what it does). `main` answers
@@ -30,6 +31,7 @@ Loads the config like validate (no network, no files written).
 
 exit status: 0 allowed, 1 refused, 2 usage or configuration error
 `,
+  audit: AUDIT_USAGE,
   dev: `usage: gatehouse dev [--port N]
 
 Local demo on loopback: an embedded OpenID provider (development only), a demo "legacy

@@ -16,6 +16,7 @@ import {
   sessionSchema,
 } from './area-schemas.js';
 import { metricsSchema } from '../metrics/schema.js';
+import { auditSchema } from '../audit/schema.js';
 import { forwardAuthSchema } from '../forward/schema.js';
 import { listenerSchema } from '../server/listener-schema.js';
 import { redirectListenerIssues } from '../server/https-redirect.js';
@@ -176,14 +177,7 @@ export const configSchema = z
     pages: pagesSchema
       .optional()
       .describe('Operator templates and branding of the pages browsers see (docs/pages.md).'),
-    audit: z
-      .object({
-        stdout: z.boolean().default(false),
-        file: z.string().optional().describe('Append-only JSON-lines audit file.'),
-        level: z.enum(['info', 'debug']).default('info').describe('`debug` adds the full decision trace.'),
-      })
-      .strict()
-      .prefault({}),
+    audit: auditSchema,
   })
   .strict()
   .superRefine((c, ctx) => {
