@@ -14,6 +14,8 @@ usage:
   gatehouse validate [-c] FILE   check a config file; prints every error with its key path
   gatehouse explain -c FILE [--token JWT|@file|-] [--json] METHOD URL
                                  say why a request would be allowed or refused
+  gatehouse doctor -c FILE [--token JWT] [--json]
+                                 check the config against the live IdPs, upstreams and certificates
   gatehouse audit verify FILE... [--key PUBKEY] [--json]
                                  check the audit hash chains and signed checkpoints
   gatehouse dev [--port N]       local demo: OpenID provider + demo app + gateway
@@ -65,6 +67,10 @@ export async function main(
     case 'explain': {
       const { runExplain } = await import('./explain.js');
       return runExplain([...rest], io);
+    }
+    case 'doctor': {
+      const { runDoctorCli } = await import('./doctor.js');
+      return runDoctorCli(rest, io);
     }
     case 'audit': {
       const { runAudit } = await import('./audit.js');

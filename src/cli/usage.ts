@@ -1,3 +1,4 @@
+import { DOCTOR_USAGE } from './doctor-usage.js';
 import { VALIDATE_USAGE } from './validate.js';
 import { AUDIT_USAGE } from './audit-usage.js';
 
@@ -31,6 +32,7 @@ Loads the config like validate (no network, no files written).
 
 exit status: 0 allowed, 1 refused, 2 usage or configuration error
 `,
+  doctor: DOCTOR_USAGE,
   audit: AUDIT_USAGE,
   dev: `usage: gatehouse dev [--port N]
 
