@@ -55,6 +55,8 @@ export function devConfig(
     providers: { dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] } },
     session: {
       secrets: [sessionSecret],
+      // Loopback demo over plain http: explicit, and logged at warn like every insecure_* switch.
+      insecure_http_cookies: true,
       login: {
         provider: 'dev',
         client_id: CLIENT_ID,

@@ -20,6 +20,12 @@ export const sessionCodes = {
     meaning:
       'The request needs a Gatehouse browser session (for example /.gatehouse/userinfo) and carried no valid session cookie: never signed in, logged out, or the session expired (absolute lifetime or idle timeout) or was ended by the identity provider.',
   },
+  GH_SESSION_COOKIE_AMBIGUOUS: {
+    status: 401,
+    message: 'Sign-in required.',
+    meaning:
+      'The request carried the session cookie more than once (for example a host cookie and a parent-domain cookie planted by a sibling subdomain, or an old path-scoped copy). Gatehouse never picks one ("first wins" would let the planted one decide): the request has no session, every copy is cleared with Set-Cookie (host-only and parent domains, each ancestor path), and a `session.cookie_ambiguous` audit event is written. The browser signs in again.',
+  },
   GH_LOGIN_STATE_MISSING: {
     status: 400,
     message: 'This sign-in attempt is unknown or has expired. Please sign in again.',

@@ -8,6 +8,7 @@ import type { SessionRuntime } from './runtime.js';
 import { STATE_TTL_SECONDS, stateId, type LoginAttempt } from './state.js';
 import { describe, toGatehouseError } from './client.js';
 import { credentialId } from './principal.js';
+import { sessionCookieId } from './session-cookie.js';
 
 /** More pending login attempts than this in one browser: older state cookies are cleared. */
 const MAX_PENDING_ATTEMPTS = 6;
@@ -124,7 +125,7 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       const info = await rt.client.userInfo(tokens.accessToken, sub);
       claims = { ...info, ...claims };
     }
-    const previous = readCookie(cookieHeader, rt.cookieName);
+    const previous = sessionCookieId(rt, ctx);
     if (previous !== undefined && previous !== '')
       await rt.sessions.destroy(previous, 'logout').catch(() => undefined);
     const id = await rt.sessions.create(

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../pipeline/context.js';
 import { GatehouseError } from '../errors/index.js';
-import { clearCookie, readCookie } from './cookies.js';
+import { clearCookie } from './cookies.js';
+import { sessionCookieId } from './session-cookie.js';
 import { addSetCookie, readForm, requireMethod, sendRedirect } from './http.js';
 import { safeReturnTo } from './redirect.js';
 import type { SessionRuntime } from './runtime.js';
@@ -18,7 +19,7 @@ export async function handleLogout(rt: SessionRuntime, ctx: RequestContext): Pro
   const rd = new URLSearchParams(ctx.query.slice(1)).get('rd') ?? undefined;
   const target = (rd !== undefined ? safeReturnTo(rd, rt.returnTo) : undefined) ?? rt.postLogoutRedirect;
   const absolute = new URL(target, rt.origin).href;
-  const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+  const id = sessionCookieId(rt, ctx);
   let idToken: string | undefined;
   if (id !== undefined && id !== '') {
     const ended = await rt.sessions.destroy(id, 'logout');

@@ -158,6 +158,12 @@ export function buildSessionRuntime(cctx: CompileContext): SessionRuntime | unde
       `"${cookieName}" needs https: browsers only accept __Host-/__Secure- cookies with Secure (server.external_url is http)`,
     );
   }
+  if (!secure && !cfg.insecure_http_cookies) {
+    fail(
+      'session.insecure_http_cookies',
+      `server.external_url is plain http (${origin}): the session cookie would travel unencrypted. Use an https external_url, or set session.insecure_http_cookies: true for local development only`,
+    );
+  }
   const allowHttp = login.insecure_allow_http || provider.insecure_allow_http === true;
   const discoveryUrl = provider.discovery_url ?? provider.issuer;
   if (!allowHttp && !/^https:/i.test(discoveryUrl)) {
@@ -178,6 +184,11 @@ export function buildSessionRuntime(cctx: CompileContext): SessionRuntime | unde
   if (!ok) return undefined;
 
   const logger = cctx.logger.child({ area: 'session' });
+  if (!secure && !cctx.dryRun)
+    logger.warn(
+      { origin },
+      'INSECURE: session.insecure_http_cookies is on: session cookies are issued over plain http and can be read and replayed by anyone on the network',
+    );
   const client = new OidcClient(
     {
       provider: login.provider,

@@ -2,7 +2,8 @@ import type { RouteConfig } from '../config/schema.js';
 import type { CompileContext } from '../pipeline/feature.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { AUTHN_NONE, type Authenticator, type AuthnResult } from '../pipeline/stages.js';
-import { clearCookie, readCookie } from '../oidc/cookies.js';
+import { clearCookie } from '../oidc/cookies.js';
+import { sessionCookieId } from '../oidc/session-cookie.js';
 import { addSetCookie } from '../oidc/http.js';
 import { isBrowserNavigation, startLogin } from '../oidc/login.js';
 import { safeReturnTo } from '../oidc/redirect.js';
@@ -21,7 +22,7 @@ export function sessionAuthenticator(rt: SessionRuntime, needsTokens = false): A
   return {
     id: 'session',
     async authenticate(ctx: RequestContext): Promise<AuthnResult> {
-      const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+      const id = sessionCookieId(rt, ctx);
       if (id === undefined) return AUTHN_NONE;
       const rec = SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
       if (rec === undefined) {

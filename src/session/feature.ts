@@ -1,7 +1,8 @@
 import type { Feature } from '../pipeline/feature.js';
 import type { Mutator } from '../pipeline/stages.js';
 import { GatehouseError } from '../errors/index.js';
-import { readCookie, withoutCookies } from '../oidc/cookies.js';
+import { withoutCookies } from '../oidc/cookies.js';
+import { sessionCookieId } from '../oidc/session-cookie.js';
 import { requireMethod, sendJsonBody } from '../oidc/http.js';
 import { handleCallback, handleLoginEndpoint } from '../oidc/login.js';
 import { backchannelHandler, handleLogout } from '../oidc/logout.js';
@@ -35,7 +36,7 @@ function registerEndpoints(
   register('/.gatehouse/backchannel-logout', backchannelHandler(rt));
   register('/.gatehouse/userinfo', async (ctx) => {
     requireMethod(ctx, ['GET', 'HEAD']);
-    const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+    const id = sessionCookieId(rt, ctx);
     const rec = id ? await rt.sessions.load(id) : undefined;
     if (!rec) throw new GatehouseError('GH_SESSION_REQUIRED', '/.gatehouse/userinfo without a live session');
     const p = rec.p;

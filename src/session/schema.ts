@@ -125,6 +125,12 @@ export const sessionSchema = z
       .default(12 * 3_600_000)
       .describe('A session ends this long after login, used or not.'),
     idle_timeout: duration.default(3_600_000).describe('A session ends after this long without a request.'),
+    insecure_http_cookies: z
+      .boolean()
+      .default(false)
+      .describe(
+        'DANGEROUS: allow the session cookie over plain http (server.external_url http://…), where anyone on the network can read and replay it. Local development only; logged at warn at start.',
+      ),
     refresh_before: duration
       .default(60_000)
       .describe('Refresh the access token with the refresh token when it expires within this time.'),

@@ -51,6 +51,7 @@ test('SIGHUP picks up a rotated client secret file; a login in flight during the
       `providers: { dev: { issuer: "${idp.issuer}", audiences: [gh-rotate], login_client_ids: [gh-rotate] } }`,
       'session:',
       '  secrets: ["rotate-test-session-secret-0123456789abcdef"]',
+      '  insecure_http_cookies: true',
       '  login:',
       '    provider: dev',
       '    client_id: gh-rotate',

@@ -52,6 +52,8 @@ const env = new Proxy({} as NodeJS.ProcessEnv, {
   get: (_t, name) => {
     if (typeof name !== 'string') return undefined;
     if (name === 'REDIS_URL') return 'redis://127.0.0.1:6379';
+    // The public URL users open is https in production (session cookies need it).
+    if (name === 'PUBLIC_URL' || name === 'EXTERNAL_URL') return 'https://gate.example.com';
     if (name.endsWith('_URL')) return 'http://127.0.0.1:9';
     if (name.endsWith('_ISSUER')) return 'https://login.example.com';
     if (/SECRET|PASSWORD|TOKEN|KEY/.test(name))

@@ -8,9 +8,10 @@ import {
   withoutCookies,
 } from '../../src/oidc/cookies.js';
 
-test('readCookie finds exact names only, first occurrence wins', () => {
+test('readCookie finds exact names only, and none when the name is sent twice', () => {
   const h = 'xgatehouse_session=evil; gatehouse_session=good; gatehouse_session=second';
-  assert.equal(readCookie(h, 'gatehouse_session'), 'good');
+  assert.equal(readCookie(h, 'gatehouse_session'), undefined);
+  assert.equal(readCookie('xgatehouse_session=evil; gatehouse_session=good', 'gatehouse_session'), 'good');
   assert.equal(readCookie('gatehouse_session_x=1', 'gatehouse_session'), undefined);
   assert.equal(readCookie(undefined, 'a'), undefined);
   assert.equal(readCookie('a=1;b=2', 'b'), '2');

@@ -93,6 +93,7 @@ export function ssoConfig(
     providers: { dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] } },
     session: {
       secrets: ['${TEST_SESSION_SECRET}'],
+      insecure_http_cookies: true,
       ...rest,
       login: {
         provider: 'dev',

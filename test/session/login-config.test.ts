@@ -77,6 +77,10 @@ test('session config errors name the exact key path', () => {
       /^session\.login\.post_logout_redirect_uri: must be on server\.external_url/,
     ],
     [doc({ session: { idle_timeout: '2d' } }), /^session\.idle_timeout: must not exceed absolute_lifetime/],
+    [
+      doc({ server: { external_url: 'http://gate.example.com' }, login: { insecure_allow_http: true } }),
+      /^session\.insecure_http_cookies: server\.external_url is plain http/,
+    ],
   ];
   for (const [d, re] of cases) {
     const p = problems(d);
@@ -100,7 +104,13 @@ test('https external URL gives the __Host- cookie; http gives gatehouse_session'
     ['https://gate.example.com', '__Host-gatehouse'],
     ['http://127.0.0.1:8080', 'gatehouse_session'],
   ] as const) {
-    const cfg = validateConfig(doc({ server: { external_url: url }, login: { insecure_allow_http: true } }));
+    const cfg = validateConfig(
+      doc({
+        server: { external_url: url },
+        session: { insecure_http_cookies: url.startsWith('http:') },
+        login: { insecure_allow_http: true },
+      }),
+    );
     const state = compileState(cfg, { logger: pino({ level: 'silent' }), baseDir: '.', dryRun: true });
     assert.equal((state.services.get('session') as { cookieName: string }).cookieName, name);
     await state.close();
