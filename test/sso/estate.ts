@@ -137,17 +137,27 @@ export class EstateBrowser {
   readonly jar = new Map<string, Map<string, string>>();
   readonly requested: string[] = [];
   instancePort: number | undefined;
-  readonly #agent: Agent;
+  /** One connection pool per instance port: a kept-alive connection never crosses instances. */
+  readonly #agents = new Map<number | undefined, Agent>();
 
   constructor(instancePort?: number) {
     this.instancePort = instancePort;
-    const connect = buildConnector({});
-    this.#agent = new Agent({
-      connect: (o, cb) =>
-        o.hostname.endsWith('.localhost')
-          ? connect({ ...o, hostname: '127.0.0.1', port: String(this.instancePort ?? o.port) }, cb)
-          : connect(o, cb),
-    });
+  }
+
+  #agent(): Agent {
+    const port = this.instancePort;
+    let a = this.#agents.get(port);
+    if (a === undefined) {
+      const connect = buildConnector({});
+      a = new Agent({
+        connect: (o, cb) =>
+          o.hostname.endsWith('.localhost')
+            ? connect({ ...o, hostname: '127.0.0.1', port: String(port ?? o.port) }, cb)
+            : connect(o, cb),
+      });
+      this.#agents.set(port, a);
+    }
+    return a;
   }
 
   cookies(url: string): Map<string, string> {
@@ -175,7 +185,7 @@ export class EstateBrowser {
       method: (o.method ?? 'GET') as 'GET',
       headers,
       body: o.body,
-      dispatcher: this.#agent,
+      dispatcher: this.#agent(),
     });
     const body = await res.body.text();
     const h = new Headers();
@@ -238,8 +248,8 @@ export class EstateBrowser {
     return { ...rest, chain: [...form.chain, target, ...rest.chain] };
   }
 
-  close(): Promise<void> {
-    return this.#agent.close();
+  async close(): Promise<void> {
+    for (const a of this.#agents.values()) await a.close();
   }
 }
 
