@@ -74,4 +74,46 @@ export const sessionCodes = {
     meaning:
       'A back-channel logout request (OpenID Connect Back-Channel Logout 1.0 §2.6) carried no logout_token, or the token failed validation: signature against the provider JWKS, issuer, audience, iat, the back-channel `events` member, `sid`/`sub` presence, or it contained a `nonce`.',
   },
+  GH_SSO_REQUEST_INVALID: {
+    status: 400,
+    message: 'This sign-in request is invalid or has expired. Please go back to the application.',
+    meaning:
+      'The login host received /.gatehouse/sso/start without a valid sealed request: missing, tampered with, older than 10 minutes, sealed with a secret no longer in session.secrets, for an app host that is not (or no longer) in session.sso.hosts, or sent to a host that is not the login host. No handoff is issued.',
+  },
+  GH_SSO_HANDOFF_INVALID: {
+    status: 400,
+    message: 'This sign-in link is invalid. Please sign in again.',
+    meaning:
+      'An app host received /.gatehouse/sso/handoff with a code that is missing, malformed or whose signature does not verify against session.secrets (tampered with, or forged). Nothing is looked up in the session store and no session is created.',
+  },
+  GH_SSO_HANDOFF_EXPIRED: {
+    status: 400,
+    message: 'This sign-in link has expired. Please sign in again.',
+    meaning:
+      'The handoff code is older than session.sso.handoff_ttl (at most 60 s): handoff codes only have to survive one redirect from the login host to the app host. No session is created.',
+  },
+  GH_SSO_HANDOFF_REPLAYED: {
+    status: 400,
+    message: 'This sign-in link was already used. Please sign in again.',
+    meaning:
+      'The handoff code was already redeemed (each code is single-use, taken atomically from the shared session store, so also across Gatehouse instances), or its record was lost because the session store was emptied. A replayed handoff URL from history, logs or a Referer never creates a session.',
+  },
+  GH_SSO_HANDOFF_WRONG_HOST: {
+    status: 400,
+    message: 'This sign-in link belongs to another application.',
+    meaning:
+      'The handoff code was issued for another app host than the one it was presented to (or presented at a host that is not in session.sso.hosts). The code is consumed and no session is created.',
+  },
+  GH_SSO_HANDOFF_UNBOUND: {
+    status: 400,
+    message: 'This sign-in link was started in another browser. Please sign in again.',
+    meaning:
+      'The handoff code is bound to a short-lived nonce cookie set on the app host when the sign-in started; the browser presenting the code did not send that cookie (another browser, cookies blocked, or the attempt is older than 10 minutes). The code is consumed and no session is created.',
+  },
+  GH_SSO_SESSION_ENDED: {
+    status: 401,
+    message: 'Your session has ended. Please sign in again.',
+    meaning:
+      'The handoff code was valid but the global session it refers to has ended in the meantime (logout on any host, back-channel logout from the identity provider, expiry). No host session is created.',
+  },
 } as const satisfies Record<string, ErrorEntry>;

@@ -125,7 +125,8 @@ export function buildSessionRuntime(cctx: CompileContext): SessionRuntime | unde
     ok = false;
     cctx.issue(path, message);
   };
-  const ext = cctx.config.server.external_url;
+  // With session.sso the login host (redirect URI, login state) is session.sso.login_url.
+  const ext = cfg.sso?.login_url ?? cctx.config.server.external_url;
   if (ext === undefined) {
     fail(
       'server.external_url',

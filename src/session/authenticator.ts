@@ -7,6 +7,8 @@ import { sessionCookieId } from '../oidc/session-cookie.js';
 import { addSetCookie } from '../oidc/http.js';
 import { isBrowserNavigation, startLogin } from '../oidc/login.js';
 import { safeReturnTo } from '../oidc/redirect.js';
+import { startHandoff } from '../sso/endpoints.js';
+import { SSO_SERVICE, type SsoRuntime } from '../sso/runtime.js';
 import { SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
 import { EXTRA_SESSION_ACCESS_TOKEN, EXTRA_SESSION_ID_TOKEN } from '../identity/inject.js';
 
@@ -18,20 +20,26 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
  * principal (from the ID token and optionally userinfo) is used like a bearer token's. Without
  * a session, a browser navigation is redirected to the IdP; anything else gets 401.
  */
-export function sessionAuthenticator(rt: SessionRuntime, needsTokens = false): Authenticator {
+export function sessionAuthenticator(
+  rt: SessionRuntime,
+  needsTokens = false,
+  sso?: SsoRuntime,
+): Authenticator {
   return {
     id: 'session',
     async authenticate(ctx: RequestContext): Promise<AuthnResult> {
-      const id = sessionCookieId(rt, ctx);
-      if (id === undefined) return AUTHN_NONE;
-      const rec = SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
+      const cookie = sessionCookieId(rt, ctx);
+      if (cookie === undefined) return AUTHN_NONE;
+      // With session.sso, an app host's cookie names a host session linked to the global one.
+      const id = sso === undefined ? cookie : await sso.globalId(ctx, cookie);
+      const rec = id !== undefined && SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
       if (rec === undefined) {
         addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
         ctx.reasons.push('session.unknown');
         return AUTHN_NONE;
       }
       if (needsTokens) {
-        const t = await rt.sessions.tokens(id);
+        const t = await rt.sessions.tokens(id as string);
         if (t?.accessToken !== undefined) ctx.extra[EXTRA_SESSION_ACCESS_TOKEN] = t.accessToken;
         if (t?.idToken !== undefined) ctx.extra[EXTRA_SESSION_ID_TOKEN] = t.idToken;
       }
@@ -39,6 +47,11 @@ export function sessionAuthenticator(rt: SessionRuntime, needsTokens = false): A
     },
     async challenge(ctx: RequestContext): Promise<boolean> {
       if (!isBrowserNavigation(ctx)) return false;
+      const origin = sso?.hosts.appOrigin(ctx);
+      if (sso !== undefined && origin !== undefined) {
+        await startHandoff(sso, ctx, origin, ctx.path + ctx.query);
+        return true;
+      }
       await startLogin(rt, ctx, safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/');
       return true;
     },
@@ -62,5 +75,9 @@ export function sessionFactory(
     return undefined;
   }
   const id = route.identity;
-  return sessionAuthenticator(rt, id?.forward_token === 'session' || id?.easy_auth?.include_tokens === true);
+  return sessionAuthenticator(
+    rt,
+    id?.forward_token === 'session' || id?.easy_auth?.include_tokens === true,
+    cctx.services.get(SSO_SERVICE) as SsoRuntime | undefined,
+  );
 }

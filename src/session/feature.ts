@@ -6,6 +6,10 @@ import { sessionCookieId } from '../oidc/session-cookie.js';
 import { requireMethod, sendJsonBody } from '../oidc/http.js';
 import { handleCallback, handleLoginEndpoint } from '../oidc/login.js';
 import { backchannelHandler, handleLogout } from '../oidc/logout.js';
+import { compileSso } from '../sso/feature.js';
+import { ssoLoginEndpoint } from '../sso/endpoints.js';
+import { handleSsoLogout } from '../sso/logout.js';
+import type { SsoRuntime } from '../sso/runtime.js';
 import { buildSessionRuntime, SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
 
 /**
@@ -29,14 +33,17 @@ function stripOwnCookies(rt: SessionRuntime): Mutator {
 function registerEndpoints(
   rt: SessionRuntime,
   register: (path: string, handle: (ctx: Parameters<Mutator['mutate']>[0]) => Promise<void>) => void,
+  sso: SsoRuntime | undefined,
 ): void {
   register(rt.cfg.login.redirect_path, (ctx) => handleCallback(rt, ctx));
-  register('/.gatehouse/login', (ctx) => handleLoginEndpoint(rt, ctx));
-  register('/.gatehouse/logout', (ctx) => handleLogout(rt, ctx));
+  // With session.sso, login and logout on an app host go through the login host (src/sso).
+  register('/.gatehouse/login', (ctx) => (sso ? ssoLoginEndpoint(sso, ctx) : handleLoginEndpoint(rt, ctx)));
+  register('/.gatehouse/logout', (ctx) => (sso ? handleSsoLogout(sso, ctx) : handleLogout(rt, ctx)));
   register('/.gatehouse/backchannel-logout', backchannelHandler(rt));
   register('/.gatehouse/userinfo', async (ctx) => {
     requireMethod(ctx, ['GET', 'HEAD']);
-    const id = sessionCookieId(rt, ctx);
+    const cookie = sessionCookieId(rt, ctx);
+    const id = cookie && sso ? await sso.globalId(ctx, cookie) : cookie;
     const rec = id ? await rt.sessions.load(id) : undefined;
     if (!rec) throw new GatehouseError('GH_SESSION_REQUIRED', '/.gatehouse/userinfo without a live session');
     const p = rec.p;
@@ -68,7 +75,8 @@ export const sessionFeature: Feature = {
     const rt = buildSessionRuntime(cctx);
     if (!rt) return;
     cctx.services.set(SESSION_SERVICE, rt);
-    registerEndpoints(rt, (path, handle) => cctx.registerEndpoint({ path, handle }));
+    const sso = compileSso(cctx, rt);
+    registerEndpoints(rt, (path, handle) => cctx.registerEndpoint({ path, handle }), sso);
   },
   compileRoute(_route, _keyPath, cctx, stages) {
     const rt = cctx.services.get(SESSION_SERVICE) as SessionRuntime | undefined;

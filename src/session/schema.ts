@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ssoSchema } from '../sso/schema.js';
 import { duration } from '../config/units.js';
 
 /** RFC 6265 §4.1.1 cookie-name (an RFC 9110 token). */
@@ -135,6 +136,11 @@ export const sessionSchema = z
       .default(60_000)
       .describe('Refresh the access token with the refresh token when it expires within this time.'),
     login: loginSchema,
+    sso: ssoSchema
+      .optional()
+      .describe(
+        'One sign-in for many hosts: a central login host hands sessions to app hosts (docs/sso.md).',
+      ),
   })
   .strict()
   .superRefine((s, ctx) => {
