@@ -114,6 +114,12 @@ export const coreCodes = {
     meaning:
       'Gatehouse is starting and its dependencies (for example identity provider keys) are not loaded yet.',
   },
+  GH_AUDIT_UNAVAILABLE: {
+    status: 503,
+    message: 'The request cannot be audited right now.',
+    meaning:
+      'An audit sink configured with `on_failure: block` cannot write (syslog server or collector unreachable, disk full): Gatehouse fails closed and refuses requests until the sink writes again. Health endpoints still answer; `gatehouse_audit_sink_up{sink}` is 0 meanwhile. Carries `Retry-After`.',
+  },
   GH_LISTEN_FAILED: {
     status: 500,
     message: 'A listener could not be bound.',

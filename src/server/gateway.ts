@@ -8,6 +8,7 @@ import { AccessLog } from '../log/access.js';
 import { catalogue, type ErrorCode } from '../errors/index.js';
 import { AuditLog, buildRequestEvent, requestEventLine } from '../audit/log.js';
 import { decisionOf } from '../audit/build.js';
+import { auditMetrics } from '../audit/metrics.js';
 import type { AuditEvent } from '../audit/event.js';
 import { bindListeners, reloadListenerCertificates, type BoundListener } from './listeners.js';
 import { RequestHandler, type HandlerHost } from './handler.js';
@@ -76,6 +77,7 @@ export class Gateway implements HandlerHost {
       new GatehouseMetrics(),
       requestEventLine,
     );
+    for (const m of auditMetrics(audit)) this.recorder.metrics.registry.register(m);
     const server = opts.config.server;
     this.admission = new Admission(
       { connections: server.max_connections_per_client, inFlight: server.max_in_flight_per_client },
@@ -127,6 +129,11 @@ export class Gateway implements HandlerHost {
 
   get ready(): boolean {
     return this.#ready;
+  }
+
+  /** True while an audit sink with `on_failure: block` cannot write (requests get 503). */
+  get auditUnavailable(): boolean {
+    return this.audit.unavailable;
   }
 
   get draining(): boolean {

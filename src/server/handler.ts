@@ -29,11 +29,20 @@ export interface HandlerHost {
   readonly logger: Logger;
   readonly draining: boolean;
   readonly ready: boolean;
+  /** True while an audit sink with `on_failure: block` cannot write: requests are refused (503). */
+  readonly auditUnavailable?: boolean;
   /** Per-client caps: every request counts as in flight from `run` until it is recorded. */
   readonly admission: Admission;
 }
 
 const SMUGGLING_TE = /^\s*chunked\s*$/i;
+
+/** Fail closed: an audit sink with `on_failure: block` cannot write. */
+function auditUnavailable(): GatehouseError {
+  return new GatehouseError('GH_AUDIT_UNAVAILABLE', 'an audit sink with on_failure: block cannot write', {
+    headers: { 'Retry-After': '5' },
+  });
+}
 
 /** True when the request has a body to forward (RFC 9112 §6.3). */
 export function requestHasBody(req: IncomingMessage): boolean {
@@ -195,6 +204,7 @@ export class RequestHandler {
           throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
       }
       if (!host.ready) throw new GatehouseError('GH_NOT_READY');
+      if (host.auditUnavailable === true) throw auditUnavailable();
       if (ctx.scheme === 'https') checkServerName(ctx);
       const route = matchRoute(ctx, state);
       const cl = req.headers['content-length'];
