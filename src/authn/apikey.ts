@@ -9,7 +9,7 @@ import type { CompileContext } from '../pipeline/feature.js';
 import type { Principal } from '../pipeline/principal.js';
 import { AUTHN_NONE, type Authenticator, type AuthnResult } from '../pipeline/stages.js';
 import { apiKeyEntrySchema, type ApiKeyEntry, type ApiKeysConfig } from '../limits/schema.js';
-import type { AuthenticatorFactory } from './registry.js';
+import type { AuthenticatorFactory } from './factory.js';
 
 /** `sha256:<hex>` of an API key: the only form in which keys are configured. */
 export function hashApiKey(key: string): string {

@@ -3,7 +3,7 @@ import type { Principal } from '../pipeline/principal.js';
 import { AUTHN_NONE, type AuthnResult, type Authenticator } from '../pipeline/stages.js';
 import { BEARER_CHALLENGE } from './errors.js';
 import type { ProviderRegistry } from './providers.js';
-import type { AuthenticatorFactory } from './registry.js';
+import type { AuthenticatorFactory } from './factory.js';
 import { enforceQueryGuard, queryGuardFor } from './query-guard.js';
 import { compileSources, extractToken } from './sources.js';
 

@@ -1,4 +1,5 @@
 import type { Feature } from '../pipeline/feature.js';
+import type { AuthnGlobals, AuthnRoute } from './schema.js';
 import { compileProviders } from './providers.js';
 import { queryGuardAuthenticator, queryGuardFor } from './query-guard.js';
 import { authenticatorFactories } from './registry.js';
@@ -7,7 +8,7 @@ import { authenticatorFactories } from './registry.js';
  * The authn feature: compiles `providers` once into the `providers` service (keys load at start),
  * and builds each route's authenticators from its `auth:` list.
  */
-export const authnFeature: Feature = {
+export const authnFeature: Feature<AuthnGlobals, AuthnRoute> = {
   id: 'authn',
   compileGlobal(cctx) {
     const registry = compileProviders(cctx.config.providers, cctx);

@@ -1,7 +1,7 @@
 import type { PeerCertificate } from 'node:tls';
-import type { RouteConfig } from '../config/schema.js';
 import { GatehouseError } from '../errors/index.js';
 import type { CompileContext } from '../pipeline/feature.js';
+import type { AuthnGlobals, AuthnRoute } from './schema.js';
 import type { Principal } from '../pipeline/principal.js';
 import { AUTHN_NONE, type AuthnResult, type Authenticator } from '../pipeline/stages.js';
 import { clientCertOf, weakCertError } from './peer-cert.js';
@@ -148,7 +148,11 @@ export function mtlsAuthenticator(): Authenticator {
 }
 
 /** Factory for `auth: mtls` (src/authn/registry.ts). Warns when no listener verifies client certificates. */
-export function mtlsFactory(_route: RouteConfig, keyPath: string, cctx: CompileContext): Authenticator {
+export function mtlsFactory(
+  _route: AuthnRoute,
+  keyPath: string,
+  cctx: CompileContext<AuthnGlobals>,
+): Authenticator {
   const verifying = cctx.config.server.listeners.some(
     (l) => l.tls?.client_ca !== undefined && l.tls.client_certificate !== 'none',
   );

@@ -1,5 +1,5 @@
-import type { RouteConfig } from '../config/schema.js';
 import type { CompileContext } from '../pipeline/feature.js';
+import type { AuthnGlobals, AuthnRoute } from './schema.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { AUTHN_NONE, type Authenticator } from '../pipeline/stages.js';
 import { tokenInQueryError } from './errors.js';
@@ -78,7 +78,7 @@ export function compileQueryGuard(rawNames: readonly string[], decodedNames: rea
 }
 
 /** The query guard for `route`: its own `token.query` and the `api_keys.query_param` it accepts. */
-export function queryGuardFor(route: RouteConfig, cctx: CompileContext): QueryGuard {
+export function queryGuardFor(route: AuthnRoute, cctx: CompileContext<AuthnGlobals>): QueryGuard {
   const auth = Array.isArray(route.auth) ? route.auth : [route.auth];
   const rawNames = auth.includes('bearer') && route.token?.query !== undefined ? [route.token.query] : [];
   const apiKeyParam = cctx.config?.api_keys?.query_param;

@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { duration, httpUrl, size } from '../config/units.js';
+import { duration, httpUrl, size } from '../util/units.js';
 import { parseRate, type Rate } from '../limits/schema.js';
 import { outboundFields } from '../net/schema.js';
+import type { RouteBasics } from '../pipeline/route.js';
+import type { RouteIdentityConfig } from '../identity/schema.js';
+import type { ApiKeysConfig } from '../limits/schema.js';
 
 /** Every JWS algorithm a provider may accept. `none` is deliberately absent. */
 export const JWS_ALGORITHMS = [
@@ -301,3 +304,21 @@ export const routeAuthnFields = {
 export type ProviderConfig = z.output<typeof providerSchema>;
 export type ProvidersConfig = z.output<typeof providersSchema>;
 export type TokenSourcesConfig = z.output<typeof tokenSourcesSchema>;
+
+/** Route keys the authn feature and the authenticators it builds read. */
+export type AuthnRoute = RouteBasics &
+  z.output<z.ZodObject<typeof routeAuthnFields>> & { readonly identity?: RouteIdentityConfig | undefined };
+
+/** What a listener says about client certificates (for `auth: mtls` warnings). */
+interface ListenerClientCerts {
+  readonly tls?: { readonly client_ca?: string | undefined; readonly client_certificate: string } | undefined;
+}
+
+/** Top-level config the authn feature reads. */
+export interface AuthnGlobals {
+  readonly providers?: ProvidersConfig | undefined;
+  readonly api_keys?: ApiKeysConfig | undefined;
+  /** Only whether it is present (`auth: session` without it is a config error). */
+  readonly session?: unknown;
+  readonly server: { readonly listeners: readonly ListenerClientCerts[] };
+}

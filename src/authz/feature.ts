@@ -1,8 +1,8 @@
-import type { RouteConfig } from '../config/schema.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Decision, TraceEntry } from '../pipeline/decision.js';
 import type { Feature } from '../pipeline/feature.js';
 import type { Authorizer } from '../pipeline/stages.js';
+import type { AuthzGlobals, AuthzRoute } from './schema.js';
 import {
   authenticatedPolicy,
   compilePolicy,
@@ -57,7 +57,7 @@ export function policyAuthorizer(policies: readonly CompiledPolicy[], traceAll =
   };
 }
 
-function isPublic(route: RouteConfig): boolean {
+function isPublic(route: AuthzRoute): boolean {
   return (
     route.auth === 'none' ||
     (Array.isArray(route.auth) && route.auth.length === 1 && route.auth[0] === 'none')
@@ -71,7 +71,7 @@ function isPublic(route: RouteConfig): boolean {
  * "any valid token" routes); `auth: none` routes allow everyone unless they carry rules, which
  * then test request facts only (identity criteria draw a warning: they can never hold).
  */
-export const authzFeature: Feature = {
+export const authzFeature: Feature<AuthzGlobals, AuthzRoute> = {
   id: 'authz',
 
   compileGlobal(cctx) {

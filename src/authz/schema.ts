@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import type { RouteBasics } from '../pipeline/route.js';
 
 const name = z.string().min(1, 'expected a non-empty string');
 /** One value or a non-empty list of values. */
@@ -233,3 +234,11 @@ export type RuleConfig = z.output<typeof ruleSchema>;
 export type PolicyConfig = z.output<typeof policySchema>;
 export type ClaimCriterion = z.output<typeof claimSchema>;
 export type TimeWindow = z.output<typeof timeWindowSchema>;
+
+/** Route keys the authz feature reads. */
+export type AuthzRoute = RouteBasics & z.output<z.ZodObject<typeof routeAuthzFields>>;
+
+/** Top-level config the authz feature reads. */
+export interface AuthzGlobals {
+  readonly policies?: Readonly<Record<string, PolicyConfig>> | undefined;
+}

@@ -6,5 +6,6 @@ export { providersSchema, routeAuthnFields } from '../authn/schema.js';
 export { policiesSchema, routeAuthzFields } from '../authz/schema.js';
 export { sessionSchema, routeSessionFields } from '../session/schema.js';
 export { identitySchema, routeIdentityFields } from '../identity/schema.js';
-export { limitsSchema, routeLimitsFields, cacheSchema, apiKeysSchema } from '../limits/schema.js';
+export { limitsSchema, routeLimitsFields, apiKeysSchema } from '../limits/schema.js';
+export { cacheSchema, routeCacheFields } from '../cache/schema.js';
 export { routeGuardFields } from '../guard/schema.js';

@@ -3,7 +3,7 @@ import type { GatehouseConfig, RouteConfig } from './schema.js';
 import type { CompileContext, ConfigIssue } from '../pipeline/feature.js';
 import type { CompiledRoute, RouteStages } from '../pipeline/route.js';
 import type { Authorizer, InternalEndpoint } from '../pipeline/stages.js';
-import { features } from '../pipeline/registry.js';
+import { features } from './features.js';
 import { Router, routeHostProblem, routePathProblem } from '../routing/router.js';
 import { createUpstream, type UpstreamHandle } from '../upstream/pool.js';
 import type { HealthListener } from '../upstream/farm/health.js';
@@ -16,9 +16,12 @@ import { PAGES_SERVICE, loadPages } from '../pages/index.js';
 
 /** Reserved endpoints, looked up by exact path first, then by segment prefix. */
 export interface EndpointTable {
-  readonly exact: ReadonlyMap<string, InternalEndpoint>;
-  readonly prefixes: readonly InternalEndpoint[];
+  readonly exact: ReadonlyMap<string, InternalEndpoint<RuntimeState>>;
+  readonly prefixes: readonly InternalEndpoint<RuntimeState>[];
 }
+
+/** A compiled route as the server holds it: its config and its upstream handle. */
+export type ServedRoute = CompiledRoute<RouteConfig, UpstreamHandle>;
 
 /**
  * Everything a request needs, compiled once from one config and never mutated: swapped as a
@@ -26,8 +29,8 @@ export interface EndpointTable {
  */
 export interface RuntimeState {
   readonly config: GatehouseConfig;
-  readonly router: Router<CompiledRoute>;
-  readonly routes: readonly CompiledRoute[];
+  readonly router: Router<ServedRoute>;
+  readonly routes: readonly ServedRoute[];
   readonly upstreams: ReadonlyMap<string, UpstreamHandle>;
   readonly endpoints: EndpointTable;
   readonly services: ReadonlyMap<string, unknown>;
@@ -76,9 +79,9 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   const services = new Map<string, unknown>(opts.services ?? []);
   const startTasks: Array<() => Promise<void>> = [];
   const closeTasks: Array<() => Promise<void> | void> = [];
-  const exact = new Map<string, InternalEndpoint>();
-  const prefixes: InternalEndpoint[] = [];
-  const cctx: CompileContext = {
+  const exact = new Map<string, InternalEndpoint<RuntimeState>>();
+  const prefixes: InternalEndpoint<RuntimeState>[] = [];
+  const cctx: CompileContext<GatehouseConfig> = {
     config,
     logger: opts.logger,
     baseDir: opts.baseDir,
@@ -123,7 +126,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
 
   for (const f of features) f.compileGlobal?.(cctx);
 
-  const routes: CompiledRoute[] = [];
+  const routes: ServedRoute[] = [];
   const names = new Set<string>();
   config.routes.forEach((r, i) => {
     const keyPath = `routes[${i}]`;
@@ -232,7 +235,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     throw new ConfigError(problems);
   }
 
-  const router = new Router<CompiledRoute>(
+  const router = new Router<ServedRoute>(
     routes.map((route) => ({
       route,
       hosts: route.config.match.host === undefined ? undefined : [route.config.match.host].flat(),
@@ -278,7 +281,7 @@ function destroyUpstream(u: UpstreamHandle): void {
 /** Every upstream a state created: the named ones and the routes' inline ones. */
 function ownUpstreams(
   named: ReadonlyMap<string, UpstreamHandle>,
-  routes: readonly CompiledRoute[],
+  routes: readonly ServedRoute[],
 ): UpstreamHandle[] {
   return [
     ...named.values(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, httpUrl, size } from './units.js';
+import { duration, httpUrl, size } from '../util/units.js';
 import {
   identitySchema,
   limitsSchema,
@@ -11,6 +11,7 @@ import {
   routeAuthzFields,
   routeIdentityFields,
   routeLimitsFields,
+  routeCacheFields,
   routeSessionFields,
   routeGuardFields,
   sessionSchema,
@@ -67,6 +68,7 @@ export const routeSchema = z
     ...routeSessionFields,
     ...routeIdentityFields,
     ...routeLimitsFields,
+    ...routeCacheFields,
     ...routeGuardFields,
   })
   .strict();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../config/units.js';
+import { duration } from '../util/units.js';
 
 /** Longest allowed `forward_auth.cache_ttl`. */
 export const MAX_CACHE_TTL_MS = 60_000;
@@ -32,3 +32,8 @@ export const forwardAuthSchema = z
   .describe('Forward-auth mode (nginx auth_request, Traefik ForwardAuth, Caddy forward_auth).');
 
 export type ForwardAuthConfig = z.output<typeof forwardAuthSchema>;
+
+/** Top-level config the forward-auth feature reads. */
+export interface ForwardAuthGlobals {
+  readonly forward_auth?: ForwardAuthConfig | undefined;
+}

@@ -1,4 +1,5 @@
 import type { Feature } from '../pipeline/feature.js';
+import type { GuardGlobals, GuardRoute } from './schema.js';
 import { classifyHeader, HeaderClass, normalizeHeaderName, REWRITTEN_FORWARDING } from '../identity/strip.js';
 
 const NONE: ReadonlySet<string> = new Set();
@@ -8,7 +9,7 @@ const NONE: ReadonlySet<string> = new Set();
  * stripped headers a trusted proxy may pass (`trusted_headers`). Runs after every other feature
  * so the route's injected names are known; names the route injects can never be let through.
  */
-export const guardFeature: Feature = {
+export const guardFeature: Feature<GuardGlobals, GuardRoute> = {
   id: 'guard',
   compileRoute(route, keyPath, cctx, stages) {
     stages.websocket = route.websocket;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RouteBasics } from '../pipeline/route.js';
 
 const headerName = z
   .string()
@@ -19,3 +20,11 @@ export const routeGuardFields = {
       'Headers Gatehouse normally strips (path/method overrides, forwarding, client-certificate headers) that this route lets through when the immediate peer is in server.trusted_proxies. Never from other clients.',
     ),
 };
+
+/** Route keys the guard feature reads. */
+export type GuardRoute = RouteBasics & z.output<z.ZodObject<typeof routeGuardFields>>;
+
+/** Top-level config the guard feature reads. */
+export interface GuardGlobals {
+  readonly server: { readonly trusted_proxies: readonly string[] };
+}

@@ -1,5 +1,4 @@
 import { isAbsolute, resolve } from 'node:path';
-import type { RouteConfig } from '../config/schema.js';
 import { GatehouseError } from '../errors/index.js';
 import type { CompileContext, Feature } from '../pipeline/feature.js';
 import type { RouteStages } from '../pipeline/route.js';
@@ -20,7 +19,12 @@ import {
   resourcePath,
   type ProtectedResource,
 } from './prm.js';
-import { HEADER_PRESETS, type RouteIdentityConfig } from './schema.js';
+import {
+  HEADER_PRESETS,
+  type IdentityGlobals,
+  type IdentityRoute,
+  type RouteIdentityConfig,
+} from './schema.js';
 import { normalizeHeaderName } from './strip.js';
 import { compileTemplate } from './template.js';
 
@@ -62,7 +66,7 @@ interface GlobalState {
 
 const states = new WeakMap<CompileContext, GlobalState>();
 
-const authList = (route: RouteConfig): string[] =>
+const authList = (route: IdentityRoute): string[] =>
   typeof route.auth === 'string' ? [route.auth] : [...route.auth];
 
 /** Names (as configured) of every header a route's identity config injects. */
@@ -77,12 +81,12 @@ export function routeHeaderNames(idc: RouteIdentityConfig | undefined): string[]
   return names;
 }
 
-function resolvePath(cctx: CompileContext, p: string): string {
+function resolvePath(cctx: CompileContext<IdentityGlobals>, p: string): string {
   return isAbsolute(p) ? p : resolve(cctx.baseDir, p);
 }
 
 /** Issuers of the providers a bearer route accepts (its `providers` list, default all). */
-function providerIssuers(cctx: CompileContext, route: RouteConfig): string[] {
+function providerIssuers(cctx: CompileContext<IdentityGlobals>, route: IdentityRoute): string[] {
   const all = (cctx.config.providers ?? {}) as Record<string, { issuer?: unknown }>;
   const names = route.providers ?? Object.keys(all);
   const out: string[] = [];
@@ -113,7 +117,7 @@ function jwksEndpoint(keys: AssertionKeySet): InternalEndpoint {
   };
 }
 
-function compileGlobal(cctx: CompileContext): GlobalState {
+function compileGlobal(cctx: CompileContext<IdentityGlobals>): GlobalState {
   const cfg = cctx.config.identity;
   const routes = cctx.config.routes;
   const ext = cctx.config.server.external_url;
@@ -207,7 +211,11 @@ function compileGlobal(cctx: CompileContext): GlobalState {
   return state;
 }
 
-function compileHeaders(idc: RouteIdentityConfig, keyPath: string, cctx: CompileContext): CompiledHeader[] {
+function compileHeaders(
+  idc: RouteIdentityConfig,
+  keyPath: string,
+  cctx: CompileContext<IdentityGlobals>,
+): CompiledHeader[] {
   const out: CompiledHeader[] = [];
   if (idc.headers === undefined) return out;
   const preset = typeof idc.headers === 'string';
@@ -225,7 +233,7 @@ function compileHeaders(idc: RouteIdentityConfig, keyPath: string, cctx: Compile
 }
 
 /** Checks every injected name of a route: RFC 9110 token, reserved names, duplicates, `_`. */
-function checkNames(idc: RouteIdentityConfig, keyPath: string, cctx: CompileContext): void {
+function checkNames(idc: RouteIdentityConfig, keyPath: string, cctx: CompileContext<IdentityGlobals>): void {
   const seen = new Map<string, string>();
   const check = (name: string, path: string): void => {
     if (!HEADER_NAME.test(name)) {
@@ -266,7 +274,12 @@ function checkNames(idc: RouteIdentityConfig, keyPath: string, cctx: CompileCont
   if (idc.assertion) check(idc.assertion.header, `${keyPath}.identity.assertion.header`);
 }
 
-function compileRoute(route: RouteConfig, keyPath: string, cctx: CompileContext, stages: RouteStages): void {
+function compileRoute(
+  route: IdentityRoute,
+  keyPath: string,
+  cctx: CompileContext<IdentityGlobals>,
+  stages: RouteStages,
+): void {
   const g = states.get(cctx) ?? compileGlobal(cctx);
   for (const n of g.strip) stages.stripNames.add(n);
   const auth = authList(route);
@@ -339,7 +352,7 @@ function compileRoute(route: RouteConfig, keyPath: string, cctx: CompileContext,
  * happens to the caller's Authorization header, and publishes the assertion JWKS and the
  * RFC 9728 protected-resource metadata.
  */
-export const identityFeature: Feature = {
+export const identityFeature: Feature<IdentityGlobals, IdentityRoute> = {
   id: 'identity',
   compileGlobal(cctx) {
     compileGlobal(cctx);

@@ -1,6 +1,6 @@
-import type { RouteConfig } from '../config/schema.js';
 import { GatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
+import type { RouteBasics } from '../pipeline/route.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
 
 /**
@@ -29,7 +29,7 @@ interface RouteMeta {
   readonly absolute: string | undefined;
 }
 
-const routeMeta = new WeakMap<RouteConfig, RouteMeta>();
+const routeMeta = new WeakMap<RouteBasics, RouteMeta>();
 
 /** Normalises a route path for RFC 9728: no trailing slash, '' for the root. */
 export function resourcePath(matchPath: string): string {
@@ -38,7 +38,7 @@ export function resourcePath(matchPath: string): string {
 }
 
 /** Records a bearer route so {@link protectedResourceMetadataUrl} can answer for it. */
-export function registerResourceRoute(route: RouteConfig, externalOrigin: string | undefined): void {
+export function registerResourceRoute(route: RouteBasics, externalOrigin: string | undefined): void {
   const wellKnownPath = PRM_PATH + resourcePath(route.match.path);
   routeMeta.set(route, {
     wellKnownPath,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { duration, httpUrl, size } from '../config/units.js';
+import type { RouteBasics } from '../pipeline/route.js';
+import { duration, httpUrl, size } from '../util/units.js';
 import { ASSERTION_ALGORITHMS } from './keys.js';
 
 /** Header presets usable as `identity.headers: <name>`. */
@@ -144,3 +145,17 @@ export const routeIdentityFields = {
 
 export type IdentityConfig = z.output<typeof identitySchema>;
 export type RouteIdentityConfig = z.output<typeof routeIdentitySchema>;
+
+/** Route keys the identity feature reads (`providers`: the issuers named in assertions). */
+export type IdentityRoute = RouteBasics & {
+  readonly identity?: RouteIdentityConfig | undefined;
+  readonly providers?: readonly string[] | undefined;
+};
+
+/** Top-level config the identity feature reads. */
+export interface IdentityGlobals {
+  readonly identity?: IdentityConfig | undefined;
+  readonly routes: readonly IdentityRoute[];
+  readonly server: { readonly external_url?: string | undefined };
+  readonly providers?: Readonly<Record<string, { readonly issuer?: unknown }>> | undefined;
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { duration, size } from '../config/units.js';
+import type { RouteBasics } from '../pipeline/route.js';
+import { duration } from '../util/units.js';
 
 const NAME = /^[A-Za-z0-9_.:-]+$/;
 const name = z.string().regex(NAME, 'expected letters, digits, "_", ".", ":" or "-"');
@@ -162,29 +163,6 @@ export const limitsSchema = z
       ctx.addIssue({ code: 'custom', path: ['redis'], message: 'store "redis" needs `limits.redis`' });
   });
 
-/** Top-level `cache` section: the shared response-cache store. */
-export const cacheSchema = z
-  .object({
-    store: z.enum(['memory', 'redis']).default('memory'),
-    max_size: size.default(64 * 1024 * 1024).describe('In-memory store: total bytes kept (LRU).'),
-    redis: redisSchema.optional().describe('Defaults to `limits.redis`.'),
-  })
-  .strict();
-
-/** Route-level `cache`: response caching for GET/HEAD. */
-export const routeCacheSchema = z
-  .object({
-    ttl: duration.describe('Freshness when the upstream gives none; upper bound otherwise.'),
-    max_entry_size: size.default(1024 * 1024).describe('Larger responses are streamed but not stored.'),
-    vary_on_claims: z
-      .array(z.string().min(1))
-      .optional()
-      .describe(
-        'Share entries between principals with equal values of these claims (default: per principal).',
-      ),
-  })
-  .strict();
-
 const apiKeyEntry = z
   .object({
     id: name.optional().describe('Key identifier for audit and rotation (default: a hash prefix).'),
@@ -232,13 +210,18 @@ export const routeLimitsFields = {
     .array(z.union([name.describe('Name of a policy in `limits.policies`.'), inlineLimitSchema]))
     .optional()
     .describe('Rate limits and quotas; all must pass.'),
-  cache: routeCacheSchema.optional(),
 };
 
 export type LimitsConfig = z.output<typeof limitsSchema>;
 export type LimitPolicyConfig = z.output<typeof limitPolicySchema>;
 export type InlineLimitConfig = z.output<typeof inlineLimitSchema>;
 export type RedisConfig = z.output<typeof redisSchema>;
-export type CacheConfig = z.output<typeof cacheSchema>;
-export type RouteCacheConfig = z.output<typeof routeCacheSchema>;
 export type ApiKeysConfig = z.output<typeof apiKeysSchema>;
+
+/** Route keys the limits feature reads. */
+export type LimitsRoute = RouteBasics & z.output<z.ZodObject<typeof routeLimitsFields>>;
+
+/** Top-level config the limits feature reads. */
+export interface LimitsGlobals {
+  readonly limits?: LimitsConfig | undefined;
+}

@@ -1,8 +1,4 @@
 import type { RequestContext } from '../pipeline/context.js';
-import type { RuntimeState } from '../config/compile.js';
-import type { LimitsService } from '../limits/feature.js';
-import type { LimitStats } from '../limits/limiter.js';
-import type { CacheStats } from '../cache/cache.js';
 import { routeCacheOf } from '../cache/cache.js';
 import {
   CallbackMetric,
@@ -15,7 +11,37 @@ import {
 } from './registry.js';
 import { processMetrics } from './process.js';
 import { FarmMetrics } from '../upstream/farm/metrics.js';
-import { farmsOf } from '../upstream/farm/report.js';
+import type { Farm } from '../upstream/farm/farm.js';
+
+/** Counters a limits store keeps (read at scrape time). */
+export interface LimitCounters {
+  readonly allowed: number;
+  readonly rejected: number;
+  readonly storeErrors: number;
+  readonly failedOpen: number;
+  readonly failedClosed: number;
+  /** Rejections per limit name. */
+  readonly rejectedBy: ReadonlyMap<string, number>;
+}
+
+/** Counters the response cache keeps (read at scrape time). */
+export interface CacheCounters {
+  readonly hits: number;
+  readonly misses: number;
+  readonly stored: number;
+  /** Responses not stored, by reason. */
+  readonly notStored: ReadonlyMap<string, number>;
+}
+
+/** What the metrics read of one runtime state; the server extracts it from the state's services. */
+export interface StateStats {
+  readonly limits: LimitCounters | undefined;
+  readonly cache: CacheCounters | undefined;
+  /** Size of the in-memory response cache, when one exists. */
+  cacheUsage(): { bytes: number; entries: number } | undefined;
+  /** Upstream farms, for per-target metrics. */
+  readonly farms: readonly Farm[];
+}
 
 /** Audit decision of a finished request (the `decision` label). */
 export type MetricDecision = 'allow' | 'deny' | 'error';
@@ -62,10 +88,10 @@ export class GatehouseMetrics {
   readonly #reloads: Counter;
   readonly #routes = new Map<string, RouteSeries>();
   readonly #errorChildren = new Map<string, CounterChild>();
-  readonly #limitStats = new Set<LimitStats>();
-  readonly #cacheStats = new Set<CacheStats>();
-  /** The limits service of the current runtime state (cache size gauges). */
-  #limits: LimitsService | undefined;
+  readonly #limitStats = new Set<LimitCounters>();
+  readonly #cacheStats = new Set<CacheCounters>();
+  /** Size of the current runtime state's in-memory response cache (gauges). */
+  #cacheUsage: StateStats['cacheUsage'] = () => undefined;
   #cacheBypass = 0;
   #ready: () => boolean = () => false;
   /** Per-target metrics of upstream farms. */
@@ -139,7 +165,7 @@ export class GatehouseMetrics {
         'gatehouse_cache_bytes',
         'Bytes held by the in-memory response cache.',
         'gauge',
-        () => [{ value: this.#limits?.cacheUsage()?.bytes ?? 0 }],
+        () => [{ value: this.#cacheUsage()?.bytes ?? 0 }],
       ),
     );
     r.register(
@@ -147,7 +173,7 @@ export class GatehouseMetrics {
         'gatehouse_cache_entries',
         'Responses held by the in-memory response cache.',
         'gauge',
-        () => [{ value: this.#limits?.cacheUsage()?.entries ?? 0 }],
+        () => [{ value: this.#cacheUsage()?.entries ?? 0 }],
       ),
     );
     r.register(
@@ -231,15 +257,12 @@ export class GatehouseMetrics {
   }
 
   /** Starts reading the limit and cache counters of a (new) runtime state; `ready` feeds `gatehouse_ready`. */
-  attachState(state: RuntimeState, ready: () => boolean): void {
-    const svc = state.services.get('limits') as LimitsService | undefined;
-    this.#limits = svc;
-    if (svc) {
-      this.#limitStats.add(svc.stats);
-      this.#cacheStats.add(svc.cacheStats);
-    }
+  attachState(stats: StateStats, ready: () => boolean): void {
+    if (stats.limits) this.#limitStats.add(stats.limits);
+    if (stats.cache) this.#cacheStats.add(stats.cache);
+    this.#cacheUsage = stats.cacheUsage;
     this.#ready = ready;
-    this.#farmMetrics.attach(farmsOf(state));
+    this.#farmMetrics.attach([...stats.farms]);
   }
 
   /** The exposition text. */
@@ -274,13 +297,13 @@ export class GatehouseMetrics {
     return s;
   }
 
-  #sumLimits(f: (s: LimitStats) => number): number {
+  #sumLimits(f: (s: LimitCounters) => number): number {
     let n = 0;
     for (const s of this.#limitStats) n += f(s);
     return n;
   }
 
-  #sumCache(f: (s: CacheStats) => number): number {
+  #sumCache(f: (s: CacheCounters) => number): number {
     let n = 0;
     for (const s of this.#cacheStats) n += f(s);
     return n;

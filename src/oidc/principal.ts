@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { GatehouseConfig } from '../config/schema.js';
 import type { Principal } from '../pipeline/principal.js';
 
 /** Maps verified claims to a {@link Principal}; the provider's mapping (same as bearer tokens). */
@@ -111,7 +110,10 @@ function collect(c: unknown, out: Set<string>): void {
  * Every group name that access rules reference (`group`, `groups_any`, `groups_all` in
  * `policies` and route `rules`), computed once at load for {@link filterGroups}.
  */
-export function referencedGroups(config: GatehouseConfig): ReadonlySet<string> {
+export function referencedGroups(config: {
+  readonly policies?: unknown;
+  readonly routes: readonly unknown[];
+}): ReadonlySet<string> {
   const out = new Set<string>();
   const rulesOf = (rules: unknown) => {
     if (Array.isArray(rules)) for (const r of rules) collect((r as { when?: unknown }).when, out);

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../audit/event.js';
 import type { CompileContext } from '../pipeline/feature.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Principal } from '../pipeline/principal.js';
-import type { SessionConfig } from '../session/schema.js';
+import type { SessionConfig, SessionGlobals } from '../session/schema.js';
 import { KeyRing } from '../session/keyring.js';
 import { createSessionStore, type SessionStore, type SessionStoreConfig } from '../session/store.js';
 import { MemorySessionStore } from '../session/memory-store.js';
@@ -70,7 +70,7 @@ interface SharedStore {
  * in-memory sessions are not lost. Reference-counted; closed when the last state using it closes.
  */
 function acquireStore(
-  cctx: CompileContext,
+  cctx: CompileContext<SessionGlobals>,
   cfg: SessionStoreConfig,
 ): { store: SessionStore; release: () => Promise<void> } {
   const persistent = cctx.services.get('persistent') as Map<string, unknown> | undefined;
@@ -116,7 +116,7 @@ function storeConfig(cfg: SessionConfig): SessionStoreConfig {
  * Builds the session runtime from `session` (and `server.external_url`, `providers`). Reports
  * problems with exact key paths through `cctx.issue` and returns undefined when it cannot build.
  */
-export function buildSessionRuntime(cctx: CompileContext): SessionRuntime | undefined {
+export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): SessionRuntime | undefined {
   const cfg = cctx.config.session;
   if (!cfg) return undefined;
   const login = cfg.login;

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import type { GatehouseConfig, RouteConfig } from '../config/schema.js';
 import type { InternalEndpoint } from './stages.js';
-import type { RouteStages } from './route.js';
+import type { RouteBasics, RouteStages } from './route.js';
 
 /** A config problem found at compile time, with the exact key path. */
 export interface ConfigIssue {
@@ -13,9 +12,12 @@ export interface ConfigIssue {
 /**
  * What a feature sees while the config compiles. Compilation is pure but for `onStart`
  * (async work such as fetching JWKS, deferred until the gateway starts) and `onClose`.
+ *
+ * `G` is the part of the root configuration the feature reads (its own top-level sections,
+ * declared by the feature): the pipeline never knows the whole config's shape.
  */
-export interface CompileContext {
-  readonly config: GatehouseConfig;
+export interface CompileContext<G = unknown> {
+  readonly config: G;
   readonly logger: Logger;
   /** Directory of the config file, for resolving relative file paths. */
   readonly baseDir: string;
@@ -35,11 +37,13 @@ export interface CompileContext {
 
 /**
  * A feature area (authn, authz, session, identity, limits…): compiles its top-level config
- * once and contributes stages to each route. Listed in `registry.ts`.
+ * once and contributes stages to each route. `G` is the slice of the root config it reads,
+ * `R` the route keys it reads; the registry where features are assembled
+ * (`config/features.ts`) checks both against the real config types.
  */
-export interface Feature {
+export interface Feature<G = unknown, R extends RouteBasics = RouteBasics> {
   readonly id: string;
-  compileGlobal?(cctx: CompileContext): void;
+  compileGlobal?(cctx: CompileContext<G>): void;
   /** `keyPath` is e.g. `routes[3]`. */
-  compileRoute?(route: RouteConfig, keyPath: string, cctx: CompileContext, stages: RouteStages): void;
+  compileRoute?(route: R, keyPath: string, cctx: CompileContext<G>, stages: RouteStages): void;
 }

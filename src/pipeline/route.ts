@@ -1,22 +1,40 @@
-import type { RouteConfig } from '../config/schema.js';
 import type { Authenticator, Authorizer, Limiter, Mutator } from './stages.js';
-import type { UpstreamHandle } from '../upstream/pool.js';
+
+/** The keys every route's configuration has, whatever features read besides. */
+export interface RouteBasics {
+  readonly name?: string | undefined;
+  /** `none`, or the authenticators the route accepts. */
+  readonly auth: string | readonly string[];
+  readonly match: {
+    readonly host?: string | readonly string[] | undefined;
+    readonly path: string;
+    readonly path_type: 'prefix' | 'exact';
+    readonly methods?: readonly string[] | undefined;
+  };
+}
+
+/** Where a route forwards to, as the pipeline sees it; the upstream layer's handle extends it. */
+export interface RouteUpstream {
+  readonly name: string;
+}
 
 /**
  * A route compiled once at config load: matching data plus its ordered, immutable pipeline of
- * stages. Nothing in here is parsed per request.
+ * stages. Nothing in here is parsed per request. `C` is the route's configuration and `U` its
+ * upstream, as precise as the layer holding the route knows them (`config/compile.ts` builds
+ * `CompiledRoute<RouteConfig, UpstreamHandle>`).
  */
-export interface CompiledRoute {
+export interface CompiledRoute<C extends RouteBasics = RouteBasics, U extends RouteUpstream = RouteUpstream> {
   readonly name: string;
   readonly index: number;
   /** Config key path, e.g. `routes[2]`, for messages. */
   readonly keyPath: string;
-  readonly config: RouteConfig;
+  readonly config: C;
   readonly methods: ReadonlySet<string> | undefined;
   readonly caseInsensitive: boolean;
   /** Bytes, or Infinity. */
   readonly maxBodySize: number;
-  readonly upstream: UpstreamHandle;
+  readonly upstream: U;
   readonly preserveHost: boolean;
   /** Matched prefix removed before forwarding (`strip_prefix`), replaced by `rewritePrefix`. */
   readonly stripPrefix: string | undefined;

@@ -2,7 +2,6 @@ import type { RequestContext } from './context.js';
 import type { Decision } from './decision.js';
 import type { Principal } from './principal.js';
 import type { GatehouseError } from '../errors/index.js';
-import type { RuntimeState } from '../config/compile.js';
 
 /**
  * Result of one authenticator: `none` when the request carries no credential of its kind
@@ -58,13 +57,13 @@ export interface Mutator {
 }
 
 /**
- * A handler for a reserved endpoint under `/.gatehouse/` or `/.well-known/`. Returns true when
- * it answered the request.
+ * A handler for a reserved endpoint under `/.gatehouse/` or `/.well-known/`. `S` is the runtime
+ * state the request is served from, for endpoints the server layer builds (forward-auth runs
+ * the route table); features' endpoints ignore it.
  */
-export interface InternalEndpoint {
+export interface InternalEndpoint<S = unknown> {
   readonly path: string;
   /** Match `path` as a prefix (segment boundary) instead of exactly. */
   readonly prefix?: boolean;
-  /** `state` is the runtime state the request is served from (route table, trusted proxies). */
-  handle(ctx: RequestContext, state: RuntimeState): void | Promise<void>;
+  handle(ctx: RequestContext, state: S): void | Promise<void>;
 }

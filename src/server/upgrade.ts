@@ -8,6 +8,7 @@ import { upstreamPath } from '../upstream/forward.js';
 import { upstreamError } from '../upstream/errors.js';
 import { buildResponseHeaders } from '../upstream/headers.js';
 import { openTunnel, upgradesTo } from '../upstream/tunnel.js';
+import { upstreamOf } from '../upstream/pool.js';
 import { requestHasBody } from './handler.js';
 
 /** How long a client connection may stay half-closed after the answer to a refused upgrade. */
@@ -77,7 +78,8 @@ function tunnel(
   const route = ctx.route as NonNullable<Context['route']>;
   const res = ctx.res;
   let bytes = 0;
-  const target = route.upstream.farm?.tunnelTarget(ctx) ?? route.upstream.target;
+  const upstream = upstreamOf(route);
+  const target = upstream.farm?.tunnelTarget(ctx) ?? upstream.target;
   if (target instanceof GatehouseError) return handler.fail(ctx, target);
   ctx.upstreamDispatch = performance.now();
   const t = openTunnel(target, upstreamPath(ctx), headers, head, {

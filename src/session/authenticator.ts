@@ -1,5 +1,5 @@
-import type { RouteConfig } from '../config/schema.js';
 import type { CompileContext } from '../pipeline/feature.js';
+import type { AuthnGlobals, AuthnRoute } from '../authn/schema.js';
 import type { RequestContext } from '../pipeline/context.js';
 import { AUTHN_NONE, type Authenticator, type AuthnResult } from '../pipeline/stages.js';
 import { clearCookie } from '../oidc/cookies.js';
@@ -7,7 +7,7 @@ import { sessionCookieId } from '../oidc/session-cookie.js';
 import { addSetCookie } from '../oidc/http.js';
 import { isBrowserNavigation, startLogin } from '../oidc/login.js';
 import { safeReturnTo } from '../oidc/redirect.js';
-import { startHandoff } from '../sso/endpoints.js';
+import { ssoChallenge } from '../sso/endpoints.js';
 import { SSO_SERVICE, type SsoRuntime } from '../sso/runtime.js';
 import { SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
 import { EXTRA_SESSION_ACCESS_TOKEN, EXTRA_SESSION_ID_TOKEN } from '../identity/inject.js';
@@ -47,11 +47,7 @@ export function sessionAuthenticator(
     },
     async challenge(ctx: RequestContext): Promise<boolean> {
       if (!isBrowserNavigation(ctx)) return false;
-      const origin = sso?.hosts.appOrigin(ctx);
-      if (sso !== undefined && origin !== undefined) {
-        await startHandoff(sso, ctx, origin, ctx.path + ctx.query);
-        return true;
-      }
+      if (sso !== undefined && (await ssoChallenge(sso, ctx))) return true;
       await startLogin(rt, ctx, safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/');
       return true;
     },
@@ -60,9 +56,9 @@ export function sessionAuthenticator(
 
 /** Factory for `auth: session` in a route (see src/authn/registry.ts). */
 export function sessionFactory(
-  route: RouteConfig,
+  route: AuthnRoute,
   keyPath: string,
-  cctx: CompileContext,
+  cctx: CompileContext<AuthnGlobals>,
 ): Authenticator | undefined {
   const rt = cctx.services.get(SESSION_SERVICE) as SessionRuntime | undefined;
   if (rt === undefined) {

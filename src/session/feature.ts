@@ -1,4 +1,5 @@
 import type { Feature } from '../pipeline/feature.js';
+import type { SessionGlobals } from './schema.js';
 import type { Mutator } from '../pipeline/stages.js';
 import { GatehouseError } from '../errors/index.js';
 import { withoutCookies } from '../oidc/cookies.js';
@@ -69,7 +70,7 @@ function registerEndpoints(
  * discovery deferred to start), registers `/.gatehouse/{callback,login,logout,userinfo,
  * backchannel-logout}`, and strips Gatehouse's cookies from every proxied request.
  */
-export const sessionFeature: Feature = {
+export const sessionFeature: Feature<SessionGlobals> = {
   id: 'session',
   compileGlobal(cctx) {
     const rt = buildSessionRuntime(cctx);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { duration } from '../util/units.js';
 import { ssoSchema } from '../sso/schema.js';
-import { duration } from '../config/units.js';
 
 /** RFC 6265 §4.1.1 cookie-name (an RFC 9110 token). */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -165,6 +165,20 @@ export const sessionSchema = z
 
 export type SessionConfig = z.output<typeof sessionSchema>;
 export type LoginConfig = z.output<typeof loginSchema>;
+
+/**
+ * Top-level config the session feature reads: `session`, the redirect base
+ * (`server.external_url`), the login provider's settings and the groups rules reference.
+ */
+export interface SessionGlobals {
+  readonly session?: SessionConfig | undefined;
+  readonly server: { readonly external_url?: string | undefined };
+  readonly providers?: Readonly<Record<string, unknown>> | undefined;
+  /** Searched for referenced group names only (`policies.*.rules`). */
+  readonly policies?: unknown;
+  /** Searched for referenced group names only (`routes[].rules`). */
+  readonly routes: readonly unknown[];
+}
 
 /** Route-level keys owned by the session area (spread into the route schema). */
 export const routeSessionFields = {};

@@ -7,6 +7,7 @@ import { upstreamError } from './errors.js';
 import { routeCacheOf, type CaptureSink, type RouteCache } from '../cache/cache.js';
 import type { CachedResponse } from '../cache/store.js';
 import { bufferBody } from './body-buffer.js';
+import { upstreamOf } from './pool.js';
 
 /** Called once when the exchange ends: `err` set when Gatehouse must answer with an error. */
 export type ForwardDone = (ctx: RequestContext, status: number, bytes: number, err?: GatehouseError) => void;
@@ -27,7 +28,7 @@ export function upstreamPath(ctx: RequestContext): string {
       if (p === '') p = '/';
     }
   }
-  const base = route.upstream.basePath;
+  const base = upstreamOf(route).basePath;
   return (base ? base + p : p) + ctx.query;
 }
 
@@ -99,8 +100,9 @@ function dispatch(
   const ex = new Exchange(ctx, body, done, cache);
   ctx.upstreamDispatch = performance.now();
   const req = { method: ctx.method, path: upstreamPath(ctx), headers, body, contentLength };
-  const farm = route.upstream.farm;
-  ex.exchange = farm === undefined ? route.upstream.client.request(req, ex) : farm.request(ctx, req, ex);
+  const upstream = upstreamOf(route);
+  const farm = upstream.farm;
+  ex.exchange = farm === undefined ? upstream.client.request(req, ex) : farm.request(ctx, req, ex);
 }
 
 /** One proxied exchange: relays the upstream response to the client as it streams. */

@@ -1,6 +1,7 @@
 import type { RequestContext } from '../pipeline/context.js';
 import { forwardedNode } from '../util/ip.js';
 import { isOwnCookie, noteDroppedCookie } from '../guard/cookies.js';
+import { upstreamOf } from './pool.js';
 import {
   classifyHeader,
   HeaderClass,
@@ -100,7 +101,7 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
       if (classes & (1 << c)) ctx.reasons.push(STRIP_REASONS[c] as string);
   }
   for (const [name, value] of ctx.inject) out.push(name, value);
-  out.push('host', route && !route.preserveHost ? route.upstream.authority : ctx.hostHeader);
+  out.push('host', route && !route.preserveHost ? upstreamOf(route).authority : ctx.hostHeader);
   const peer = ctx.peer;
   out.push('x-forwarded-for', xff === undefined ? peer : `${xff}, ${peer}`);
   out.push('x-forwarded-proto', xfProto ?? ctx.scheme);

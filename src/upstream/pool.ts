@@ -1,12 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ConnectionOptions } from 'node:tls';
 import { H1Pool } from './h1/client.js';
 import type { UpstreamConfig } from './schema.js';
 import { Farm } from './farm/farm.js';
 import { FarmTarget, type PassivePolicy } from './farm/target.js';
 import { createBalancer } from './farm/balancer.js';
 import { HealthChecker, type HealthListener } from './farm/health.js';
+import type { UpstreamTarget } from './target.js';
+import type { CompiledRoute } from '../pipeline/route.js';
+
+/**
+ * The upstream handle of a compiled route. Routes reach the pipeline with the narrow
+ * `RouteUpstream` view; the assembler (`config/compile.ts`) gives every route an
+ * {@link UpstreamHandle}, and only the forwarding layer looks inside it.
+ */
+export function upstreamOf(route: CompiledRoute): UpstreamHandle {
+  return route.upstream as UpstreamHandle;
+}
 
 /** A compiled upstream: its connection pools plus what forwarding needs per request. */
 export interface UpstreamHandle {
@@ -33,15 +43,6 @@ export interface UpstreamHandle {
   close(): Promise<void>;
   /** Closes every connection now. */
   destroy(): Promise<void>;
-}
-
-/** Address, TLS options and handshake timeouts of an upstream, for a dedicated connection. */
-export interface UpstreamTarget {
-  readonly host: string;
-  readonly port: number;
-  readonly tls: ConnectionOptions | undefined;
-  readonly connectTimeout: number;
-  readonly headersTimeout: number;
 }
 
 /**

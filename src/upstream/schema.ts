@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, httpUrl } from '../config/units.js';
+import { duration, httpUrl } from '../util/units.js';
 
 const tlsVersion = z.enum(['TLSv1.2', 'TLSv1.3']);
 

@@ -9,7 +9,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { FIELD_CTL, TOKEN, withoutOws } from '../http/fields.js';
 import { ResponseParser, type ParserEvents } from './h1/parser.js';
 import { H1Error, requestHead } from './h1/request-head.js';
-import type { UpstreamTarget } from './pool.js';
+import type { UpstreamTarget } from './target.js';
 
 /** Largest 101 head accepted, like the response parser's. */
 const MAX_HEAD = 64 * 1024;

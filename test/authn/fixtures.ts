@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { providersSchema, tokenSourcesSchema } from '../../src/authn/schema.js';
+import { providersSchema, tokenSourcesSchema, type AuthnGlobals } from '../../src/authn/schema.js';
 import { compileProviders, type ProviderRegistry } from '../../src/authn/providers.js';
 import { bearerFactory } from '../../src/authn/bearer.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
@@ -58,7 +58,7 @@ export function bearerFor(
   const cctx = {
     services: new Map<string, unknown>([['providers', registry]]),
     issue: (path: string, message: string) => issues.push(`${path}: ${message}`),
-  } as unknown as CompileContext;
+  } as unknown as CompileContext<AuthnGlobals>;
   const r = {
     auth: 'bearer',
     providers: route.providers,

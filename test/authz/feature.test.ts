@@ -18,7 +18,7 @@ interface Compiled {
 function compile(doc: Record<string, unknown>, services: [string, unknown][] = []): Compiled {
   const config: GatehouseConfig = configSchema.parse(doc);
   const issues: ConfigIssue[] = [];
-  const cctx: CompileContext = {
+  const cctx: CompileContext<GatehouseConfig> = {
     config,
     logger: undefined as never,
     baseDir: '/',

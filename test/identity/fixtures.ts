@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pino } from 'pino';
-import { configSchema } from '../../src/config/schema.js';
+import { configSchema, type GatehouseConfig } from '../../src/config/schema.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { CompileContext, ConfigIssue } from '../../src/pipeline/feature.js';
 import type { Principal } from '../../src/pipeline/principal.js';
@@ -95,7 +95,7 @@ export interface Compiled {
   readonly issues: ConfigIssue[];
   readonly endpoints: InternalEndpoint[];
   readonly stages: RouteStages[];
-  readonly cctx: CompileContext;
+  readonly cctx: CompileContext<GatehouseConfig>;
   readonly config: ReturnType<typeof configSchema.parse>;
   readonly onStart: (() => Promise<void>)[];
   readonly onClose: (() => Promise<void> | void)[];
@@ -108,7 +108,7 @@ export function compileIdentity(doc: object, opts: { baseDir?: string; dryRun?: 
   const endpoints: InternalEndpoint[] = [];
   const onStart: (() => Promise<void>)[] = [];
   const onClose: (() => Promise<void> | void)[] = [];
-  const cctx: CompileContext = {
+  const cctx: CompileContext<GatehouseConfig> = {
     config,
     logger: pino({ level: 'silent' }),
     baseDir: opts.baseDir ?? process.cwd(),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createBalancer, type BalanceMode } from '../../src/upstream/farm/balancer.js';
 import { FarmTarget } from '../../src/upstream/farm/target.js';
 import type { H1Pool } from '../../src/upstream/h1/client.js';
-import type { UpstreamTarget } from '../../src/upstream/pool.js';
+import type { UpstreamTarget } from '../../src/upstream/target.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 
 // The balancers on their own: which target each pick returns, with no network involved.

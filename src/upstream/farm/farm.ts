@@ -2,7 +2,7 @@ import type { RequestContext } from '../../pipeline/context.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { H1Exchange, H1Handler, H1Request } from '../h1/client.js';
 import { wasUnsent } from '../h1/request-head.js';
-import type { UpstreamTarget } from '../pool.js';
+import type { UpstreamTarget } from '../target.js';
 import type { Balancer } from './balancer.js';
 import type { HealthChecker } from './health.js';
 import type { FarmTarget, TargetSnapshot } from './target.js';

@@ -1,5 +1,5 @@
 import type { H1Pool } from '../h1/client.js';
-import type { UpstreamTarget } from '../pool.js';
+import type { UpstreamTarget } from '../target.js';
 
 /** How passive ejection counts failures, fixed at load. */
 export interface PassivePolicy {

@@ -1,15 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import type { RuntimeState } from '../config/compile.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { InternalEndpoint } from '../pipeline/stages.js';
-import { Context, HOST, type OriginalRequest } from '../server/context.js';
-import { matchRoute, normalizeInto } from '../server/handler.js';
-import type { RecordAs } from '../server/recorder.js';
-import { sendError } from '../server/respond.js';
-import { runAuthorized, runStages } from '../server/stages.js';
-import type { DecisionCache } from './decision-cache.js';
+import { Context, HOST, type OriginalRequest } from './context.js';
+import { matchRoute, normalizeInto } from './handler.js';
+import type { RecordAs } from './recorder.js';
+import { sendError } from './respond.js';
+import { runAuthorized, runStages } from './stages.js';
+import type { ForwardAuthRuntime } from '../forward/feature.js';
 
 const METHOD = /^[A-Z]{1,16}$/;
 
@@ -24,13 +23,6 @@ export const AUTH_PATH_NGINX = '/.gatehouse/auth/nginx';
 export const AUTH_PATH_ENVOY = '/.gatehouse/ext_authz';
 
 type Mode = 'generic' | 'nginx' | 'envoy';
-
-/** What forward-auth keeps between requests of one runtime state. */
-export interface ForwardAuthRuntime {
-  /** `forward_auth.cache_ttl` > 0: the authentication cache. */
-  readonly cache: DecisionCache | undefined;
-  readonly logger: Logger;
-}
 
 function one(v: string | string[] | undefined, name: string): string | undefined {
   if (v === undefined) return undefined;
@@ -191,7 +183,7 @@ async function check(
 }
 
 /** The forward-auth endpoints: generic (Traefik, Caddy), nginx `auth_request`, Envoy `ext_authz`. */
-export function forwardAuthEndpoints(rt: ForwardAuthRuntime): InternalEndpoint[] {
+export function forwardAuthEndpoints(rt: ForwardAuthRuntime): InternalEndpoint<RuntimeState>[] {
   return [
     { path: AUTH_PATH, handle: (ctx, state) => check(ctx, state, rt, 'generic') },
     { path: AUTH_PATH_NGINX, handle: (ctx, state) => check(ctx, state, rt, 'nginx') },
