@@ -124,7 +124,8 @@ export function classifyAuthorizeAnswer(a: {
     return { verdict: 'accepted', message: `redirected to ${a.location.split('?')[0]}` };
   }
   const text = pageText(a.body);
-  const hit = matchPatterns(text);
+  // Entra ID puts its message in a script block (`$Config = {…"strServiceExceptionMessage"…}`).
+  const hit = matchPatterns(text) ?? matchPatterns(a.body.replace(/\\u0027/g, "'"));
   if (hit) return hit;
   if (a.status === 200)
     return { verdict: 'accepted', message: 'the IdP shows a page (its sign-in page, no known error text)' };
