@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests start for real (Debian packages): redis-server, nginx,
-# caddy, headless chromium, openssl, wrk. As root it runs apt-get; otherwise it names the
-# missing packages and the command to install them, and exits 1 without changing anything.
+# caddy, headless chromium, openssl, wrk, rsyslog and its TLS driver rsyslog-gnutls. As root it
+# runs apt-get; otherwise it names the missing packages and the command to install them, and
+# exits 1 without changing anything.
 # Usage: bash scripts/test-deps.sh [--check]   (--check: report only, never install)
 set -euo pipefail
 
@@ -13,10 +14,15 @@ deps=(
   "chromium chromium"
   "openssl openssl"
   "wrk wrk"
+  "rsyslogd rsyslog"
+  "/usr/lib/*/rsyslog/lmnsd_gtls.so rsyslog-gnutls"
 )
 
 have() {
-  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ]
+  case "$1" in
+    */*) compgen -G "$1" >/dev/null ;;   # a file a package installs (a driver, no command)
+    *) command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/local/sbin/$1" ] ;;
+  esac
 }
 
 missing=()
@@ -26,7 +32,7 @@ for d in "${deps[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "test-deps: all present (redis-server nginx caddy chromium openssl wrk)"
+  echo "test-deps: all present (redis-server nginx caddy chromium openssl wrk rsyslog rsyslog-gnutls)"
   exit 0
 fi
 
