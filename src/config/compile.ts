@@ -14,10 +14,20 @@ import { ConfigError, type ConfigProblem } from './load.js';
 import { checkSharedState } from '../cluster/shared-state.js';
 import { PAGES_SERVICE, loadPages } from '../pages/index.js';
 
-/** Reserved endpoints, looked up by exact path first, then by segment prefix. */
+/**
+ * Reserved endpoints, looked up by exact path first, then by segment prefix. `outside` lists the
+ * exact paths outside `/.gatehouse/` and `/.well-known/` (configured `session.paths`), checked
+ * before routing; undefined when there are none (no lookup on the hot path).
+ */
 export interface EndpointTable {
+<<<<<<< /tmp/mine
+  readonly outside?: ReadonlySet<string> | undefined;
+  readonly exact: ReadonlyMap<string, InternalEndpoint>;
+  readonly prefixes: readonly InternalEndpoint[];
+=======
   readonly exact: ReadonlyMap<string, InternalEndpoint<RuntimeState>>;
   readonly prefixes: readonly InternalEndpoint<RuntimeState>[];
+>>>>>>> /tmp/newbase
 }
 
 /** A compiled route as the server holds it: its config and its upstream handle. */
@@ -79,9 +89,16 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   const services = new Map<string, unknown>(opts.services ?? []);
   const startTasks: Array<() => Promise<void>> = [];
   const closeTasks: Array<() => Promise<void> | void> = [];
+<<<<<<< /tmp/mine
+  const exact = new Map<string, InternalEndpoint>();
+  const prefixes: InternalEndpoint[] = [];
+  const outside = new Set<string>();
+  const cctx: CompileContext = {
+=======
   const exact = new Map<string, InternalEndpoint<RuntimeState>>();
   const prefixes: InternalEndpoint<RuntimeState>[] = [];
   const cctx: CompileContext<GatehouseConfig> = {
+>>>>>>> /tmp/newbase
     config,
     logger: opts.logger,
     baseDir: opts.baseDir,
@@ -91,7 +108,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     onClose: (fn) => closeTasks.push(fn),
     registerEndpoint: (ep) => {
       if (!ep.path.startsWith('/.gatehouse/') && !ep.path.startsWith('/.well-known/')) {
-        throw new Error(`internal endpoint ${ep.path} must live under /.gatehouse/ or /.well-known/`);
+        // Only configured exact paths (session.paths, e.g. /oauth2/callback) live elsewhere.
+        if (ep.prefix || !ep.path.startsWith('/'))
+          throw new Error(`internal endpoint ${ep.path} outside /.gatehouse/ and /.well-known/ must be exact`);
+        outside.add(ep.path);
       }
       if (ep.prefix) prefixes.push(ep);
       else exact.set(ep.path, ep);
@@ -252,7 +272,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     router,
     routes: Object.freeze(routes),
     upstreams,
-    endpoints: { exact, prefixes },
+    endpoints: { exact, prefixes, outside: outside.size > 0 ? outside : undefined },
     services,
     trusted: new CidrSet(config.server.trusted_proxies),
     logger: opts.logger,

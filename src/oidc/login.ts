@@ -57,7 +57,7 @@ export async function startLogin(rt: SessionRuntime, ctx: RequestContext, return
   sendRedirect(ctx, url.href);
 }
 
-/** `/.gatehouse/login?rd=<target>`: starts a login that returns to `rd` when it is safe, else `/`. */
+/** `/.gatehouse/login?rd=<target>` (`session.paths.start`): starts a login that returns to `rd` when it is safe, else `/`. */
 export async function handleLoginEndpoint(rt: SessionRuntime, ctx: RequestContext): Promise<void> {
   requireMethod(ctx, ['GET', 'HEAD']);
   const rd = new URLSearchParams(ctx.query.slice(1)).get('rd') ?? undefined;
@@ -168,7 +168,7 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       err.code !== 'GH_LOGIN_CODE_EXCHANGE_FAILED'
     )
       throw err;
-    const retry = `/.gatehouse/login?rd=${encodeURIComponent(attempt?.returnTo ?? '/')}`;
+    const retry = `${rt.paths.start}?rd=${encodeURIComponent(attempt?.returnTo ?? '/')}`;
     sendHtml(ctx, err.status, loginErrorPage(err, ctx.id, retry));
   }
 }

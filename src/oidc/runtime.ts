@@ -16,6 +16,7 @@ import { referencedGroups, sessionPrincipal, type ClaimMapper } from './principa
 import { ClaimMapper as ProviderClaimMapper } from '../authn/mapper.js';
 import { presetFor } from '../authn/presets.js';
 import type { ProviderConfig } from '../authn/schema.js';
+import { resolvePaths, type SessionPaths } from './paths.js';
 
 /** Name of the service holding the {@link SessionRuntime}. */
 export const SESSION_SERVICE = 'session';
@@ -27,6 +28,8 @@ export interface SessionRuntime {
   /** `https://gatehouse.example.com` — from server.external_url, never from request headers. */
   readonly origin: string;
   readonly redirectUri: string;
+  /** Paths of the session endpoints (`session.paths`), validated at load. */
+  readonly paths: SessionPaths;
   readonly secure: boolean;
   readonly cookieName: string;
   readonly statePrefix: string;
@@ -173,6 +176,8 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
       `provider "${login.provider}" is not https (${discoveryUrl}); set insecure_allow_http: true for a local development IdP only`,
     );
   }
+  const routes = (cctx.config as { routes?: Parameters<typeof resolvePaths>[2] }).routes ?? [];
+  const paths = resolvePaths(cfg.paths, login.redirect_path, routes, fail);
   const returnTo: ReturnToOptions = { origin, allowedDomains: login.allowed_redirect_domains };
   const postLogoutRaw = login.post_logout_redirect_uri ?? `${origin}/`;
   const postLogout = safeReturnTo(postLogoutRaw, returnTo);
@@ -281,7 +286,8 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
     cfg,
     provider: login.provider,
     origin,
-    redirectUri: `${origin}${login.redirect_path}`,
+    redirectUri: `${origin}${paths.callback}`,
+    paths,
     secure,
     cookieName,
     statePrefix: secure ? '__Host-gh-state-' : 'gh-state-',

@@ -202,6 +202,8 @@ export class RequestHandler {
         if (ep) return this.endpoint(ctx, ep, state);
         if (ctx.path.startsWith('/.gatehouse/'))
           throw new GatehouseError('GH_ROUTE_NOT_FOUND', `no internal endpoint ${ctx.path}`);
+      } else if (state.endpoints.outside?.has(ctx.path)) {
+        return this.endpoint(ctx, state.endpoints.exact.get(ctx.path) as InternalEndpoint, state);
       }
       if (!host.ready) throw new GatehouseError('GH_NOT_READY');
       if (host.auditUnavailable === true) throw auditUnavailable();

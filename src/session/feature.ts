@@ -36,17 +36,17 @@ function registerEndpoints(
   register: (path: string, handle: (ctx: Parameters<Mutator['mutate']>[0]) => Promise<void>) => void,
   sso: SsoRuntime | undefined,
 ): void {
-  register(rt.cfg.login.redirect_path, (ctx) => handleCallback(rt, ctx));
+  register(rt.paths.callback, (ctx) => handleCallback(rt, ctx));
   // With session.sso, login and logout on an app host go through the login host (src/sso).
-  register('/.gatehouse/login', (ctx) => (sso ? ssoLoginEndpoint(sso, ctx) : handleLoginEndpoint(rt, ctx)));
-  register('/.gatehouse/logout', (ctx) => (sso ? handleSsoLogout(sso, ctx) : handleLogout(rt, ctx)));
+  register(rt.paths.start, (ctx) => (sso ? ssoLoginEndpoint(sso, ctx) : handleLoginEndpoint(rt, ctx)));
+  register(rt.paths.logout, (ctx) => (sso ? handleSsoLogout(sso, ctx) : handleLogout(rt, ctx)));
   register('/.gatehouse/backchannel-logout', backchannelHandler(rt));
-  register('/.gatehouse/userinfo', async (ctx) => {
+  register(rt.paths.userinfo, async (ctx) => {
     requireMethod(ctx, ['GET', 'HEAD']);
     const cookie = sessionCookieId(rt, ctx);
     const id = cookie && sso ? await sso.globalId(ctx, cookie) : cookie;
     const rec = id ? await rt.sessions.load(id) : undefined;
-    if (!rec) throw new GatehouseError('GH_SESSION_REQUIRED', '/.gatehouse/userinfo without a live session');
+    if (!rec) throw new GatehouseError('GH_SESSION_REQUIRED', `${ctx.path} without a live session`);
     const p = rec.p;
     ctx.principal = p;
     sendJsonBody(ctx, 200, {

@@ -126,6 +126,22 @@ export const sessionSchema = z
       .default(12 * 3_600_000)
       .describe('A session ends this long after login, used or not.'),
     idle_timeout: duration.default(3_600_000).describe('A session ends after this long without a request.'),
+    paths: z
+      .union([
+        z.literal('oauth2-proxy'),
+        z
+          .object({
+            callback: z.string().optional().describe('Redirect URI path registered at the IdP.'),
+            start: z.string().optional().describe('Starts a login: <start>?rd=<target>.'),
+            logout: z.string().optional().describe('Ends the session (RP-initiated logout at the IdP).'),
+            userinfo: z.string().optional().describe('The signed-in principal as JSON.'),
+          })
+          .strict(),
+      ])
+      .optional()
+      .describe(
+        'Paths of the browser-facing session endpoints (default /.gatehouse/callback, /.gatehouse/login, /.gatehouse/logout, /.gatehouse/userinfo). "oauth2-proxy" keeps an IdP registration made for oauth2-proxy: /oauth2/callback, /oauth2/start, /oauth2/sign_out, /oauth2/userinfo.',
+      ),
     insecure_http_cookies: z
       .boolean()
       .default(false)
