@@ -20,14 +20,9 @@ import { PAGES_SERVICE, loadPages } from '../pages/index.js';
  * before routing; undefined when there are none (no lookup on the hot path).
  */
 export interface EndpointTable {
-<<<<<<< /tmp/mine
   readonly outside?: ReadonlySet<string> | undefined;
-  readonly exact: ReadonlyMap<string, InternalEndpoint>;
-  readonly prefixes: readonly InternalEndpoint[];
-=======
   readonly exact: ReadonlyMap<string, InternalEndpoint<RuntimeState>>;
   readonly prefixes: readonly InternalEndpoint<RuntimeState>[];
->>>>>>> /tmp/newbase
 }
 
 /** A compiled route as the server holds it: its config and its upstream handle. */
@@ -89,16 +84,10 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   const services = new Map<string, unknown>(opts.services ?? []);
   const startTasks: Array<() => Promise<void>> = [];
   const closeTasks: Array<() => Promise<void> | void> = [];
-<<<<<<< /tmp/mine
-  const exact = new Map<string, InternalEndpoint>();
-  const prefixes: InternalEndpoint[] = [];
-  const outside = new Set<string>();
-  const cctx: CompileContext = {
-=======
   const exact = new Map<string, InternalEndpoint<RuntimeState>>();
   const prefixes: InternalEndpoint<RuntimeState>[] = [];
+  const outside = new Set<string>();
   const cctx: CompileContext<GatehouseConfig> = {
->>>>>>> /tmp/newbase
     config,
     logger: opts.logger,
     baseDir: opts.baseDir,
