@@ -65,6 +65,10 @@ export function renderText(report: DoctorReport): string {
     if (f.evidence !== undefined) out.push(...indent('evidence', f.evidence));
     if (f.fix !== undefined) out.push(...indent('fix', f.fix));
   }
+  if (report.findings.length === 0)
+    out.push(
+      'nothing to check: the config names no provider, login, identity header, upstream or certificate',
+    );
   const s = report.summary;
   out.push(
     '',
