@@ -47,12 +47,21 @@ for v in "${lines[@]}"; do
     sleep 0.2
   done
   if [ -n "$url" ]; then
-    # A browser navigation (fetch() would send Sec-Fetch-Mode: cors): expect the login redirect,
-    # then follow it to the IdP's authorization endpoint (303/302 to its login page, or 200).
+    # A browser navigation (fetch() would send Sec-Fetch-Mode: cors): expect the login redirect
+    # (through the login host, login.localhost, which browsers resolve to loopback like every
+    # *.localhost name), then follow it to the IdP's authorization endpoint (303/302 to its login
+    # page, or 200).
     status=$(node -e "
-      const get = (u, h) => new Promise((ok) => require('http').get(u, { headers: h }, (r) => { r.resume(); ok(r); }));
+      const lookup = (h, o, cb) => h.endsWith('.localhost') ? (o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) : require('dns').lookup(h, o, cb);
+      const get = (u, h) => new Promise((ok) => require('http').get(u, { headers: h, lookup }, (r) => { r.resume(); ok(r); }));
       get('$url/', { accept: 'text/html' }).then(async (r) => {
-        const next = r.headers.location ? (await get(r.headers.location, { accept: 'text/html' })).statusCode : '-';
+        let loc = r.headers.location, next = '-';
+        for (let i = 0; loc && i < 3; i++) {
+          const n = await get(loc, { accept: 'text/html' });
+          next = n.statusCode;
+          if (new URL(loc).hostname === '127.0.0.1') break;
+          loc = n.headers.location && new URL(n.headers.location, loc).href;
+        }
         console.log(r.statusCode + ' ' + next);
       });")
     case "$status" in

@@ -12,7 +12,7 @@ const CLIENT_ID = 'gatehouse-dev';
 /** Options for tests: stop without a signal. */
 export interface DevOptions {
   readonly signal?: AbortSignal;
-  /** Called once everything listens, with the URL to open. */
+  /** Called once everything listens, with the URL to open (the intranet host). */
   readonly onReady?: (url: string) => void;
 }
 
@@ -29,15 +29,25 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/** The demo's hosts on loopback: browsers resolve every `*.localhost` name to 127.0.0.1. */
+export function devHosts(port: number): { login: string; intranet: string; payroll: string } {
+  return {
+    login: `http://login.localhost:${port}`,
+    intranet: `http://intranet.localhost:${port}`,
+    payroll: `http://payroll.localhost:${port}`,
+  };
+}
+
 /**
- * The example configuration of `gatehouse dev` (the same as examples/dev.yaml): every page of
- * the demo app needs a signed-in user, `/admin` only admins; identity reaches the app as
+ * The example configuration of `gatehouse dev` (the same as examples/dev.yaml): two apps on two
+ * hostnames behind one sign-in at the login host (`session.sso`). Every intranet page needs a
+ * signed-in user, `/admin` only admins; payroll only staff; identity reaches the apps as
  * X-Forwarded-User/-Email/-Groups.
  */
 export function devConfig(
   port: number,
   issuer: string,
-  app: string,
+  apps: { intranet: string; payroll: string },
   clientSecret: string,
   sessionSecret: string,
 ): Record<string, unknown> {
@@ -48,15 +58,19 @@ export function devConfig(
       'X-Forwarded-Groups': '{groups}',
     },
   };
+  const hosts = devHosts(port);
+  const intranet = { host: 'intranet.localhost' };
   return {
-    server: { listeners: [{ address: '127.0.0.1', port }], external_url: `http://127.0.0.1:${port}` },
+    server: { listeners: [{ address: '127.0.0.1', port }], external_url: hosts.login },
     log: { level: 'warn', access_log: false },
-    upstreams: { intranet: { url: app } },
+    upstreams: { intranet: { url: apps.intranet }, payroll: { url: apps.payroll } },
     providers: { dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] } },
     session: {
       secrets: [sessionSecret],
       // Loopback demo over plain http: explicit, and logged at warn like every insecure_* switch.
       insecure_http_cookies: true,
+      // One sign-in at login.localhost for both app hosts (docs/sso.md).
+      sso: { hosts: [hosts.intranet, hosts.payroll] },
       login: {
         provider: 'dev',
         client_id: CLIENT_ID,
@@ -68,7 +82,7 @@ export function devConfig(
     routes: [
       {
         name: 'admin',
-        match: { path: '/admin' },
+        match: { ...intranet, path: '/admin' },
         upstream: 'intranet',
         auth: 'session',
         rules: [{ name: 'admins-only', effect: 'allow', when: { group: 'admins' } }],
@@ -76,7 +90,7 @@ export function devConfig(
       },
       {
         name: 'whoami',
-        match: { path: '/api' },
+        match: { ...intranet, path: '/api' },
         upstream: 'intranet',
         auth: ['bearer', 'session'],
         allow: 'authenticated',
@@ -84,6 +98,23 @@ export function devConfig(
       },
       {
         name: 'intranet',
+        match: { ...intranet, path: '/' },
+        upstream: 'intranet',
+        auth: 'session',
+        allow: 'authenticated',
+        identity,
+      },
+      {
+        name: 'payroll',
+        match: { host: 'payroll.localhost', path: '/' },
+        upstream: 'payroll',
+        auth: 'session',
+        rules: [{ name: 'staff-only', effect: 'allow', when: { group: 'staff' } }],
+        identity,
+      },
+      {
+        // The login host and http://127.0.0.1:<port> show the intranet too.
+        name: 'home',
         match: { path: '/' },
         upstream: 'intranet',
         auth: 'session',
@@ -94,22 +125,27 @@ export function devConfig(
   };
 }
 
-function banner(url: string, idp: DevProvider, app: DemoApp): string {
+function banner(port: number, idp: DevProvider, apps: { intranet: DemoApp; payroll: DemoApp }): string {
   const users = DEMO_USERS.map(
     (u) => `    ${u.id.padEnd(6)} ${u.password.padEnd(20)} groups: ${u.groups.join(', ') || '–'}`,
   ).join('\n');
+  const h = devHosts(port);
   return `
   Gatehouse dev is running.
 
-  Open ${url}/ and sign in as one of the demo users:
+  Open ${h.intranet}/ and sign in as one of the demo users:
 ${users}
 
-  ${url}/admin is allowed for the "admins" group only (alice); bob and carol are denied.
-  ${url}/.gatehouse/userinfo shows your session; ${url}/.gatehouse/logout signs out.
+  Then open ${h.payroll}/ — no second sign-in: one login at ${h.login}
+  serves both hosts, each with its own cookie. Signing out on either host signs you out of both.
+
+  ${h.intranet}/admin is allowed for the "admins" group only (alice); payroll for "staff"
+  (alice, bob); carol is refused with a reason. /.gatehouse/userinfo shows your session.
+  (Browsers resolve *.localhost to this machine; Open http://127.0.0.1:${port}/ works too.)
 
   Identity provider: ${idp.issuer}  (embedded oidc-provider — FOR DEVELOPMENT ONLY: demo users,
   in-memory state, keys generated at start; never use it for real users)
-  Demo app:          ${app.url}  (reached only through Gatehouse)
+  Demo apps:         ${apps.intranet.url} (intranet), ${apps.payroll.url} (payroll) — reached only through Gatehouse
 
   Press Ctrl+C to stop.
 `;
@@ -130,7 +166,7 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
     return 2;
   }
   const gwPort = port === 0 ? await freeLoopbackPort() : port;
-  const url = `http://127.0.0.1:${gwPort}`;
+  const hosts = devHosts(gwPort);
   const clientSecret = randomBytes(24).toString('base64url');
   const line = (s: string) => io.stdout.write(`${s}\n`);
   const idpLog = {
@@ -139,30 +175,44 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
     error: (o: object, m: string) => void io.stderr.write(`[dev-idp] ${m} ${JSON.stringify(o)}\n`),
   } as unknown as NonNullable<DevProviderOptions['logger']>;
   let app: DemoApp | undefined;
+  let payroll: DemoApp | undefined;
   let idp: DevProvider | undefined;
   let gw: Gateway | undefined;
   const stopAll = async () => {
     await gw?.close(2000).catch(() => undefined);
     await idp?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
+    await payroll?.close().catch(() => undefined);
   };
   try {
-    app = await startDemoApp({ port: 0 });
+    const links = [
+      { label: 'Intranet', url: `${hosts.intranet}/` },
+      { label: 'Payroll', url: `${hosts.payroll}/` },
+    ];
+    app = await startDemoApp({ port: 0, links });
+    payroll = await startDemoApp({ port: 0, name: 'Contoso Payroll', color: '#1e7b4f', links });
     idp = await startDevProvider({
       clients: [
         {
           client_id: CLIENT_ID,
           client_secret: clientSecret,
           token_endpoint_auth_method: 'client_secret_basic',
-          redirect_uris: [`${url}/.gatehouse/callback`],
-          post_logout_redirect_uris: [`${url}/`],
-          backchannel_logout_uri: `${url}/.gatehouse/backchannel-logout`,
+          // One redirect URI, on the login host, whatever the number of app hosts.
+          redirect_uris: [`${hosts.login}/.gatehouse/callback`],
+          post_logout_redirect_uris: [`${hosts.login}/.gatehouse/signed-out`],
+          backchannel_logout_uri: `http://127.0.0.1:${gwPort}/.gatehouse/backchannel-logout`,
         },
       ],
       logger: idpLog,
     });
     const config = validateConfig(
-      devConfig(gwPort, idp.issuer, app.url, clientSecret, randomBytes(32).toString('base64url')),
+      devConfig(
+        gwPort,
+        idp.issuer,
+        { intranet: app.url, payroll: payroll.url },
+        clientSecret,
+        randomBytes(32).toString('base64url'),
+      ),
     );
     gw = Gateway.create({
       config,
@@ -179,8 +229,8 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
     );
     return 1;
   }
-  io.stdout.write(banner(url, idp, app));
-  opts.onReady?.(url);
+  io.stdout.write(banner(gwPort, idp, { intranet: app, payroll }));
+  opts.onReady?.(hosts.intranet);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = () => {

@@ -1,5 +1,6 @@
 /**
- * "Contoso Intranet": the demo legacy app of `gatehouse dev`. A real HTTP upstream that has no
+ * "Contoso Intranet" (and "Contoso Payroll", the same app under another name and host): the
+ * demo legacy apps of `gatehouse dev`. A real HTTP upstream that has no
  * login of its own and simply trusts the identity Gatehouse hands it, the way an old intranet
  * app behind IIS would: it greets the user from `X-Forwarded-User` / `-Email` / `-Groups` or
  * the Easy Auth `X-MS-CLIENT-PRINCIPAL` header and shows every header it received.
@@ -20,6 +21,18 @@ export interface ReceivedIdentity {
   principal:
     | { auth_typ?: string; name_typ?: string; role_typ?: string; claims?: { typ: string; val: string }[] }
     | undefined;
+}
+
+/** How one instance of the demo app presents itself. */
+export interface DemoAppOptions {
+  port?: number;
+  host?: string;
+  /** Shown in the title and header (default "Contoso Intranet"). */
+  name?: string;
+  /** Header colour (CSS colour, default a blue). */
+  color?: string;
+  /** Links to the other demo apps (absolute URLs on their own hosts), shown in the header. */
+  links?: readonly { label: string; url: string }[];
 }
 
 export interface DemoApp {
@@ -74,7 +87,11 @@ td,th{border:1px solid #ccd;padding:.3rem .5rem;text-align:left;vertical-align:t
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:1rem 1.5rem;margin:1rem 0}
 .admin{border-left:6px solid #c0392b}`;
 
-function render(req: IncomingMessage, path: string): string {
+function render(
+  req: IncomingMessage,
+  path: string,
+  look: Required<Pick<DemoAppOptions, 'name' | 'color' | 'links'>>,
+): string {
   const id = receivedIdentity(req);
   const who = id.user ?? id.email;
   const greeting =
@@ -97,14 +114,18 @@ function render(req: IncomingMessage, path: string): string {
     );
   }
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Contoso Intranet</title><style>${STYLE}</style></head><body>
-<header><h1>Contoso Intranet</h1><nav><a href="/">Home</a><a href="/admin">Admin</a><a href="/api/whoami">whoami (JSON)</a><a href="/.gatehouse/logout">Sign out</a></nav></header>
+<title>${escapeHtml(look.name)}</title><style>${STYLE}</style></head><body>
+<header style="background:${escapeHtml(look.color)}"><h1>${escapeHtml(look.name)}</h1><nav><a href="/">Home</a><a href="/admin">Admin</a><a href="/api/whoami">whoami (JSON)</a>${look.links.map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a>`).join('')}<a href="/.gatehouse/logout">Sign out</a></nav></header>
 <main><div class="card">${greeting}${facts}</div>${admin}${principal}
 <div class="card"><h2>Request headers received by the app</h2><table><thead><tr><th>Name</th><th>Value</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>
 </main></body></html>`;
 }
 
-function handle(req: IncomingMessage, res: ServerResponse): void {
+function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  look: Required<Pick<DemoAppOptions, 'name' | 'color' | 'links'>>,
+): void {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const security = {
     'cache-control': 'no-store',
@@ -136,7 +157,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...security }).end('Not found\n');
     return;
   }
-  const html = render(req, path);
+  const html = render(req, path, look);
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(html),
@@ -146,9 +167,14 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 /** Starts the demo app (default 127.0.0.1 on an ephemeral port). */
-export async function startDemoApp(opts: { port?: number; host?: string } = {}): Promise<DemoApp> {
+export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> {
   const host = opts.host ?? '127.0.0.1';
-  const server = createServer(handle);
+  const look = {
+    name: opts.name ?? 'Contoso Intranet',
+    color: opts.color ?? '#0b5cad',
+    links: opts.links ?? [],
+  };
+  const server = createServer((req, res) => handle(req, res, look));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());

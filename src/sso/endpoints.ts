@@ -43,6 +43,25 @@ export async function startHandoff(
   sendRedirect(ctx, `${sso.hosts.loginOrigin}${START_PATH}?request=${encodeURIComponent(sealed)}`);
 }
 
+/**
+ * The `session` authenticator's challenge with `session.sso` (a browser navigation without a
+ * session): on an app host, the handoff; on any other host but the login host (say the bare IP),
+ * a redirect to the login host's `/.gatehouse/login` — a login started elsewhere could not
+ * complete, its state cookie would not reach the callback. False on the login host itself: the
+ * caller starts the login there.
+ */
+export async function ssoChallenge(sso: SsoRuntime, ctx: RequestContext): Promise<boolean> {
+  const origin = sso.hosts.appOrigin(ctx);
+  if (origin !== undefined) {
+    await startHandoff(sso, ctx, origin, ctx.path + ctx.query);
+    return true;
+  }
+  if (ctx.hostHeader.toLowerCase() === sso.hosts.loginHost) return false;
+  ctx.reasons.push('sso.login_host');
+  sendRedirect(ctx, `${sso.hosts.loginOrigin}/.gatehouse/login`);
+  return true;
+}
+
 /** `/.gatehouse/login?rd=…`: on an app host through the login host's handoff, else as without SSO. */
 export async function ssoLoginEndpoint(sso: SsoRuntime, ctx: RequestContext): Promise<void> {
   const origin = sso.hosts.appOrigin(ctx);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { runDev } from '../../src/cli/dev.js';
 import { DEMO_USERS } from '../../src/dev/provider.js';
-import { TestBrowser } from '../oidc/browser-client.js';
+import { EstateBrowser } from '../sso/estate.js';
 
 function sink(): { stream: Writable; text: () => string } {
   let out = '';
@@ -16,7 +16,7 @@ function sink(): { stream: Writable; text: () => string } {
   return { stream, text: () => out };
 }
 
-test('gatehouse dev --port 0 starts a working demo: sign in as a demo user, admins only on /admin, clean stop', async () => {
+test('gatehouse dev --port 0 starts a working demo: one sign-in for intranet.localhost and payroll.localhost, admins only on /admin, staff only on payroll, clean stop', async () => {
   const out = sink();
   const err = sink();
   const ac = new AbortController();
@@ -37,34 +37,52 @@ test('gatehouse dev --port 0 starts a working demo: sign in as a demo user, admi
   void exit.then(() => markReady());
   await ready;
   try {
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/, `no URL; stderr: ${err.text()}`);
+    assert.match(url, /^http:\/\/intranet\.localhost:\d+$/, `no URL; stderr: ${err.text()}`);
+    const port = new URL(url).port;
+    const payroll = `http://payroll.localhost:${port}`;
     const printed = out.text();
     assert.ok(printed.includes(`Open ${url}/`), printed);
+    assert.ok(printed.includes(`Open http://127.0.0.1:${port}/`), 'the loopback IP is printed too');
     for (const u of DEMO_USERS)
       assert.ok(printed.includes(u.id) && printed.includes(u.password), `credentials of ${u.id} printed`);
     assert.match(printed, /DEVELOPMENT ONLY/);
 
-    const alice = DEMO_USERS.find((u) => u.id === 'alice')!;
-    const b = new TestBrowser();
-    const home = await b.login(`${url}/`, alice.id, alice.password);
-    assert.equal(home.status, 200);
+    const b = new EstateBrowser();
+    const home = await b.signIn(`${url}/`, 'alice');
+    assert.equal(home.status, 200, home.chain.join(' -> '));
     assert.equal(new URL(home.url).origin, url);
     assert.match(home.body, /Hello, <strong>alice<\/strong>!/);
     assert.match(home.body, /admins/);
     const admin = await b.navigate(`${url}/admin`);
     assert.equal(admin.status, 200);
     assert.match(admin.body, /Administration/);
+    const pay = await b.navigate(`${payroll}/`);
+    assert.equal(pay.status, 200, pay.chain.join(' -> '));
+    assert.match(pay.body, /Contoso Payroll/);
+    assert.match(pay.body, /Hello, <strong>alice<\/strong>!/);
+    assert.equal(
+      b.authRequests(new URL(b.requested.find((u) => u.includes('/auth?'))!).origin),
+      1,
+      'one sign-in',
+    );
 
-    const bob = DEMO_USERS.find((u) => u.id === 'bob')!;
-    const b2 = new TestBrowser();
-    const bobHome = await b2.login(`${url}/admin`, bob.id, bob.password);
+    const b2 = new EstateBrowser();
+    const bobHome = await b2.signIn(`${url}/admin`, 'bob');
     assert.equal(bobHome.status, 403, 'bob is not in admins');
     assert.equal((await b2.navigate(`${url}/`)).status, 200);
+    assert.equal((await b2.navigate(`${payroll}/`)).status, 200, 'bob is staff');
+    const carol = new EstateBrowser();
+    assert.equal((await carol.signIn(`${payroll}/`, 'carol')).status, 403, 'carol is not staff');
+    const ip = await new EstateBrowser().navigate(`http://127.0.0.1:${port}/`, (u) => u.includes('/auth?'));
+    assert.ok(
+      ip.url.includes('/auth?'),
+      `the bare IP signs in through the login host: ${ip.chain.join(' -> ')}`,
+    );
   } finally {
     ac.abort();
   }
   assert.equal(await exit, 0);
-  await assert.rejects(fetch(`${url}/`), 'gateway stopped');
+  await assert.rejects(fetch(`${url.replace('intranet.localhost', '127.0.0.1')}/`), 'gateway stopped');
 });
 
 test('gatehouse dev rejects a bad --port', async () => {
