@@ -1,4 +1,4 @@
-import { close, closeSync, fstat, mkdirSync, open, openSync, write, writeSync, type Stats } from 'node:fs';
+import { close, closeSync, fstat, mkdirSync, open, openSync, writeSync, type Stats } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { SinkWriteError, type Transport } from './outbox.js';
@@ -13,7 +13,7 @@ export interface FileTransportOptions {
 
 /**
  * An append-only JSON-lines file. Opened synchronously at start with flag `a` (a bad path fails
- * at start; restarts append, never truncate), then written asynchronously, one batch per write.
+ * at start; restarts append, never truncate), then written one batch per write.
  * Reopened — a new file at the configured path — on {@link reopen} (SIGUSR1) and when a timer
  * finds that the path no longer names the open file (renamed or removed by logrotate without
  * `copytruncate`, or on Windows), and after a failed write.
@@ -79,14 +79,17 @@ export class FileTransport implements Transport {
     this.reopened++;
   }
 
+  /**
+   * One synchronous `write(2)` per batch from the event loop, as the log file does (batches form
+   * while requests run: one per event-loop turn at most): no thread-pool hop, and no backlog of
+   * lines held in memory behind slow asynchronous writes. Never per request.
+   */
   async send(lines: readonly string[]): Promise<void> {
     try {
       if (this.#reopenWanted) await this.#reopenNow();
-      let buf = Buffer.from(lines.join(''), 'utf8');
-      while (buf.length > 0) {
-        const n = await writeAsync(this.#fd, buf);
-        buf = buf.subarray(n);
-      }
+      const buf = Buffer.from(lines.length === 1 ? (lines[0] as string) : lines.join(''), 'utf8');
+      let off = 0;
+      while (off < buf.length) off += writeSync(this.#fd, buf, off);
     } catch (e) {
       this.#reopenWanted = true;
       const err = e as NodeJS.ErrnoException;
@@ -118,8 +121,4 @@ function fstatAsync(fd: number): Promise<Stats> {
 
 function openAsync(path: string, flags: string, mode: number): Promise<number> {
   return new Promise((resolve, reject) => open(path, flags, mode, (e, fd) => (e ? reject(e) : resolve(fd))));
-}
-
-function writeAsync(fd: number, buf: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => write(fd, buf, (e, n) => (e ? reject(e) : resolve(n))));
 }

@@ -142,6 +142,19 @@ export const auditSchema = z
     sinks: z.array(auditSinkSchema).default([]).describe('File, syslog and HTTP batch sinks.'),
   })
   .strict()
+  .superRefine((a, ctx) => {
+    const seen = new Set<string>();
+    a.sinks.forEach((s, i) => {
+      if (s.name === undefined) return;
+      if (seen.has(s.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sinks', i, 'name'],
+          message: `duplicate sink name "${s.name}"`,
+        });
+      seen.add(s.name);
+    });
+  })
   .prefault({});
 
 export type AuditConfig = z.output<typeof auditSchema>;
