@@ -36,6 +36,7 @@ export function estateConfig(
   issuer: string,
   upstream: string,
   session: object = {},
+  handoffTtl?: string,
 ) {
   const host = (h: string) => `http://${h}.localhost:${port}`;
   const route = (h: string) => ({
@@ -53,7 +54,10 @@ export function estateConfig(
     session: {
       secrets: ['${TEST_SESSION_SECRET}'],
       insecure_http_cookies: true,
-      sso: { hosts: [host('intranet'), host('payroll')] },
+      sso: {
+        hosts: [host('intranet'), host('payroll')],
+        ...(handoffTtl === undefined ? {} : { handoff_ttl: handoffTtl }),
+      },
       ...session,
       login: {
         provider: 'dev',
@@ -69,7 +73,9 @@ export function estateConfig(
 }
 
 /** Starts the provider, the upstream and `instances` Gatehouse instances sharing one config. */
-export async function startEstate(opts: { instances?: number; session?: object } = {}): Promise<Estate> {
+export async function startEstate(
+  opts: { instances?: number; session?: object; handoffTtl?: string } = {},
+): Promise<Estate> {
   const ports: number[] = [];
   for (let i = 0; i < (opts.instances ?? 1); i++) ports.push(await freePort());
   const port = ports[0] as number;
@@ -92,7 +98,7 @@ export async function startEstate(opts: { instances?: number; session?: object }
   try {
     for (const p of ports)
       gateways.push(
-        await startGatehouse(estateConfig(port, p, idp.issuer, upstream.url, opts.session), {
+        await startGatehouse(estateConfig(port, p, idp.issuer, upstream.url, opts.session, opts.handoffTtl), {
           env: { TEST_SESSION_SECRET: SECRET },
         }),
       );
