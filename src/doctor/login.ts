@@ -123,13 +123,16 @@ export async function checkLogin(ctx: DoctorContext): Promise<Finding[]> {
       );
       break;
     case 'redirect_uri_mismatch':
-      out.push(
+      // The refusal replaces the "Gatehouse sends this redirect URI" line: one finding per id.
+      out.splice(
+        0,
+        1,
         finding.error(
           'login.redirect_uri',
           subject,
           `the IdP refuses the redirect URI (${a.code ?? 'redirect_uri mismatch'})`,
           evidence,
-          `register ${rt.redirectUri} at the IdP${WHERE[a.vendor ?? ''] ? ` (${WHERE[a.vendor ?? '']})` : ''}, or make server.external_url and session.login.redirect_path produce the URI registered there`,
+          `Gatehouse sends redirect_uri=${rt.redirectUri} (server.external_url + session.login.redirect_path): register exactly this URI at the IdP${WHERE[a.vendor ?? ''] ? ` (${WHERE[a.vendor ?? '']})` : ''}, or change server.external_url / redirect_path to produce the URI registered there`,
         ),
       );
       break;
