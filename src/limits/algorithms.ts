@@ -43,24 +43,41 @@ export interface BucketState {
 
 const EPS = 1e-9;
 
+/** Outcome of taking up to n tokens at once (a lease): how many were granted. */
+export interface LeaseResult extends TakeResult {
+  /** Tokens granted, 0 when denied; never more than asked for. */
+  readonly granted: number;
+}
+
 /** Applies one request to `s` (mutated only when allowed). */
 export function take(s: BucketState, lim: LimitAlgorithm, now: number): TakeResult {
+  return takeUpTo(s, lim, now, 1);
+}
+
+/**
+ * Applies up to `n` requests at once to `s` — as many as the budget allows, at least one or
+ * none. `n = 1` is exactly {@link take}. A lease of k tokens is counted as k requests at `now`.
+ */
+export function takeUpTo(s: BucketState, lim: LimitAlgorithm, now: number, n: number): LeaseResult {
   if (lim.algo === 'gcra') {
     const tat = s.a > now ? s.a : now;
-    const newTat = tat + lim.intervalMs;
-    const allowAt = newTat - lim.windowMs;
+    const allowAt = tat + lim.intervalMs - lim.windowMs;
     if (now < allowAt)
       return {
         allowed: false,
+        granted: 0,
         remaining: 0,
         resetMs: Math.ceil(tat - now),
         retryAfterMs: Math.ceil(allowAt - now),
       };
+    const k = Math.min(n, 1 + Math.floor((now - allowAt) / lim.intervalMs + EPS));
+    const newTat = tat + k * lim.intervalMs;
     s.a = newTat;
     s.exp = Math.ceil(newTat);
     return {
       allowed: true,
-      remaining: Math.floor((now - allowAt) / lim.intervalMs + EPS),
+      granted: k,
+      remaining: Math.floor((now - (newTat - lim.windowMs)) / lim.intervalMs + EPS),
       resetMs: Math.ceil(newTat - now),
       retryAfterMs: 0,
     };
@@ -71,11 +88,18 @@ export function take(s: BucketState, lim: LimitAlgorithm, now: number): TakeResu
   if (lim.algo === 'fixed') {
     const count = s.a === win ? s.b : 0;
     if (count >= lim.limit)
-      return { allowed: false, remaining: 0, resetMs: end - now, retryAfterMs: end - now };
+      return { allowed: false, granted: 0, remaining: 0, resetMs: end - now, retryAfterMs: end - now };
+    const k = Math.min(n, lim.limit - count);
     s.a = win;
-    s.b = count + 1;
+    s.b = count + k;
     s.exp = end;
-    return { allowed: true, remaining: lim.limit - count - 1, resetMs: end - now, retryAfterMs: 0 };
+    return {
+      allowed: true,
+      granted: k,
+      remaining: lim.limit - count - k,
+      resetMs: end - now,
+      retryAfterMs: 0,
+    };
   }
   let curr = 0;
   let prev = 0;
@@ -88,17 +112,20 @@ export function take(s: BucketState, lim: LimitAlgorithm, now: number): TakeResu
   if (est + 1 > lim.limit + EPS)
     return {
       allowed: false,
+      granted: 0,
       remaining: 0,
       resetMs: end - now,
       retryAfterMs: slidingWait(curr, prev, lim.limit, w, elapsed),
     };
+  const k = Math.min(n, Math.max(1, Math.floor(lim.limit - est + EPS)));
   s.a = win;
-  s.b = curr + 1;
+  s.b = curr + k;
   s.c = prev;
   s.exp = end + w;
   return {
     allowed: true,
-    remaining: Math.max(0, Math.floor(lim.limit - est - 1 + EPS)),
+    granted: k,
+    remaining: Math.max(0, Math.floor(lim.limit - est - k + EPS)),
     resetMs: end - now,
     retryAfterMs: 0,
   };
@@ -111,9 +138,10 @@ function slidingWait(curr: number, prev: number, q: number, w: number, elapsed: 
 }
 
 /**
- * The Redis version of {@link take}: one atomic script, one key, one round trip. Returns
- * `{allowed, remaining, resetMs, retryAfterMs}`; state expires by itself (PEXPIRE).
- * KEYS[1] = bucket key; ARGV = algo ("g"|"f"|"s"), now, intervalMs, limit, windowMs.
+ * The Redis version of {@link takeUpTo}: one atomic script, one key, one round trip. Returns
+ * `{granted, remaining, resetMs, retryAfterMs}` (granted 0 = denied); state expires by itself
+ * (PEXPIRE). KEYS[1] = bucket key; ARGV = algo ("g"|"f"|"s"), now, intervalMs, limit,
+ * windowMs, n (most tokens to take).
  */
 export const LUA_TAKE = `
 local k = KEYS[1]
@@ -122,15 +150,17 @@ local now = tonumber(ARGV[2])
 local T = tonumber(ARGV[3])
 local q = tonumber(ARGV[4])
 local w = tonumber(ARGV[5])
+local n = tonumber(ARGV[6])
 local eps = 1e-9
 if algo == 'g' then
   local tat = tonumber(redis.call('GET', k) or '0')
   if tat < now then tat = now end
-  local newTat = tat + T
-  local allowAt = newTat - w
+  local allowAt = tat + T - w
   if now < allowAt then return {0, 0, math.ceil(tat - now), math.ceil(allowAt - now)} end
+  local g = math.min(n, 1 + math.floor((now - allowAt) / T + eps))
+  local newTat = tat + g * T
   redis.call('SET', k, string.format('%.6f', newTat), 'PX', math.max(1, math.ceil(newTat - now)))
-  return {1, math.floor((now - allowAt) / T + eps), math.ceil(newTat - now), 0}
+  return {g, math.floor((now - (newTat - w)) / T + eps), math.ceil(newTat - now), 0}
 end
 local win = math.floor(now / w)
 local e = (win + 1) * w
@@ -142,9 +172,10 @@ if algo == 'f' then
   local count = 0
   if sw == win then count = sb end
   if count >= q then return {0, 0, e - now, e - now} end
-  redis.call('HSET', k, 'w', win, 'b', count + 1)
+  local g = math.min(n, q - count)
+  redis.call('HSET', k, 'w', win, 'b', count + g)
   redis.call('PEXPIRE', k, math.max(1, e - now))
-  return {1, q - count - 1, e - now, 0}
+  return {g, q - count - g, e - now, 0}
 end
 local curr = 0
 local prev = 0
@@ -157,7 +188,8 @@ if est + 1 > q + eps then
   else wait = math.ceil(w - elapsed + math.max(0, w - (q - 1) * w / curr)) end
   return {0, 0, e - now, math.max(1, wait)}
 end
-redis.call('HSET', k, 'w', win, 'b', curr + 1, 'c', prev)
+local g = math.min(n, math.max(1, math.floor(q - est + eps)))
+redis.call('HSET', k, 'w', win, 'b', curr + g, 'c', prev)
 redis.call('PEXPIRE', k, math.max(1, e + w - now))
-return {1, math.max(0, math.floor(q - est - 1 + eps)), e - now, 0}
+return {g, math.max(0, math.floor(q - est - g + eps)), e - now, 0}
 `;

@@ -3,6 +3,7 @@ import { compileLimit, type CompiledLimit } from './compile.js';
 import { RouteLimiter, newLimitStats, type LimitStats } from './limiter.js';
 import { MemoryLimitStore } from './memory-store.js';
 import { RedisLimitStore } from './redis-store.js';
+import { LeasedLimitStore } from './lease.js';
 import { sharedRedis, ThrottledLog } from './redis.js';
 import type { LimitStore } from './store.js';
 import type { LimitsGlobals, LimitsRoute } from './schema.js';
@@ -29,8 +30,17 @@ function buildService(cctx: CompileContext<LimitsGlobals>): LimitsService {
     limitStore() {
       if (store) return store;
       const client = cfg?.store === 'redis' && cfg.redis ? sharedRedis(cctx, cfg.redis) : undefined;
-      if (client && cfg?.redis) store = new RedisLimitStore(client, cfg.redis.key_prefix);
-      else {
+      if (client && cfg?.redis) {
+        const lease = cfg.lease;
+        const leased = new LeasedLimitStore(new RedisLimitStore(client, cfg.redis.key_prefix), {
+          max: lease.max,
+          share: lease.share,
+          ttlMs: lease.ttl,
+          maxKeys: lease.max_keys,
+        });
+        cctx.onClose(() => leased.close());
+        store = leased;
+      } else {
         const mem = new MemoryLimitStore({
           maxKeys: cfg?.max_keys ?? 100_000,
           sweepIntervalMs: cctx.dryRun ? 0 : 30_000,

@@ -30,13 +30,12 @@ const secs = (ms: number): number => Math.max(0, Math.ceil(ms / 1000));
  * still counts against the earlier ones (as in Envoy and Kong). Denial answers
  * `GH_RATE_LIMITED` / `GH_QUOTA_EXCEEDED` (returned as `LimitResult.error`) with `Retry-After` and the RateLimit headers of
  * draft-ietf-httpapi-ratelimit-headers (§3 RateLimit-Policy, §4 RateLimit). With the memory
- * store the check is synchronous.
+ * store, and for leased tokens of the Redis store, the check is synchronous.
  */
 export class RouteLimiter implements Limiter {
   readonly id = 'limits';
   readonly #limits: readonly CompiledLimit[];
   readonly #store: LimitStore;
-  readonly #sync: boolean;
   readonly #stats: LimitStats;
   readonly #log: ThrottledLog;
   readonly #anyHeaders: boolean;
@@ -45,7 +44,6 @@ export class RouteLimiter implements Limiter {
   constructor(limits: readonly CompiledLimit[], store: LimitStore, stats: LimitStats, log: ThrottledLog) {
     this.#limits = limits;
     this.#store = store;
-    this.#sync = store.kind === 'memory';
     this.#stats = stats;
     this.#log = log;
     const withHeaders = limits.filter((l) => l.headers);
@@ -55,22 +53,35 @@ export class RouteLimiter implements Limiter {
 
   check(ctx: RequestContext): LimitResult | Promise<LimitResult> {
     const now = Date.now();
-    if (!this.#sync) return this.#checkAsync(ctx, now);
     let header: string | undefined;
-    for (const lim of this.#limits) {
-      const r = this.#store.take(this.#key(ctx, lim), lim, now) as TakeResult;
+    const limits = this.#limits;
+    for (let i = 0; i < limits.length; i++) {
+      const lim = limits[i] as CompiledLimit;
+      const r = this.#store.take(this.#key(ctx, lim), lim, now);
+      if (r instanceof Promise) return this.#continue(ctx, now, i, r, header);
       if (!r.allowed) return this.#deny(ctx, lim, r);
       if (lim.headers) header = this.#append(header, lim, r);
     }
     return this.#allow(ctx, header);
   }
 
-  async #checkAsync(ctx: RequestContext, now: number): Promise<LimitResult> {
-    let header: string | undefined;
-    for (const lim of this.#limits) {
+  /**
+   * Finishes a check once a store answers with a Promise (a Redis round trip); leases and the
+   * memory store answer synchronously, so most requests never get here.
+   */
+  async #continue(
+    ctx: RequestContext,
+    now: number,
+    from: number,
+    pending: Promise<TakeResult>,
+    header: string | undefined,
+  ): Promise<LimitResult> {
+    const limits = this.#limits;
+    for (let i = from; i < limits.length; i++) {
+      const lim = limits[i] as CompiledLimit;
       let r: TakeResult;
       try {
-        r = await this.#store.take(this.#key(ctx, lim), lim, now);
+        r = await (i === from ? pending : this.#store.take(this.#key(ctx, lim), lim, now));
       } catch (err) {
         const denied = this.#storeError(ctx, lim, err);
         if (denied) return denied;

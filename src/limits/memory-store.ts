@@ -1,4 +1,4 @@
-import { take, type BucketState, type LimitAlgorithm, type TakeResult } from './algorithms.js';
+import { takeUpTo, type BucketState, type LimitAlgorithm, type LeaseResult } from './algorithms.js';
 import type { LimitStore } from './store.js';
 
 /**
@@ -27,17 +27,22 @@ export class MemoryLimitStore implements LimitStore {
     return this.#buckets.size;
   }
 
-  take(key: string, limit: LimitAlgorithm, now: number): TakeResult {
+  take(key: string, limit: LimitAlgorithm, now: number): LeaseResult {
+    return this.takeUpTo(key, limit, now, 1);
+  }
+
+  /** Takes up to `n` tokens at once (the arithmetic the Redis store's leases use). */
+  takeUpTo(key: string, limit: LimitAlgorithm, now: number, n: number): LeaseResult {
     const s = this.#buckets.get(key);
     if (s === undefined || s.exp <= now) {
       if (s === undefined && this.#buckets.size >= this.#maxKeys) this.#makeRoom(now);
       const fresh: BucketState = { a: limit.algo === 'gcra' ? 0 : -1, b: 0, c: 0, exp: 0 };
-      const r = take(fresh, limit, now);
+      const r = takeUpTo(fresh, limit, now, n);
       if (r.allowed) this.#buckets.set(key, fresh);
       else if (s !== undefined) this.#buckets.delete(key);
       return r;
     }
-    return take(s, limit, now);
+    return takeUpTo(s, limit, now, n);
   }
 
   /** Removes expired buckets. */

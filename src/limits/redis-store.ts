@@ -1,4 +1,4 @@
-import type { LimitAlgorithm, TakeResult } from './algorithms.js';
+import type { LeaseResult, LimitAlgorithm } from './algorithms.js';
 import { LUA_TAKE } from './algorithms.js';
 import type { RedisClient } from './redis.js';
 import type { LimitStore } from './store.js';
@@ -12,6 +12,7 @@ interface WithTake {
     intervalMs: number,
     limit: number,
     windowMs: number,
+    n: number,
   ): Promise<TakeReply>;
 }
 
@@ -31,7 +32,12 @@ export class RedisLimitStore implements LimitStore {
     this.#prefix = `${keyPrefix}rl:`;
   }
 
-  async take(key: string, limit: LimitAlgorithm, now: number): Promise<TakeResult> {
+  take(key: string, limit: LimitAlgorithm, now: number): Promise<LeaseResult> {
+    return this.takeUpTo(key, limit, now, 1);
+  }
+
+  /** Takes up to `n` tokens in one round trip (a lease, `src/limits/lease.ts`). */
+  async takeUpTo(key: string, limit: LimitAlgorithm, now: number, n: number): Promise<LeaseResult> {
     const r = await this.#client.ghLimitTake(
       this.#prefix + key,
       limit.algo[0] as string,
@@ -39,8 +45,9 @@ export class RedisLimitStore implements LimitStore {
       limit.intervalMs,
       limit.limit,
       limit.windowMs,
+      n,
     );
-    return { allowed: r[0] === 1, remaining: r[1], resetMs: r[2], retryAfterMs: r[3] };
+    return { allowed: r[0] > 0, granted: r[0], remaining: r[1], resetMs: r[2], retryAfterMs: r[3] };
   }
 
   close(): void {

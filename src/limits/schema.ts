@@ -156,6 +156,35 @@ export const limitsSchema = z
       .default(100_000)
       .describe('In-memory store: most buckets kept at once.'),
     policies: z.record(name, limitPolicySchema).default({}),
+    lease: z
+      .object({
+        max: z
+          .number()
+          .int()
+          .min(1)
+          .max(10_000)
+          .default(64)
+          .describe(
+            'Most tokens one instance takes from Redis at once. 1: one round trip per request (exact).',
+          ),
+        share: z
+          .number()
+          .gt(0)
+          .max(0.5)
+          .default(0.01)
+          .describe(
+            "At most this share of a limit's budget per lease (limits smaller than 1/share stay exact).",
+          ),
+        ttl: duration
+          .default(1000)
+          .describe('Unused leased tokens are dropped after this (and at a quota window end).'),
+        max_keys: z.number().int().min(100).default(100_000).describe('Most keys holding a lease at once.'),
+      })
+      .strict()
+      .prefault({})
+      .describe(
+        'Redis store: local leases of tokens (docs/rate-limits.md#leases). Over-admission of a rate ≤ instances × lease; quotas never over-admit.',
+      ),
   })
   .strict()
   .superRefine((v, ctx) => {
