@@ -6,12 +6,9 @@ import { identityCodes } from './codes-identity.js';
 import { limitsCodes } from './codes-limits.js';
 import { protocolCodes } from './codes-protocol.js';
 
-/** One catalogue entry: HTTP status, the safe client-facing message and the documented meaning. */
-export interface ErrorEntry {
-  readonly status: number;
-  readonly message: string;
-  readonly meaning: string;
-}
+import type { ErrorEntry } from './entry.js';
+
+export type { ErrorEntry };
 
 /**
  * Every error code Gatehouse can answer with. `docs/errors.md` is generated from this table

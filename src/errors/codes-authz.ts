@@ -1,4 +1,4 @@
-import type { ErrorEntry } from './catalogue.js';
+import type { ErrorEntry } from './entry.js';
 
 /** Error codes of the authz area. */
 export const authzCodes = {

@@ -1,4 +1,4 @@
-import type { ErrorEntry } from './catalogue.js';
+import type { ErrorEntry } from './entry.js';
 
 /** Error codes of the identity area: propagating the verified identity upstream, client certificates. */
 export const identityCodes = {

@@ -1,4 +1,4 @@
-import type { ErrorEntry } from './catalogue.js';
+import type { ErrorEntry } from './entry.js';
 
 /** Error codes of the limits area: rate limits, quotas, API keys, forward-auth. */
 export const limitsCodes = {
