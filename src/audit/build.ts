@@ -26,7 +26,8 @@ export function decisionOf(
 /**
  * The audit event of one finished request, filled from the context: route, method, normalised
  * path (never the query), host, client address, who (provider, subject, client id, credential
- * id: the token `jti` or a hash prefix), decision, reasons, rule, statuses and latency; the
+ * id: the token `jti` or a hash prefix), decision, reasons, rule, statuses, latency and upstream
+ * time (the compact decision summary `gatehouse explain --request-id` reads); the
  * forged identity headers that were stripped; the decision trace when one was recorded
  * (`audit.level: debug`). Never the token, cookies or other headers.
  */
@@ -36,6 +37,7 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
   const dropped = ctx.extra['droppedCookies'];
   const trace = ctx.extra['trace'];
   const reasons = mergedReasons(ctx, error).slice();
+  const now = performance.now();
   return {
     time: isoNow(),
     type: 'request',
@@ -59,12 +61,23 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
     error: error?.code,
     detail: error?.detail === undefined ? undefined : redactTokens(error.detail),
     upstream_status: ctx.upstreamStatus,
-    latency_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
+    latency_ms: Math.round((now - ctx.start) * 1000) / 1000,
+    upstream_ms: upstreamMs(ctx, now),
     stripped_headers:
       Array.isArray(stripped) && stripped.length > 0 ? (stripped as string[]).slice() : undefined,
     dropped_cookies: Array.isArray(dropped) ? (dropped as string[]).slice() : undefined,
     trace: Array.isArray(trace) && trace.length > 0 ? (trace as TraceEntry[]) : undefined,
   };
+}
+
+/**
+ * Milliseconds (µs precision) from handing the request to the upstream pool to the end of the
+ * upstream response (or now, when it is still streaming); undefined when never forwarded. The
+ * time spent in Gatehouse itself is `latency_ms - upstream_ms`.
+ */
+function upstreamMs(ctx: RequestContext, now: number): number | undefined {
+  const d = ctx.upstreamDispatch;
+  return d === undefined ? undefined : Math.round(((ctx.upstreamEnd ?? now) - d) * 1000) / 1000;
 }
 
 /** `,"key":value` for a defined value; the value as JSON.stringify would write it. */
@@ -109,7 +122,8 @@ export function requestEventLine(
   if (error !== undefined) {
     line += `${field('error', error.code)}${field('detail', error.detail === undefined ? undefined : redactTokens(error.detail))}`;
   }
-  line += `${field('upstream_status', ctx.upstreamStatus)}${field('latency_ms', Math.round((performance.now() - ctx.start) * 1000) / 1000)}`;
+  const now = performance.now();
+  line += `${field('upstream_status', ctx.upstreamStatus)}${field('latency_ms', Math.round((now - ctx.start) * 1000) / 1000)}${field('upstream_ms', upstreamMs(ctx, now))}`;
   if (Array.isArray(stripped) && stripped.length > 0)
     line += `,"stripped_headers":${stringList(stripped as string[])}`;
   const dropped = ctx.extra['droppedCookies'];

@@ -34,7 +34,13 @@ export interface AuditEvent {
   /** Operator-facing error detail (JWT-shaped text redacted). Never sent to the client. */
   readonly detail?: string | undefined;
   readonly upstream_status?: number | undefined;
+  /** Whole request, accept to last byte (or to the audit record), in ms. */
   readonly latency_ms: number;
+  /**
+   * Time with the upstream (dispatch to the end of its response), in ms; absent when not
+   * forwarded. Time spent in Gatehouse: `latency_ms - upstream_ms`.
+   */
+  readonly upstream_ms?: number | undefined;
   /**
    * Names (as sent) of request headers removed because an upstream would act on them: forged
    * identity, path/method overrides, forwarding and client-certificate claims.

@@ -123,7 +123,7 @@ export const authzFeature: Feature<AuthzGlobals, AuthzRoute> = {
     }
     if (route.rules !== undefined) {
       try {
-        policies.push(compilePolicy(keyPath, route.rules));
+        policies.push(compilePolicy(route.name ?? keyPath, route.rules));
       } catch (e) {
         cctx.issue(`${keyPath}.rules`, (e as Error).message);
       }

@@ -1,22 +1,20 @@
-import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { ConfigError, loadConfigFile } from '../config/load.js';
 import { compileState, type RuntimeState } from '../config/compile.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
-import { normalizeTarget, checkIisSegments } from '../http/normalize.js';
 import { silentLogger } from '../log/logger.js';
-import { denyError } from '../authz/deny.js';
-import { hostOnly } from '../server/context.js';
-import type { RequestContext } from '../pipeline/context.js';
-import type { Decision, TraceEntry } from '../pipeline/decision.js';
-import type { Principal } from '../pipeline/principal.js';
-import type { CompiledRoute } from '../pipeline/route.js';
-import { renderExplain, type ExplainReport } from '../authz/explain-report.js';
-import { explainToken } from '../authn/explain.js';
-import type { ProviderRegistry } from '../authn/providers.js';
+import { renderExplain } from '../authz/explain-report.js';
+import { explainRequest, UsageError, type RequestArgs } from '../explain/request.js';
+import { findAuditEvents } from '../explain/audit-scan.js';
+import { pastReport } from '../explain/past.js';
+import { renderPast } from '../explain/render-past.js';
+import type { SessionInput } from '../explain/session.js';
 
 const USAGE =
-  'usage: gatehouse explain -c FILE [--token JWT|@file|-] [--header "Name: value"]... [--client-ip IP] [--json] METHOD URL\n';
+  'usage: gatehouse explain -c FILE [--token JWT|@file|-] [--cookie "name=value"] [--session-id ID]\n' +
+  '                         [--header "Name: value"]... [--client-ip IP] [--json] METHOD URL\n' +
+  '       gatehouse explain -c FILE --request-id ID [--audit FILE]... [--json]\n';
 
 interface Args {
   config: string;
@@ -26,11 +24,15 @@ interface Args {
   json: boolean;
   method: string;
   url: string;
+  session: SessionInput | undefined;
+  requestId: string | undefined;
+  audit: string[];
 }
 
 function parseArgs(argv: readonly string[]): Args | string {
-  const a: Partial<Args> & { headers: [string, string][] } = {
+  const a: Partial<Args> & { headers: [string, string][]; audit: string[] } = {
     headers: [],
+    audit: [],
     clientIp: '127.0.0.1',
     json: false,
   };
@@ -50,6 +52,31 @@ function parseArgs(argv: readonly string[]): Args | string {
         a.token = value();
         if (a.token === undefined) return '--token needs a value: a JWT, @file or - (stdin)';
         break;
+      case '--cookie': {
+        const c = value();
+        if (c === undefined || !c.includes('='))
+          return '--cookie expects "name=value" (or a whole Cookie header)';
+        if (a.session !== undefined) return '--cookie and --session-id: give one';
+        a.session = { cookie: c };
+        break;
+      }
+      case '--session-id': {
+        const s = value();
+        if (s === undefined || s === '') return '--session-id needs a session id';
+        if (a.session !== undefined) return '--cookie and --session-id: give one';
+        a.session = { sessionId: s };
+        break;
+      }
+      case '--request-id':
+        a.requestId = value();
+        if (a.requestId === undefined || a.requestId === '') return '--request-id needs an id';
+        break;
+      case '--audit': {
+        const f = value();
+        if (f === undefined) return '--audit needs a file';
+        a.audit.push(f);
+        break;
+      }
       case '-H':
       case '--header': {
         const h = value();
@@ -73,239 +100,55 @@ function parseArgs(argv: readonly string[]): Args | string {
     }
   }
   if (a.config === undefined) return 'missing -c FILE';
-  if (pos.length !== 2) return 'expected METHOD and URL';
+  if (a.requestId !== undefined) {
+    if (pos.length > 0 || a.token !== undefined || a.session !== undefined || a.headers.length > 0)
+      return '--request-id explains a past request: no METHOD URL, --token, --cookie or --header';
+    return a as Args;
+  }
+  if (a.audit.length > 0) return '--audit goes with --request-id';
+  if (pos.length !== 2) return 'expected METHOD and URL (or --request-id ID)';
   a.method = (pos[0] as string).toUpperCase();
   a.url = pos[1] as string;
   return a as Args;
 }
 
-async function readToken(spec: string): Promise<string> {
-  if (spec === '-') {
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8').trim();
-  }
-  if (spec.startsWith('@')) return (await readFile(spec.slice(1), 'utf8')).trim();
-  return spec;
-}
-
-/** Splits `https://host:port/p?q` (or `/p?q` with a Host header) into the Host header and raw target. */
-function splitUrl(
-  url: string,
-  hostHeader: string | undefined,
-): { hostHeader: string; target: string } | string {
-  const m = /^(https?):\/\/([^/?#]*)(.*)$/i.exec(url);
-  if (m) return { hostHeader: m[2] as string, target: m[3] === '' ? '/' : (m[3] as string) };
-  if (url.startsWith('/')) return { hostHeader: hostHeader ?? 'localhost', target: url };
-  return `URL must be absolute (https://host/path) or a path starting with "/": ${url}`;
-}
-
-function fakeContext(
+/** `--request-id`: the audit files to read (given, else `audit.file`), the report, exit status. */
+async function explainPast(
   args: Args,
-  host: string,
-  hostHeader: string,
-  path: string,
-  query: string,
-  route: CompiledRoute | undefined,
-): RequestContext {
-  const headers: Record<string, string> = { host: hostHeader };
-  for (const [k, v] of args.headers) headers[k] = k in headers && k !== 'host' ? `${headers[k]}, ${v}` : v;
-  const rawHeaders = Object.entries(headers).flat();
-  const req = {
-    method: args.method,
-    url: `${path}${query}`,
-    headers,
-    rawHeaders,
-    socket: { remoteAddress: args.clientIp },
-  };
-  return {
-    id: 'explain',
-    req,
-    res: undefined,
-    start: performance.now(),
-    peer: args.clientIp,
-    clientIp: args.clientIp,
-    peerTrusted: false,
-    scheme: args.url.toLowerCase().startsWith('https:') ? 'https' : 'http',
-    host,
-    hostHeader,
-    method: args.method,
-    path,
-    query,
-    route,
-    principal: undefined,
-    inject: new Map(),
-    drop: new Set(),
-    reasons: [],
-    rule: undefined,
-    responseHeaders: new Map(),
-    upstreamStatus: undefined,
-    upstreamStart: undefined,
-    upstreamEnd: undefined,
-    extra: {},
-  } as unknown as RequestContext;
-}
-
-/** Runs the route's authenticators (API keys, bearer through its authenticator…) on the synthetic request. */
-async function authenticate(
-  ctx: RequestContext,
-  route: CompiledRoute,
-  checks: TraceEntry[],
-): Promise<Principal | GatehouseError | undefined> {
-  for (const a of route.authenticators) {
-    try {
-      const r = await a.authenticate(ctx);
-      if (r.kind === 'ok') {
-        checks.push({
-          check: `authenticator ${a.id}`,
-          pass: true,
-          detail: `verified ${r.principal.subject}`,
-        });
-        return r.principal;
-      }
-      checks.push({
-        check: `authenticator ${a.id}`,
-        pass: false,
-        detail: 'no credential of this kind in the request',
-      });
-    } catch (e) {
-      const err = isGatehouseError(e)
-        ? e
-        : new GatehouseError('GH_INTERNAL', String((e as Error)?.message ?? e));
-      checks.push({
-        check: `authenticator ${a.id}`,
-        pass: false,
-        detail: `${err.code}${err.detail ? `: ${err.detail}` : ''}`,
-      });
-      return err;
-    }
-  }
-  return undefined;
-}
-
-async function explain(args: Args, state: RuntimeState): Promise<ExplainReport> {
-  const userHost = args.headers.find(([k]) => k === 'host')?.[1];
-  const split = splitUrl(args.url, userHost);
-  if (typeof split === 'string') throw new UsageError(split);
-  const report: ExplainReport = {
-    request: { method: args.method, url: args.url, client_ip: args.clientIp },
-    authentication: { checks: [] },
-    rules: [],
-  };
-  const finish = (
-    allow: boolean,
-    status: number,
-    reasons: readonly string[],
-    code?: string,
-    rule?: string,
-  ) => {
-    report.decision = { allow, status, code, reasons: [...reasons], rule };
-    return report;
-  };
-  let path: string;
-  let query: string;
-  try {
-    ({ path, query } = normalizeTarget(split.target, split.hostHeader));
-  } catch (e) {
-    if (!isGatehouseError(e)) throw e;
-    report.route = { matched: false, error: e.code, detail: e.detail };
-    return finish(false, e.status, e.reasons, e.code);
-  }
-  const host = hostOnly(split.hostHeader);
-  report.request.host = host;
-  report.request.path = path;
-  const m = state.router.match(host, path, args.method);
-  if ('error' in m) {
-    report.route = {
-      matched: false,
-      error: m.error,
-      detail: 'detail' in m ? m.detail : routeMissDetail(m.error, args.method, host, path),
-    };
-    return finish(
-      false,
-      m.error === 'GH_METHOD_NOT_ALLOWED' ? 405 : m.error === 'GH_ROUTE_NOT_FOUND' ? 404 : 400,
-      [m.error],
-      m.error,
+  state: RuntimeState,
+  baseDir: string,
+  io: { stdout: Writable },
+): Promise<number> {
+  const configured = state.config.audit.file;
+  const files =
+    args.audit.length > 0
+      ? args.audit
+      : configured === undefined
+        ? []
+        : [isAbsolute(configured) ? configured : resolve(baseDir, configured)];
+  if (files.length === 0)
+    throw new GatehouseError(
+      'GH_EXPLAIN_AUDIT_UNREADABLE',
+      'no audit file: audit.file is not configured; name the files with --audit FILE',
     );
-  }
-  const route = m.route;
-  report.route = {
-    matched: true,
-    name: route.name,
-    key_path: route.keyPath,
-    public: route.public,
-    authenticators: route.authenticators.map((a) => a.id),
-  };
-  if (route.caseInsensitive) {
-    try {
-      checkIisSegments(path);
-    } catch (e) {
-      if (!isGatehouseError(e)) throw e;
-      return finish(false, e.status, e.reasons, e.code);
-    }
-  }
-  const ctx = fakeContext(args, host, split.hostHeader, path, query, route);
-  let principal: Principal | undefined;
-  if (!route.public) {
-    const checks = report.authentication.checks;
-    let result: Principal | GatehouseError | undefined;
-    const token = args.token === undefined ? undefined : await readToken(args.token);
-    const registry = state.services.get('providers') as ProviderRegistry | undefined;
-    if (
-      token !== undefined &&
-      registry !== undefined &&
-      route.authenticators.some((a) => a.id.startsWith('bearer'))
-    ) {
-      const r = await explainToken(registry, token, { providers: route.config.providers });
-      checks.push(...r.checks);
-      result = r.error ?? r.principal;
-    } else {
-      if (token !== undefined)
-        (ctx.req.headers as Record<string, string>)['authorization'] = `Bearer ${token}`;
-      result = await authenticate(ctx, route, checks);
-    }
-    if (result instanceof GatehouseError) {
-      report.authentication.error = { code: result.code, status: result.status, detail: result.detail };
-      return finish(false, result.status, result.reasons, result.code);
-    }
-    principal = result;
-    if (principal === undefined)
-      checks.push({
-        check: 'credential',
-        pass: false,
-        detail: 'the request carries no credential the route accepts',
-      });
-  }
-  ctx.principal = principal;
-  if (principal) report.authentication.principal = principal;
-  const decision: Decision = route.authorizer.authorize(ctx, principal, true);
-  report.rules = [...(decision.trace ?? [])];
-  if (decision.allow) return finish(true, 200, decision.reasons, undefined, decision.rule);
-  const err = denyError(decision, ctx);
-  report.decision = {
-    allow: false,
-    status: err.status,
-    code: err.code,
-    reasons: [...decision.reasons],
-    rule: decision.rule,
-    www_authenticate: err.headers?.['WWW-Authenticate'],
-  };
-  return report;
+  const id = args.requestId as string;
+  const found = await findAuditEvents(files, id);
+  const report = pastReport(id, found, state.routes, state.config);
+  if (report === undefined)
+    throw new GatehouseError(
+      'GH_EXPLAIN_REQUEST_NOT_FOUND',
+      `request id ${id} is in none of ${files.join(', ')}`,
+    );
+  io.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderPast(report));
+  return report.decision.decision === 'allow' ? 0 : 1;
 }
-
-function routeMissDetail(code: string, method: string, host: string, path: string): string {
-  return code === 'GH_METHOD_NOT_ALLOWED'
-    ? `a route matches ${host}${path} but not the method ${method}`
-    : `no route matches host "${host}" and path "${path}"`;
-}
-
-class UsageError extends Error {}
 
 /**
  * `gatehouse explain`: loads and compiles the config without network or files written, then
- * replays one request through normalisation, routing, authentication (every token check) and
- * the route's rules in explain mode, and prints why it would be allowed or refused.
- * Exit 0 when allowed, 1 when refused, 2 on usage or configuration errors.
+ * either replays one request (METHOD URL, with `--token`, `--cookie`/`--session-id` or headers)
+ * through normalisation, routing, authentication and the route's rules, or reconstructs a past
+ * request from the audit trail (`--request-id`), and prints why it was (or would be) allowed or
+ * refused. Exit 0 when allowed, 1 when refused, 2 on usage, configuration or input errors.
  */
 export async function runExplain(
   argv: string[],
@@ -320,12 +163,17 @@ export async function runExplain(
   try {
     const { config, baseDir } = await loadConfigFile(args.config);
     state = compileState(config, { logger: silentLogger(), baseDir, dryRun: true });
-    const report = await explain(args, state);
+    if (args.requestId !== undefined) return await explainPast(args, state, baseDir, io);
+    const report = await explainRequest(args as RequestArgs, state);
     io.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderExplain(report));
     return report.decision?.allow ? 0 : 1;
   } catch (e) {
     if (e instanceof ConfigError) {
       io.stderr.write(`gatehouse explain: ${e.message}\n`);
+      return 2;
+    }
+    if (isGatehouseError(e) && e.code.startsWith('GH_EXPLAIN_')) {
+      io.stderr.write(`gatehouse explain: ${e.code}: ${e.detail ?? e.message}\n`);
       return 2;
     }
     if (e instanceof UsageError || (e as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -5,6 +5,7 @@ import { sessionCodes } from './codes-session.js';
 import { identityCodes } from './codes-identity.js';
 import { limitsCodes } from './codes-limits.js';
 import { protocolCodes } from './codes-protocol.js';
+import { explainCodes } from './codes-explain.js';
 
 import type { ErrorEntry } from './entry.js';
 
@@ -22,6 +23,7 @@ export const catalogue = {
   ...identityCodes,
   ...limitsCodes,
   ...protocolCodes,
+  ...explainCodes,
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

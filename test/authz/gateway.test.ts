@@ -131,5 +131,5 @@ test('public route with a source_ip rule: enforced, 403 from outside the CIDR', 
   const r = await send(gh.url, '/office');
   assert.equal(r.status, 403, 'rules on an auth: none route must be evaluated');
   assert.equal(up.received.length, n);
-  assert.equal(lastEvent()?.rule, 'routes[1]');
+  assert.equal(lastEvent()?.rule, 'office');
 });
