@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
-import { MemorySessionStore } from './memory-store.js';
-import { RedisSessionStore } from './redis-store.js';
 
 /** A session record: any JSON-serialisable object. */
 export interface SessionData {
@@ -77,10 +74,4 @@ export type SessionStoreConfig = MemoryStoreConfig | RedisStoreConfig;
 /** A new session id: 256 bits from the CSPRNG, base64url (43 characters). */
 export function newSessionId(): string {
   return randomBytes(32).toString('base64url');
-}
-
-/** Builds the configured session store. */
-export function createSessionStore(cfg: SessionStoreConfig, logger: Logger): SessionStore {
-  if (cfg.store === 'redis') return new RedisSessionStore(cfg, logger);
-  return new MemorySessionStore(cfg);
 }

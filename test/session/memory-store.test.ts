@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
-import { createSessionStore, newSessionId } from '../../src/session/store.js';
+import { newSessionId } from '../../src/session/store.js';
+import { createSessionStore } from '../../src/session/create-store.js';
 import { sessionStoreConformance } from './conformance.js';
 
 sessionStoreConformance('memory', async () => {
