@@ -23,7 +23,7 @@ function redisCommand(port: number, cmd: string): Promise<string> {
 }
 
 /** One redis-server for the run, pinned to the proxy CPU (it is part of the system under test). */
-function benchRedis(ctx: BenchContext): Promise<{ port: number; pid: number }> {
+export function benchRedis(ctx: BenchContext): Promise<{ port: number; pid: number }> {
   return shared(ctx, 'redis', async () => {
     const bin = requireBinary('redis-server', 'redis-server');
     const port = await freePort();

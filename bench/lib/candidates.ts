@@ -9,6 +9,7 @@ import {
   nginxSelfTest,
 } from './cand-core.js';
 import { bearerCandidates } from './cand-bearer.js';
+import { sessionMemory, sessionRedis } from './cand-session.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
@@ -48,6 +49,9 @@ export const CANDIDATES: readonly Candidate[] = [
   assertion,
   easyAuth,
   ...bearerCandidates.slice(1),
+  // Browser sessions (issue 13): a warm session cookie, next to the bearer rows.
+  sessionMemory,
+  sessionRedis,
 ];
 
 /** Candidates selected by BENCH_ONLY (substring match on the id); the reference always runs. */

@@ -25,6 +25,8 @@ export interface LoadSpec {
   readonly tokenFile?: string | undefined;
   /** Send every request as a POST with this body (`application/octet-stream`). */
   readonly postBody?: string | undefined;
+  /** A fixed `Cookie` header (a warm browser session). */
+  readonly cookie?: string | undefined;
 }
 
 const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -82,6 +84,7 @@ end
   }
   if (spec.bearer !== undefined)
     return `wrk.headers["Authorization"] = ${JSON.stringify(`Bearer ${spec.bearer}`)}\n`;
+  if (spec.cookie !== undefined) return `wrk.headers["Cookie"] = ${JSON.stringify(spec.cookie)}\n`;
   if (spec.postBody !== undefined)
     return `wrk.method = "POST"\nwrk.body = ${JSON.stringify(spec.postBody)}\nwrk.headers["Content-Type"] = "application/octet-stream"\n`;
   return undefined;
