@@ -6,7 +6,7 @@ import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { DevAdapterStore } from './provider-adapter.js';
 import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.js';
-import type { DevProviderOptions, DevUser } from './provider.js';
+import type { DevProviderOptions, DevUser } from './provider-types.js';
 
 const generate = promisify(generateKeyPair);
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);

@@ -10,20 +10,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Provider, type InteractionDetails } from 'oidc-provider';
-import type { Logger } from 'pino';
 import { DevAdapterStore } from './provider-adapter.js';
 import { providerConfiguration } from './provider-config.js';
 import { PAGE_HEADERS, errorPage, loginPage } from './provider-pages.js';
+import type { DevProvider, DevProviderOptions, DevUser } from './provider-types.js';
 
-/** A demo user of the embedded provider. */
-export interface DevUser {
-  id: string;
-  password: string;
-  name: string;
-  email: string;
-  groups: string[];
-  roles?: string[];
-}
+export type { DevUser, DevProviderClient, DevProviderOptions, DevProvider } from './provider-types.js';
 
 /** The demo users of `gatehouse dev`; their passwords are printed at start and shown on the login page. */
 export const DEMO_USERS: readonly DevUser[] = Object.freeze([
@@ -52,49 +44,6 @@ export const DEMO_USERS: readonly DevUser[] = Object.freeze([
     roles: [],
   },
 ]);
-
-/** A relying party registered with the embedded provider. */
-export interface DevProviderClient {
-  client_id: string;
-  client_secret: string;
-  redirect_uris: string[];
-  post_logout_redirect_uris?: string[];
-  backchannel_logout_uri?: string;
-  /** Default `client_secret_post` (openid-client's default). */
-  token_endpoint_auth_method?: 'client_secret_post' | 'client_secret_basic';
-}
-
-export interface DevProviderOptions {
-  /** Default 0: an ephemeral port. */
-  port?: number;
-  /** Default `127.0.0.1`. */
-  host?: string;
-  clients: DevProviderClient[];
-  /** Default {@link DEMO_USERS}. */
-  users?: DevUser[];
-  /** Access token lifetime in seconds (default 600). */
-  accessTokenTtl?: number;
-  /** ID token lifetime in seconds (default 600). */
-  idTokenTtl?: number;
-  /** Issue (rotating) refresh tokens on every code exchange (default true). */
-  refreshTokens?: boolean;
-  /** Where the provider logs; defaults to the console. */
-  logger?: Pick<Logger, 'warn' | 'info' | 'error'>;
-}
-
-export interface DevProvider {
-  /** `http://127.0.0.1:<port>` */
-  issuer: string;
-  port: number;
-  users: readonly DevUser[];
-  close(): Promise<void>;
-  /**
-   * Sends an OpenID Connect Back-Channel Logout 1.0 `logout_token` for `sub` (and `sid`, when
-   * given) to every client with a `backchannel_logout_uri`. Rejects if a client did not answer
-   * 200/204.
-   */
-  backchannelLogout(sub: string, sid?: string): Promise<void>;
-}
 
 const LOGIN_BODY_LIMIT = 16 * 1024;
 
