@@ -7,10 +7,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, w
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBinary } from '../test/helpers/binaries.js';
-import type { Candidate, RunningCandidate } from './lib/candidate.js';
+import type { RunningCandidate } from './lib/candidate.js';
 import { selectCandidates } from './lib/candidates.js';
 import { openBenchContext } from './lib/context.js';
-import { checkFloor } from './lib/floors.js';
 import { ROOT, SkipCandidate } from './lib/gatehouse.js';
 import { readOptions, type BenchOptions } from './lib/options.js';
 import {
@@ -25,13 +24,13 @@ import {
 import {
   floorsTable,
   notRun,
+  pairedTable,
   resultsTable,
   roundsTable,
-  type CandidateSummary,
   type RoundResult,
 } from './lib/report.js';
+import { summarise, type StartStatus } from './lib/summary.js';
 import { microLines, runMicro, type MicroResults } from './lib/micro.js';
-import { cvPercent, median, valueAt, type TimedValue } from './lib/stats.js';
 import { runWrk } from './lib/wrk.js';
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
@@ -129,73 +128,6 @@ async function measureLeastDisturbed(
   }
 }
 
-function summarise(
-  cands: readonly Candidate[],
-  rounds: Map<string, (RoundResult | undefined)[]>,
-  closing: RoundResult | undefined,
-  status: Map<string, { status: CandidateSummary['status']; reason?: string }>,
-  rss: Map<string, number>,
-): CandidateSummary[] {
-  const runs = (id: string) => (rounds.get(id) ?? []).filter((r): r is RoundResult => r !== undefined);
-  const series = (list: readonly RoundResult[], get: (r: RoundResult) => number): TimedValue[] =>
-    list.map((r) => ({ at: r.at, value: get(r) }));
-  const refRuns = [...runs('nginx'), ...(closing ? [closing] : [])];
-  const refRps = series(refRuns, (r) => r.rps);
-  const refCore = series(refRuns, (r) => r.cpuUsPerReq + r.upstreamUsPerReq);
-  const cpuOf = (id: string) => median(runs(id).map((r) => r.cpuUsPerReq));
-  return cands.map((c) => {
-    const rs = rounds.get(c.id) ?? [];
-    const ok = runs(c.id);
-    // Each run is paired with the reference interpolated to the moment it ran (rounds are long).
-    const ratios = ok.map((r) => r.rps / valueAt(refRps, r.at));
-    const base = c.relativeTo !== undefined ? series(runs(c.relativeTo), (r) => r.rps) : undefined;
-    const rel = base && base.length > 0 ? ok.map((r) => r.rps / valueAt(base, r.at)) : undefined;
-    const p50Ms = median(ok.map((r) => r.p50Ms));
-    const p99Ms = median(ok.map((r) => r.p99Ms));
-    const ratio = {
-      median: median(ratios),
-      min: Math.min(...ratios),
-      max: Math.max(...ratios),
-      cv: cvPercent(ratios),
-      perRound: ratios,
-    };
-    const cpuModelRatio = median(
-      ok.map((r) => valueAt(refCore, r.at) / (r.cpuUsPerReq + r.upstreamUsPerReq)),
-    );
-    const relative =
-      c.relativeTo !== undefined && rel
-        ? { to: c.relativeTo, median: median(rel), perRound: rel }
-        : undefined;
-    const st = status.get(c.id) ?? { status: 'failed' as const, reason: 'not started' };
-    return {
-      id: c.id,
-      label: c.label,
-      status: st.status,
-      reason: st.reason,
-      rounds: rs,
-      rps: median(ok.map((r) => r.rps)),
-      p50Ms,
-      p99Ms,
-      cpuUsPerReq: cpuOf(c.id),
-      peakRssMiB: (rss.get(c.id) ?? Number.NaN) / 1024,
-      ratio,
-      cpuModelRatio,
-      relative,
-      errors: ok.reduce((a, r) => a + r.non2xx + r.socketErrors, 0),
-      floors: c.floors.map((f) =>
-        checkFloor(f, {
-          ratio: ratio.median,
-          relative: relative?.median,
-          relativeTo: c.relativeTo,
-          cpuCost: c.relativeTo !== undefined ? cpuOf(c.id) / cpuOf(c.relativeTo) - 1 : undefined,
-          p50Ms,
-          p99Ms,
-        }),
-      ),
-    };
-  });
-}
-
 async function main(): Promise<void> {
   const opts = readOptions();
   requireBinary('wrk', 'wrk');
@@ -227,7 +159,7 @@ async function main(): Promise<void> {
   const upstream = ctx.upstream;
 
   const running = new Map<string, RunningCandidate>();
-  const status = new Map<string, { status: CandidateSummary['status']; reason?: string }>();
+  const status: StartStatus = new Map();
   const rounds = new Map<string, (RoundResult | undefined)[]>();
   const rss = new Map<string, number>();
   const notes: string[] = [];
@@ -301,6 +233,14 @@ async function main(): Promise<void> {
     '',
   );
   out.push(resultsTable(sums), '', 'Per-round requests/s:', '', roundsTable(sums, opts.rounds), '');
+  const paired = pairedTable(sums, opts.rounds);
+  if (paired)
+    out.push(
+      'Paired ratios to baseline rows (per round, each run against the baseline interpolated to its time):',
+      '',
+      paired,
+      '',
+    );
   out.push('Floors (reported, never fatal):', '', floorsTable(sums), '');
   if (notes.length)
     out.push('Read from the candidates after the rounds:', '', ...notes.map((n) => `  ${n}`), '');

@@ -62,3 +62,13 @@ export function makeTokens(
   }
   return out;
 }
+
+/**
+ * The public key of the IdP's first key as PEM (SubjectPublicKeyInfo), for verifiers that read
+ * a key file rather than a JWKS (haproxy `jwt_verify`).
+ */
+export function publicKeyPem(idp: IdpServer): string {
+  const key = idp.keys[0];
+  if (!key) throw new Error('the IdP has no key');
+  return key.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}

@@ -22,9 +22,11 @@ export const IDENTITY_HEADERS = {
   'X-Auth-Groups': '{groups}',
 } as const;
 const GROUP = 'bench-users';
+/** Scope every bench token carries; the haproxy peers require it (403 without). */
+export const BENCH_SCOPE = 'bench.read';
 
 /** A JWKS-publishing IdP stand-in per algorithm, in the runner process (hit only at start). */
-function benchIdp(ctx: BenchContext, alg: IdpAlg): Promise<IdpServer> {
+export function benchIdp(ctx: BenchContext, alg: IdpAlg): Promise<IdpServer> {
   return shared(ctx, `idp-${alg}`, async () => {
     const idp = await startJwksServer(alg);
     ctx.cleanup(() => idp.close());
@@ -32,11 +34,14 @@ function benchIdp(ctx: BenchContext, alg: IdpAlg): Promise<IdpServer> {
   });
 }
 
-/** Claims every bench token carries besides the standard ones (the group rule needs GROUP). */
-const USER_CLAIMS = { name: 'Bench User', groups: [GROUP, 'staff'] };
+/**
+ * Claims every bench token carries besides the standard ones (the group rule needs GROUP, the
+ * haproxy peers the scope): Gatehouse and haproxy rows send tokens of the same shape and size.
+ */
+const USER_CLAIMS = { name: 'Bench User', groups: [GROUP, 'staff'], scope: `openid ${BENCH_SCOPE}` };
 
-/** One valid token with `extra` claims (jti distinct by `n`). */
-function oneToken(idp: IdpServer, n: number, extra: Record<string, unknown> = {}): string {
+/** One valid token of the bench IdP with `extra` claims (jti distinct by `n`). */
+export function oneToken(idp: IdpServer, n: number, extra: Record<string, unknown> = {}): string {
   return makeTokens(idp, 1, { ...USER_CLAIMS, jti: `bench-gate-${n}`, ...extra })[0] as string;
 }
 
@@ -167,6 +172,8 @@ export function bearerCandidate(v: BearerVariant): Candidate {
 }
 
 const warmFloor: FloorSpec = { kind: 'ratio', min: 0.4, source: 'issue 3' };
+/** Issue 19: Gatehouse against the C peer of the same algorithm, paired per round. */
+const vsHaproxy = (to: string, min: number): FloorSpec => ({ kind: 'relative', to, min, source: 'issue 19' });
 
 /** Issue 3: RS256/ES256, warm (one token) and cold (every request a new token). */
 export const bearerCandidates: readonly Candidate[] = [
@@ -176,27 +183,31 @@ export const bearerCandidates: readonly Candidate[] = [
     alg: 'RS256',
     cold: false,
     relativeTo: 'gh-auth-bare',
-    floors: [warmFloor, { kind: 'relative', min: 0.9, source: 'issue 5 (headers)' }],
+    floors: [
+      warmFloor,
+      { kind: 'relative', min: 0.9, source: 'issue 5 (headers)' },
+      vsHaproxy('haproxy-jwt-rs256', 1.2),
+    ],
   }),
   bearerCandidate({
     id: 'gh-rs256-cold',
     label: 'bearer RS256, cold (every request a new token)',
     alg: 'RS256',
     cold: true,
-    floors: [{ kind: 'ratio', min: 0.25, source: 'issue 3' }],
+    floors: [{ kind: 'ratio', min: 0.25, source: 'issue 3' }, vsHaproxy('haproxy-jwt-rs256', 0.9)],
   }),
   bearerCandidate({
     id: 'gh-es256-warm',
     label: 'bearer ES256, token cache warm',
     alg: 'ES256',
     cold: false,
-    floors: [warmFloor],
+    floors: [warmFloor, vsHaproxy('haproxy-jwt-es256', 1.2)],
   }),
   bearerCandidate({
     id: 'gh-es256-cold',
     label: 'bearer ES256, cold (every request a new token)',
     alg: 'ES256',
     cold: true,
-    floors: [{ kind: 'ratio', min: 0.17, source: 'issue 3' }],
+    floors: [{ kind: 'ratio', min: 0.17, source: 'issue 3' }, vsHaproxy('haproxy-jwt-es256', 1.0)],
   }),
 ];

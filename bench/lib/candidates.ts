@@ -9,16 +9,23 @@ import {
   nginxSelfTest,
 } from './cand-core.js';
 import { bearerCandidates } from './cand-bearer.js';
-import { sessionMemory, sessionRedis } from './cand-session.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 import { gatehouseFarm, nginxFarm } from './cand-farm.js';
 import { gatehouseTls, nginxTls } from './cand-tls.js';
+import { haproxyJwtEs256, haproxyJwtRs256, haproxyPlain } from './cand-haproxy.js';
+
+function bearer(id: string): Candidate {
+  const c = bearerCandidates.find((b) => b.id === id);
+  if (!c) throw new Error(`bench: no bearer candidate ${id}`);
+  return c;
+}
 
 /**
  * Every candidate, in the order they are interleaved each round. The nginx reference comes
- * first; rows compared with a Gatehouse baseline (`relativeTo`) follow it closely.
+ * first; rows compared with a baseline (`relativeTo`, or a floor's own `to`) run close to it,
+ * so that the pairing per round (interpolated to the moment each run happened) stays tight.
  *
  * Extension point: a new candidate is a {@link Candidate} appended here. Candidates whose
  * feature has not landed yet fail their config validation or correctness gate and are listed
@@ -30,6 +37,7 @@ export const CANDIDATES: readonly Candidate[] = [
   naiveNode,
   rawClient,
   rawAll,
+  haproxyPlain,
   gatehousePlain,
   gatehousePost,
   gatehousePostStream,
@@ -44,14 +52,17 @@ export const CANDIDATES: readonly Candidate[] = [
   quotaMemory,
   limitRedis,
   cached,
-  authBare,
-  ...bearerCandidates.slice(0, 1),
+  // Identity rows just before and after their baseline gh-auth-bare; each haproxy jwt_verify
+  // peer between the warm and the cold Gatehouse row of its algorithm.
   assertion,
   easyAuth,
-  ...bearerCandidates.slice(1),
-  // Browser sessions (issue 13): a warm session cookie, next to the bearer rows.
-  sessionMemory,
-  sessionRedis,
+  authBare,
+  bearer('gh-rs256-warm'),
+  haproxyJwtRs256,
+  bearer('gh-rs256-cold'),
+  bearer('gh-es256-warm'),
+  haproxyJwtEs256,
+  bearer('gh-es256-cold'),
 ];
 
 /** Candidates selected by BENCH_ONLY (substring match on the id); the reference always runs. */

@@ -27,6 +27,19 @@ export interface RoundResult extends LoadResult {
   readonly switchesPerReq: number;
 }
 
+/** A candidate against one baseline row, paired per round. */
+export interface PairedRatio {
+  /** Baseline row id. */
+  readonly to: string;
+  /** Median of the per-round ratios rps(candidate) / rps(baseline). */
+  readonly median: number;
+  readonly perRound: readonly number[];
+  /** Round number of each entry of `perRound` (a failed run has none). */
+  readonly rounds: readonly number[];
+  /** CPU µs/req relative to the baseline's, minus 1. */
+  readonly cpuCost: number;
+}
+
 /** A candidate's aggregated figures over all rounds. */
 export interface CandidateSummary {
   readonly id: string;
@@ -53,8 +66,11 @@ export interface CandidateSummary {
    * the proxy core is saturated by the proxy and the upstream alone.
    */
   readonly cpuModelRatio: number;
+  /** The paired ratio to `relativeTo` (also in {@link CandidateSummary.paired}). */
   readonly relative?:
     { readonly to: string; readonly median: number; readonly perRound: readonly number[] } | undefined;
+  /** Paired ratios to every baseline: `relativeTo` first, then the rows floors name (`to`). */
+  readonly paired: readonly PairedRatio[];
   readonly errors: number;
   readonly floors: readonly FloorResult[];
 }
@@ -90,7 +106,7 @@ export function resultsTable(sums: readonly CandidateSummary[]): string {
       fx(s.peakRssMiB, 1),
       s.id === 'nginx' ? '1.00' : `${fx(s.ratio.median, 2)} [${fx(s.ratio.min, 2)}–${fx(s.ratio.max, 2)}]`,
       s.id === 'nginx' ? '1.00' : fx(s.cpuModelRatio, 2),
-      s.relative ? `${fx(s.relative.median, 2)} × ${s.relative.to}` : '',
+      s.paired.map((p) => `${fx(p.median, 2)} × ${p.to}`).join('; '),
       String(s.errors),
     ]);
   return table(
@@ -132,6 +148,34 @@ export function roundsTable(sums: readonly CandidateSummary[], rounds: number): 
     fx(median(s.rounds.flatMap((r) => (r ? [r.switchesPerReq] : []))), 2),
   ]);
   return table(head, rows, new Set(Array.from({ length: rounds + 3 }, (_, i) => i + 1)));
+}
+
+/**
+ * Every paired comparison with its per-round ratios, median and CPU per request against the
+ * baseline's; empty when no measured row has a measured baseline.
+ */
+export function pairedTable(sums: readonly CandidateSummary[], rounds: number): string {
+  const rows: string[][] = [];
+  for (const s of sums) {
+    if (s.status !== 'measured') continue;
+    for (const p of s.paired)
+      rows.push([
+        s.id,
+        p.to,
+        ...Array.from({ length: rounds }, (_, i) => fx(p.perRound[p.rounds.indexOf(i + 1)] ?? Number.NaN, 2)),
+        fx(p.median, 2),
+        Number.isFinite(p.cpuCost) ? `${p.cpuCost >= 0 ? '+' : ''}${(p.cpuCost * 100).toFixed(1)} %` : '—',
+      ]);
+  }
+  if (rows.length === 0) return '';
+  const head = [
+    'candidate',
+    'baseline',
+    ...Array.from({ length: rounds }, (_, i) => `r${i + 1}`),
+    'median',
+    'CPU/req',
+  ];
+  return table(head, rows, new Set(Array.from({ length: rounds + 2 }, (_, i) => i + 2)));
 }
 
 /** Floors with PASS / MISS, plus the candidates that did not run and why. */
