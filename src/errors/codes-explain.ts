@@ -1,4 +1,4 @@
-import type { ErrorEntry } from './catalogue.js';
+import type { ErrorEntry } from './entry.js';
 
 /** Error codes of `gatehouse explain` (command line only: never an HTTP answer). */
 export const explainCodes = {
