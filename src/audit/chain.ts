@@ -56,7 +56,11 @@ export class AuditChain {
           }, opts.intervalMs).unref()
         : undefined;
     const k = this.#key;
-    const start = `,"chain_start":{"host":${jsonString(hostname())},"pid":${process.pid},"key":{"alg":"${k.alg}","kid":"${k.kid}","source":"${k.source}","public_key":${JSON.stringify(k.publicPem)}}}`;
+    // The cluster slot of this worker (src/cluster sets it in the worker's environment).
+    const slot = Number(process.env['GATEHOUSE_WORKER_SLOT']);
+    const worker =
+      Number.isInteger(slot) && process.env['GATEHOUSE_WORKER_SLOT'] !== undefined ? `,"worker":${slot}` : '';
+    const start = `,"chain_start":{"host":${jsonString(hostname())},"pid":${process.pid}${worker},"key":{"alg":"${k.alg}","kid":"${k.kid}","source":"${k.source}","public_key":${JSON.stringify(k.publicPem)}}}`;
     this.#signed(CHAIN_START, start);
   }
 

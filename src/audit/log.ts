@@ -63,6 +63,14 @@ export class AuditLog {
       report(e);
     };
     const baseDir = opts.baseDir ?? process.cwd();
+    // The key first: a bad key file fails the start before any file is opened.
+    const integrity = cfg.integrity;
+    const writes = cfg.stdout || cfg.file !== undefined || (cfg.sinks?.length ?? 0) > 0;
+    const keyFile = integrity?.key_file;
+    const key =
+      writes && integrity?.enabled === true
+        ? loadSigningKey(keyFile === undefined || isAbsolute(keyFile) ? keyFile : resolve(baseDir, keyFile))
+        : undefined;
     if (cfg.stdout) this.#sinks.push(opts.stdout ? streamSink(opts.stdout) : stdoutSink(counted));
     const built = buildSinks(cfg as AuditConfig, {
       baseDir,
@@ -80,13 +88,9 @@ export class AuditLog {
     this.#files = built.files;
     this.#sinks.push(...built.outboxes);
     if (this.#files.length > 0) process.on('SIGUSR1', this.#onUsr1);
-    const integrity = cfg.integrity;
-    if (this.#sinks.length > 0 && integrity?.enabled === true) {
-      const keyFile = integrity.key_file;
+    if (key !== undefined && integrity !== undefined && this.#sinks.length > 0) {
       this.#chain = new AuditChain({
-        key: loadSigningKey(
-          keyFile === undefined || isAbsolute(keyFile) ? keyFile : resolve(baseDir, keyFile),
-        ),
+        key,
         every: integrity.checkpoint_every,
         intervalMs: integrity.checkpoint_interval,
         out: (line) => this.#out(line),

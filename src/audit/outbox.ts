@@ -135,6 +135,8 @@ export class Outbox implements SinkStats {
       const batch = this.#queue.slice(0, n);
       try {
         await this.#t.send(batch);
+        // Closed while sending (deadline passed): what was left is already counted.
+        if (this.#queue.length < n) break;
         this.#take(n);
         this.written += n;
         this.#wait = this.#o.retryInitialMs;

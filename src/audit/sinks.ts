@@ -56,19 +56,40 @@ function names(all: readonly AuditSinkConfig[]): string[] {
   return all.map((s, i) => s.name ?? (count.get(s.type) === 1 ? s.type : `${s.type}-${i}`));
 }
 
-function tlsOptions(cfg: SyslogSinkConfig, host: string, baseDir: string): ConnectionOptions | undefined {
+/** A sink setting that cannot be used at start (unreadable TLS file); names the config key. */
+export class AuditSinkConfigError extends Error {
+  readonly code = 'GH_AUDIT_SINK_INVALID';
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+function tlsOptions(
+  cfg: SyslogSinkConfig,
+  host: string,
+  baseDir: string,
+  at: string,
+): ConnectionOptions | undefined {
   const t = cfg.tls;
   if (t === undefined) return undefined;
   if (t === true) return { servername: host };
   // Read once at start; a missing file fails the start naming the key.
-  const read = (f: string | undefined) =>
-    f === undefined ? undefined : readFileSync(isAbsolute(f) ? f : resolve(baseDir, f));
-  return {
-    ca: read(t.ca),
-    cert: read(t.cert),
-    key: read(t.key),
-    servername: t.server_name ?? host,
+  const read = (key: 'ca' | 'cert' | 'key') => {
+    const f = t[key];
+    if (f === undefined) return undefined;
+    try {
+      return readFileSync(isAbsolute(f) ? f : resolve(baseDir, f));
+    } catch (e) {
+      throw new AuditSinkConfigError(
+        `${at}.tls.${key}`,
+        `cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
+    }
   };
+  return { ca: read('ca'), cert: read('cert'), key: read('key'), servername: t.server_name ?? host };
 }
 
 /**
@@ -120,7 +141,7 @@ export function buildSinks(cfg: AuditConfig, opts: BuildSinksOptions): BuiltSink
       const t = new SyslogTransport({
         host,
         port,
-        tls: tlsOptions(s, host, opts.baseDir),
+        tls: tlsOptions(s, host, opts.baseDir, `audit.sinks[${i}]`),
         facility: s.facility,
         appName: s.app_name,
         hostname: s.hostname,

@@ -33,6 +33,8 @@ export interface ChainReport {
   readonly id: string;
   host?: string | undefined;
   pid?: number | undefined;
+  /** Cluster worker slot of the writer (`workers: N`). */
+  worker?: number | undefined;
   /** Key id of the checkpoint key (from the chain's first record or the pinned key). */
   kid?: string | undefined;
   keySource?: string | undefined;
@@ -205,10 +207,11 @@ export class AuditVerifier {
     };
     this.#chains.set(c.id, st);
     const start = rec['chain_start'] as
-      { host?: string; pid?: number; key?: Record<string, unknown> } | undefined;
+      { host?: string; pid?: number; worker?: number; key?: Record<string, unknown> } | undefined;
     if (rec['type'] === CHAIN_START && c.seq === 0 && start !== undefined) {
       report.host = start.host;
       report.pid = start.pid;
+      report.worker = start.worker;
       report.keySource = typeof start.key?.['source'] === 'string' ? start.key['source'] : undefined;
       let embedded: KeyObject | undefined;
       try {

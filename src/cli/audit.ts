@@ -35,7 +35,7 @@ function text(r: VerifyReport): string {
   }
   for (const c of r.chains) {
     const state = c.closed ? 'closed' : 'open';
-    out += `chain ${c.id}: seq ${c.firstSeq}-${c.lastSeq}, ${c.records} records, ${c.checkpoints} checkpoints, signed through seq ${c.signedThrough}, ${state}; key ${c.kid ?? 'unknown'}${c.keySource ? ` (${c.keySource})` : ''}${c.host ? `; host ${c.host} pid ${c.pid}` : ''}\n`;
+    out += `chain ${c.id}: seq ${c.firstSeq}-${c.lastSeq}, ${c.records} records, ${c.checkpoints} checkpoints, signed through seq ${c.signedThrough}, ${state}; key ${c.kid ?? 'unknown'}${c.keySource ? ` (${c.keySource})` : ''}${c.host ? `; host ${c.host} pid ${c.pid}` : ''}${c.worker === undefined ? '' : ` worker ${c.worker}`}\n`;
   }
   const errors = r.problems.filter((p) => p.severity === 'error').length;
   out += r.ok

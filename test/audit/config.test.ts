@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig, ConfigError } from '../../src/config/load.js';
+import { AuditLog } from '../../src/audit/log.js';
 
 function problems(audit: unknown): string[] {
   try {
@@ -83,4 +84,23 @@ test('audit config errors name the exact key path', () => {
     /^audit\.sinks\[1\]\.name: duplicate sink name "siem"/,
   );
   assert.match(problems({ sinks: [{ type: 'kafka' }] })[0] ?? '', /^audit\.sinks\[0\]\.type/);
+});
+
+test('files named by the audit config are read at start; a bad one names its key', () => {
+  const cfg = validateConfig({
+    audit: { sinks: [{ type: 'syslog', address: '127.0.0.1:9', tls: { ca: '/nonexistent/ca.pem' } }] },
+  }).audit;
+  assert.throws(
+    () => new AuditLog(cfg),
+    (e: Error & { code?: string }) =>
+      e.code === 'GH_AUDIT_SINK_INVALID' && e.message.startsWith('audit.sinks[0].tls.ca: cannot read'),
+  );
+  const keyed = validateConfig({
+    audit: { file: '/tmp/gh-never-written.jsonl', integrity: { key_file: '/nonexistent/key.pem' } },
+  }).audit;
+  assert.throws(
+    () => new AuditLog(keyed),
+    (e: Error & { code?: string }) =>
+      e.code === 'GH_AUDIT_KEY_INVALID' && e.message.startsWith('audit.integrity.key_file: cannot read'),
+  );
 });

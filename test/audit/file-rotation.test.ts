@@ -114,7 +114,7 @@ test('gatehouse start: SIGUSR1 reopens the audit file (reopen_check: 0); the rot
   try {
     await waitFor(
       async () => (await send(base, '/.gatehouse/ready')).status === 200,
-      20_000,
+      40_000,
       `start (${out})`,
     );
     const before = (await send(base, '/before')).headers['x-request-id'];

@@ -1,0 +1,71 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { startUpstream } from '../helpers/upstream.js';
+import { freePort, waitFor } from '../helpers/ports.js';
+import { send } from '../helpers/http.js';
+import { main } from '../../src/cli/main.js';
+
+const entry = fileURLToPath(new URL('../helpers/cli-source.ts', import.meta.url));
+
+interface Chains {
+  ok: boolean;
+  chains: { id: string; worker?: number; closed: boolean; records: number }[];
+}
+
+test('workers: 2 appending to one audit file: one chain per worker, both verify and end signed', async () => {
+  const up = await startUpstream();
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'gh-audit-cluster-'));
+  const cfg = join(dir, 'gatehouse.yaml');
+  const file = join(dir, 'audit.jsonl');
+  writeFileSync(
+    cfg,
+    `server:\n  workers: 2\n  shutdown_timeout: 2s\n  listeners: [{ address: 127.0.0.1, port: ${port} }]\nlog: { level: warn, file: ${join(dir, 'gh.log')} }\naudit: { file: audit.jsonl }\nupstreams:\n  app: { url: "${up.url}" }\nroutes:\n  - { match: { path: / }, upstream: app, auth: none }\n`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, 'start', '-c', cfg], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const exit = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      async () => /gatehouse_ready\{worker="1"\} 1/.test((await send(base, '/.gatehouse/metrics')).body),
+      60_000,
+      `both workers (${out})`,
+    );
+    const ids = new Set<string>();
+    for (let i = 0; i < 40; i++) ids.add(String((await send(base, `/w${i}`)).headers['x-request-id']));
+    child.kill('SIGTERM');
+    assert.equal(await exit, 0, out);
+    const events = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as { type: string; request_id?: string; path?: string });
+    const served = events.filter((e) => e.type === 'request' && e.path?.startsWith('/w'));
+    assert.deepEqual(new Set(served.map((e) => e.request_id)), ids, 'every request, once');
+    let text = '';
+    const w = new Writable({ write: (c: Buffer, _e, cb) => ((text += c.toString()), cb()) });
+    const code = await main(['audit', 'verify', '--complete', '--json', file], { stdout: w, stderr: w });
+    const r = JSON.parse(text) as Chains;
+    assert.equal(code, 0, text);
+    assert.equal(r.chains.length, 2, text);
+    assert.deepEqual(r.chains.map((c) => c.worker).sort(), [0, 1]);
+    assert.ok(r.chains.every((c) => c.closed));
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await exit;
+    }
+    await up.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
