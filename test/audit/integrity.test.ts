@@ -267,6 +267,29 @@ describe('audit integrity: hash chain, signed checkpoints, gatehouse audit verif
     assert.equal(wrongOrder.code, 1);
   });
 
+  test('checkpoint_interval: a signed checkpoint after quiet time when events were written since the last', async () => {
+    const f = join(dir, 'interval.jsonl');
+    const log = new AuditLog({
+      stdout: false,
+      level: 'info',
+      file: f,
+      integrity: integrity({ checkpoint_every: 100_000, checkpoint_interval: 60 }),
+    });
+    log.emit(event(1));
+    await new Promise((r) => setTimeout(r, 400));
+    log.emit(event(2));
+    await log.close();
+    const types = readLines(f).map((l) => (JSON.parse(l) as AuditEvent).type);
+    assert.deepEqual(types, [
+      'audit.chain_start',
+      'request',
+      'audit.checkpoint',
+      'request',
+      'audit.chain_end',
+    ]);
+    assert.equal((await report(f)).code, 0);
+  });
+
   test('the gatehouse binary: exit 0 on a clean file, 1 on a tampered one, 2 on usage errors', () => {
     const run = (...a: string[]) =>
       spawnSync(process.execPath, ['--import', 'tsx', entry, 'audit', 'verify', ...a], { encoding: 'utf8' });
@@ -279,6 +302,11 @@ describe('audit integrity: hash chain, signed checkpoints, gatehouse audit verif
     assert.equal(bad.status, 1);
     assert.match(bad.stdout, /bin\.jsonl:21: error audit\.missing/);
     assert.equal(run().status, 2);
+    const help = spawnSync(process.execPath, ['--import', 'tsx', entry, 'audit', '--help'], {
+      encoding: 'utf8',
+    });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /usage: gatehouse audit verify FILE\.\.\. \[--key PUBKEY\]/);
     assert.equal(run(join(dir, 'nope.jsonl')).status, 2);
   });
 });
