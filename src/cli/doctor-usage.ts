@@ -1,6 +1,6 @@
 /** Usage of `gatehouse doctor`, printed by `--help` and after usage errors. */
 export const DOCTOR_USAGE = `usage: gatehouse doctor -c FILE [--token JWT|@file|-] [--client-credentials [--scope S]]
-                        [--only FAMILY,...] [--timeout 5s] [--expiry-days 30] [--json]
+                        [--only FAMILY,...] [--timeout 5s] [--expiry-days 30] [--problems] [--json]
 
 Checks the configuration against the live world and prints each finding (error, warning, ok)
 with what was seen and how to fix it:
@@ -23,6 +23,7 @@ with what was seen and how to fix it:
   --only LIST             run only these families (comma-separated)
   --timeout DURATION      timeout of each probe (default 5s)
   --expiry-days N         certificate expiry warning window (default 30)
+  --problems              print only errors and warnings (ok findings are still counted)
   --json                  the report as JSON
   -h, --help              this help
 

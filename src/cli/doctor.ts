@@ -31,6 +31,7 @@ export async function runDoctorCli(argv: readonly string[], io: CliIo): Promise<
     timeout: { value: true },
     'expiry-days': { value: true },
     json: { value: false },
+    problems: { value: false },
     help: { alias: 'h', value: false },
   });
   if (flags.help) {
@@ -74,7 +75,11 @@ export async function runDoctorCli(argv: readonly string[], io: CliIo): Promise<
       expiryDays: days,
       only,
     });
-    io.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderText(report));
+    io.stdout.write(
+      flags.json
+        ? `${JSON.stringify(report, null, 2)}\n`
+        : renderText(report, { problemsOnly: flags.problems === true }),
+    );
     return exitCode(report);
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -170,7 +170,7 @@ function algorithmFinding(
       subject,
       `some keys sign with ${[...new Set(unused)].join(', ')}, which this provider does not allow`,
       evidence,
-      `tokens signed with those keys are refused (GH_TOKEN_ALGORITHM); add ${[...new Set(unused)].join(', ')} to ${subject}.algorithms if the IdP uses them for access tokens`,
+      `tokens signed with those keys are refused (GH_TOKEN_INVALID, alg not allowed); add ${[...new Set(unused)].join(', ')} to ${subject}.algorithms if the IdP uses them for access tokens`,
     );
   return finding.ok('provider.algorithms', subject, 'the IdP signs with an allowed algorithm', evidence);
 }

@@ -55,11 +55,12 @@ const MARK: Record<Severity, string> = { error: '✗ error  ', warning: '! warni
 
 /**
  * Plain-text rendering: one block per finding (mark, id, subject, then what/evidence/fix
- * indented) and a summary line.
+ * indented) and a summary line; `problemsOnly` leaves the ok findings out (still counted).
  */
-export function renderText(report: DoctorReport): string {
+export function renderText(report: DoctorReport, opts: { problemsOnly?: boolean } = {}): string {
   const out: string[] = [`gatehouse doctor: ${report.file}`, ''];
   for (const f of report.findings) {
+    if (opts.problemsOnly && f.severity === 'ok') continue;
     out.push(`${MARK[f.severity]} ${f.id}  ${f.subject}`);
     out.push(`    ${f.what}`);
     if (f.evidence !== undefined) out.push(...indent('evidence', f.evidence));

@@ -153,11 +153,15 @@ test('token.groups_overage: an Entra token with _claim_names instead of groups',
   assert.match(f.fix ?? '', /groupMembershipClaims/);
 });
 
-test('--token - reads the token from stdin; the token itself is never printed', async () => {
+test('--token - reads the token from stdin (never printed); --problems prints errors and warnings only', async () => {
   const token = await idp.token({ aud: 'api://nope' });
-  const run = await doctor(['-c', cfg, '--only', 'token', '--token', '-'], { stdin: `${token}\n` });
+  const run = await doctor(['-c', cfg, '--only', 'token', '--problems', '--token', '-'], {
+    stdin: `${token}\n`,
+  });
   assert.equal(run.code, 1);
   assert.match(run.stdout, /✗ error +token\.aud +providers\.main/);
+  assert.ok(!run.stdout.includes('✓ ok'), '--problems leaves ok findings out');
+  assert.match(run.stdout, /\n2 errors, 1 warning, [1-9] ok\n$/);
   assert.ok(!run.stdout.includes(token.split('.')[2] as string));
 });
 
