@@ -234,6 +234,17 @@ const TOKEN_INVALID_CODES = new Set([
   'OAUTH_PARSE_ERROR',
 ]);
 
+/** Seconds a client is told to wait (`Retry-After`) while the login provider is unreachable. */
+export const IDP_RETRY_AFTER_S = 5;
+
+/** `503 GH_LOGIN_IDP_UNAVAILABLE` with `Retry-After` (RFC 9110 §10.2.3): the IdP is retried in the background. */
+export function idpUnavailable(detail: string, cause?: unknown): GatehouseError {
+  return new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', detail, {
+    cause,
+    headers: { 'Retry-After': String(IDP_RETRY_AFTER_S) },
+  });
+}
+
 /**
  * Maps an openid-client failure to a Gatehouse code: OAuth error bodies → code exchange failed,
  * validation failures (iss, aud, nonce, state, signature, timestamps) → ID token invalid,
@@ -243,7 +254,7 @@ export function toGatehouseError(e: unknown, during: string): GatehouseError {
   if (e instanceof GatehouseError) return e;
   const detail = `${during}: ${describe(e)}`;
   if (e instanceof oidc.ResponseBodyError) {
-    if (e.status >= 500) return new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', detail, { cause: e });
+    if (e.status >= 500) return idpUnavailable(detail, e);
     return new GatehouseError('GH_LOGIN_CODE_EXCHANGE_FAILED', detail, {
       cause: e,
       reasons: ['GH_LOGIN_CODE_EXCHANGE_FAILED', `oauth.${e.error}`],
@@ -262,7 +273,7 @@ export function toGatehouseError(e: unknown, during: string): GatehouseError {
   if (typeof code === 'string' && TOKEN_INVALID_CODES.has(code)) {
     return new GatehouseError('GH_LOGIN_ID_TOKEN_INVALID', detail, { cause: e });
   }
-  return new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', detail, { cause: e });
+  return idpUnavailable(detail, e);
 }
 
 /** True when a refresh failure means the grant is gone (end the session), not a transient blip. */

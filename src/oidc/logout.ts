@@ -6,6 +6,7 @@ import { addSetCookie, readForm, requireMethod, sendRedirect } from './http.js';
 import { safeReturnTo } from './redirect.js';
 import type { SessionRuntime } from './runtime.js';
 import { LogoutTokenVerifier } from './backchannel.js';
+import { idpUnavailable } from './client.js';
 
 /**
  * `/.gatehouse/logout[?rd=<target>]`: ends the server-side session (the old cookie never works
@@ -63,8 +64,7 @@ export function backchannelHandler(rt: SessionRuntime): (ctx: RequestContext) =>
     if (verifier === undefined) {
       const cfg = await rt.client.config();
       const md = cfg.serverMetadata();
-      if (!md.jwks_uri)
-        throw new GatehouseError('GH_LOGIN_IDP_UNAVAILABLE', 'provider metadata has no jwks_uri');
+      if (!md.jwks_uri) throw idpUnavailable('provider metadata has no jwks_uri');
       verifier = new LogoutTokenVerifier(md.jwks_uri, md.issuer, rt.client.clientId, 10_000);
     }
     const t = await verifier.verify(token);
