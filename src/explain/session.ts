@@ -3,7 +3,8 @@ import { silentLogger } from '../log/logger.js';
 import type { TraceEntry } from '../pipeline/decision.js';
 import type { Principal } from '../pipeline/principal.js';
 import type { SessionRuntime } from '../oidc/runtime.js';
-import { createSessionStore, type SessionStore } from '../session/store.js';
+import type { SessionStore } from '../session/store.js';
+import { createSessionStore } from '../session/create-store.js';
 
 /** Session ids are 32 random bytes in base64url (see `newSessionId`). */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;

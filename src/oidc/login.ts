@@ -32,13 +32,20 @@ export function isBrowserNavigation(ctx: RequestContext): boolean {
  * Starts an authorization code flow with PKCE (RFC 7636, S256), `state` and `nonce`: seals the
  * attempt into its own short-lived cookie and redirects to the IdP. `returnTo` must already be
  * validated. The redirect URI comes from `server.external_url`, never from request headers.
+ * `prompt` is sent to the IdP when given (`select_account` for "Switch account").
  */
-export async function startLogin(rt: SessionRuntime, ctx: RequestContext, returnTo: string): Promise<void> {
+export async function startLogin(
+  rt: SessionRuntime,
+  ctx: RequestContext,
+  returnTo: string,
+  prompt?: 'select_account' | 'login',
+): Promise<void> {
   await rt.client.config();
   const a = await rt.states.create(returnTo);
   const login = rt.cfg.login;
   const url = await rt.client.authorizationUrl({
     ...login.extra_auth_params,
+    ...(prompt === undefined ? {} : { prompt }),
     redirect_uri: rt.redirectUri,
     scope: login.scopes.join(' '),
     state: a.state,
@@ -57,11 +64,19 @@ export async function startLogin(rt: SessionRuntime, ctx: RequestContext, return
   sendRedirect(ctx, url.href);
 }
 
-/** `/.gatehouse/login?rd=<target>` (`session.paths.start`): starts a login that returns to `rd` when it is safe, else `/`. */
+/**
+ * `/.gatehouse/login?rd=<target>[&prompt=select_account|login]` (`session.paths.start`): starts a
+ * login that returns to `rd` when it is safe, else `/`; `prompt` (OIDC Core §3.1.2.1) asks the IdP
+ * to let the user pick another account ("Switch account" on the refusal page) or to sign in
+ * again. Other prompt values are ignored.
+ */
 export async function handleLoginEndpoint(rt: SessionRuntime, ctx: RequestContext): Promise<void> {
   requireMethod(ctx, ['GET', 'HEAD']);
-  const rd = new URLSearchParams(ctx.query.slice(1)).get('rd') ?? undefined;
-  await startLogin(rt, ctx, safeReturnTo(rd, rt.returnTo) ?? '/');
+  const q = new URLSearchParams(ctx.query.slice(1));
+  const rd = q.get('rd') ?? undefined;
+  const p = q.get('prompt');
+  const prompt = p === 'select_account' || p === 'login' ? p : undefined;
+  await startLogin(rt, ctx, safeReturnTo(rd, rt.returnTo) ?? '/', prompt);
 }
 
 /** Marks a state as used; a second callback with it (replay, or a concurrent duplicate) fails. */

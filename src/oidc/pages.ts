@@ -1,5 +1,5 @@
 import type { GatehouseError } from '../errors/index.js';
-import { escapeHtml } from '../server/respond.js';
+import { renderPage, type PageSet } from '../pages/index.js';
 
 const HINTS: Partial<Record<string, string>> = {
   GH_LOGIN_STATE_MISSING:
@@ -17,19 +17,29 @@ const HINTS: Partial<Record<string, string>> = {
 };
 
 /**
- * The page a browser sees when a sign-in fails: the safe catalogue message, a hint, the error
- * code and request id (for the administrator, who finds the detail in the audit log) and a
- * "Sign in again" link. Never shows the operator-facing detail.
+ * The page a browser sees when a sign-in fails: the `error` page template (the operator's
+ * template and branding when `pages` is the runtime's page set, service `PAGES_SERVICE`) with
+ * the safe catalogue message, a hint, the error code and request id (for the administrator, who
+ * finds the detail in the audit log) and a "Sign in again" link. Never shows the operator-facing
+ * detail.
  */
-export function loginErrorPage(err: GatehouseError, requestId: string, retryHref: string): string {
-  const hint = HINTS[err.code];
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign-in failed</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:.1rem .3rem}a.button{display:inline-block;margin-top:1rem;padding:.5rem 1rem;background:#1f4fd1;color:#fff;text-decoration:none;border-radius:.3rem}</style>
-</head><body><h1>Sign-in failed</h1>
-<p>${escapeHtml(err.message)}</p>
-${hint ? `<p>${escapeHtml(hint)}</p>\n` : ''}<p><a class="button" href="${escapeHtml(retryHref)}">Sign in again</a></p>
-<p><small>Error <code>${escapeHtml(err.code)}</code> · request id <code>${escapeHtml(requestId)}</code></small></p>
-</body></html>`;
+export function loginErrorPage(
+  err: GatehouseError,
+  requestId: string,
+  retryHref: string,
+  pages?: PageSet,
+): string {
+  return renderPage(
+    'error',
+    {
+      title: 'Sign-in failed',
+      status: err.status,
+      code: err.code,
+      message: err.message,
+      hint: HINTS[err.code],
+      request_id: requestId,
+      retry_url: retryHref,
+    },
+    pages,
+  );
 }
