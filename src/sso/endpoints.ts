@@ -5,6 +5,7 @@ import { addSetCookie, requireMethod, sendHtml, sendRedirect } from '../oidc/htt
 import { handleLoginEndpoint, startLogin } from '../oidc/login.js';
 import { loginErrorPage } from '../oidc/pages.js';
 import { credentialId } from '../oidc/principal.js';
+import { sessionCookieId } from '../oidc/session-cookie.js';
 import { openRequest, newAttempt, REQUEST_TTL_SECONDS, sealRequest } from './handoff.js';
 import { HANDOFF_PATH, START_PATH, type SsoRuntime } from './runtime.js';
 
@@ -46,7 +47,7 @@ export async function startHandoff(
 /**
  * The `session` authenticator's challenge with `session.sso` (a browser navigation without a
  * session): on an app host, the handoff; on any other host but the login host (say the bare IP),
- * a redirect to the login host's `/.gatehouse/login` — a login started elsewhere could not
+ * a redirect to the login host's login start path — a login started elsewhere could not
  * complete, its state cookie would not reach the callback. False on the login host itself: the
  * caller starts the login there.
  */
@@ -58,11 +59,11 @@ export async function ssoChallenge(sso: SsoRuntime, ctx: RequestContext): Promis
   }
   if (ctx.hostHeader.toLowerCase() === sso.hosts.loginHost) return false;
   ctx.reasons.push('sso.login_host');
-  sendRedirect(ctx, `${sso.hosts.loginOrigin}/.gatehouse/login`);
+  sendRedirect(ctx, `${sso.hosts.loginOrigin}${sso.rt.paths.start}`);
   return true;
 }
 
-/** `/.gatehouse/login?rd=…`: on an app host through the login host's handoff, else as without SSO. */
+/** The login start path (`/.gatehouse/login?rd=…`): on an app host through the login host's handoff, else as without SSO. */
 export async function ssoLoginEndpoint(sso: SsoRuntime, ctx: RequestContext): Promise<void> {
   const origin = sso.hosts.appOrigin(ctx);
   if (origin === undefined) return handleLoginEndpoint(sso.rt, ctx);
@@ -92,7 +93,7 @@ export async function handleStart(sso: SsoRuntime, ctx: RequestContext): Promise
     sso.hosts.safeAppUrl(req.returnTo) === undefined
   )
     throw new GatehouseError('GH_SSO_REQUEST_INVALID', `app host ${req.origin} is not in session.sso.hosts`);
-  const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+  const id = sessionCookieId(rt, ctx);
   const rec = id !== undefined && SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
   if (rec === undefined || id === undefined) {
     if (id !== undefined) addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
@@ -138,9 +139,12 @@ export async function handleHandoff(sso: SsoRuntime, ctx: RequestContext): Promi
     const global = await rt.sessions.load(rec.globalId);
     if (global === undefined)
       throw new GatehouseError('GH_SSO_SESSION_ENDED', 'the global session ended before the handoff');
-    const previous = readCookie(header, rt.cookieName);
+    const previous = sessionCookieId(rt, ctx);
     if (previous !== undefined) await sso.hostSessions.end(previous);
-    const hostId = await sso.hostSessions.create(rec.globalId, origin, global.x);
+    const hostId = await sso.hostSessions.create(rec.globalId, origin, global.x, [
+      `sub:${global.p.subject}`,
+      ...(global.isid === undefined ? [] : [`sid:${global.isid}`]),
+    ]);
     addSetCookie(
       ctx,
       serializeCookie(rt.cookieName, hostId, {

@@ -18,12 +18,23 @@ const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 export class HostSessions {
   constructor(private readonly store: SessionStore) {}
 
-  /** Creates a host session for `origin` linked to `globalId`, ending at `expiresAt` (epoch ms). */
-  async create(globalId: string, origin: string, expiresAt: number): Promise<string> {
+  /**
+   * Creates a host session for `origin` linked to `globalId`, ending at `expiresAt` (epoch ms).
+   * It is also listed under `indexes` (the global session's `sid:`/`sub:` back-channel logout
+   * indexes), so a back-channel logout deletes the host records along with the global one.
+   */
+  async create(
+    globalId: string,
+    origin: string,
+    expiresAt: number,
+    indexes: readonly string[] = [],
+  ): Promise<string> {
     const id = newSessionId();
     const ttl = expiresAt - Date.now();
     await this.store.set(HOST_PREFIX + id, { g: globalId, o: origin }, ttl);
-    await this.store.index(GLOBAL_INDEX + globalId, HOST_PREFIX + id, ttl);
+    await Promise.all(
+      [GLOBAL_INDEX + globalId, ...indexes].map((index) => this.store.index(index, HOST_PREFIX + id, ttl)),
+    );
     return id;
   }
 

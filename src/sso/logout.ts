@@ -1,5 +1,6 @@
 import type { RequestContext } from '../pipeline/context.js';
-import { clearCookie, readCookie } from '../oidc/cookies.js';
+import { clearCookie } from '../oidc/cookies.js';
+import { sessionCookieId } from '../oidc/session-cookie.js';
 import { addSetCookie, requireMethod, sendHtml, sendRedirect } from '../oidc/http.js';
 import { renderPage } from '../pages/index.js';
 import type { SsoRuntime } from './runtime.js';
@@ -19,7 +20,7 @@ export async function handleSsoLogout(sso: SsoRuntime, ctx: RequestContext): Pro
   requireMethod(ctx, ['GET', 'POST']);
   if (ctx.method === 'POST') ctx.req.resume();
   const rt = sso.rt;
-  const cookie = readCookie(ctx.req.headers.cookie, rt.cookieName);
+  const cookie = sessionCookieId(rt, ctx);
   const globalId = cookie === undefined || cookie === '' ? undefined : await sso.globalId(ctx, cookie);
   let idToken: string | undefined;
   if (globalId !== undefined && SESSION_ID.test(globalId)) {
@@ -40,15 +41,21 @@ export async function handleSsoLogout(sso: SsoRuntime, ctx: RequestContext): Pro
   }
   addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
   ctx.reasons.push('logout');
+  // `state` (RP-Initiated Logout §2) carries the app host back to the signed-out page, whose
+  // "Sign in again" then returns there; it is checked against session.sso.hosts on the way back.
+  const state = sso.hosts.appOrigin(ctx);
   const end =
     idToken !== undefined
       ? rt.client.endSessionUrl({
           id_token_hint: idToken,
           post_logout_redirect_uri: sso.postLogoutRedirect,
           client_id: rt.client.clientId,
+          ...(state === undefined ? {} : { state }),
         })
       : undefined;
-  sendRedirect(ctx, end?.href ?? sso.postLogoutRedirect);
+  const direct = new URL(sso.postLogoutRedirect);
+  if (state !== undefined && direct.href === sso.signedOutUrl) direct.searchParams.set('state', state);
+  sendRedirect(ctx, end?.href ?? direct.href);
 }
 
 /**
@@ -59,7 +66,7 @@ export async function handleSsoLogout(sso: SsoRuntime, ctx: RequestContext): Pro
 export async function handleSignedOut(sso: SsoRuntime, ctx: RequestContext): Promise<void> {
   requireMethod(ctx, ['GET', 'HEAD']);
   const rt = sso.rt;
-  const id = readCookie(ctx.req.headers.cookie, rt.cookieName);
+  const id = sessionCookieId(rt, ctx);
   // Only a dead session's cookie is cleared: this page never ends a live session by itself.
   if (id !== undefined && !(SESSION_ID.test(id) && (await rt.sessions.load(id)) !== undefined))
     addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
@@ -70,10 +77,23 @@ export async function handleSignedOut(sso: SsoRuntime, ctx: RequestContext): Pro
       title: 'You are signed out',
       message:
         'You have been signed out of every application behind this Gatehouse and of your identity provider.',
-      sign_in_url: `${sso.hosts.loginOrigin}/.gatehouse/login`,
+      sign_in_url: signInAgain(sso, new URLSearchParams(ctx.query.slice(1)).get('state')),
       request_id: ctx.id,
     },
     sso.pages,
   );
   sendHtml(ctx, 200, html);
+}
+
+/** Where "Sign in again" leads: the app host logout started on (when it is listed), else the login host. */
+function signInAgain(sso: SsoRuntime, state: string | null): string {
+  if (state !== null) {
+    try {
+      const u = new URL(state);
+      if (sso.hosts.originOf(u.host) === state) return `${state}/`;
+    } catch {
+      /* not a URL: ignored */
+    }
+  }
+  return `${sso.hosts.loginOrigin}${sso.rt.paths.start}`;
 }

@@ -92,8 +92,12 @@ test('headless Chromium on the gatehouse dev demo: one sign-in for intranet.loca
 
     await page.click('a:text("Sign out")');
     await page.waitForURL((u) => u.href.startsWith(issuer));
-    await Promise.all([page.waitForURL(`${login}/.gatehouse/signed-out`), page.click('button[value=yes]')]);
+    await Promise.all([
+      page.waitForURL((u) => u.href.startsWith(`${login}/.gatehouse/signed-out`)),
+      page.click('button[value=yes]'),
+    ]);
     assert.match((await page.textContent('h1')) ?? '', /You are signed out/);
+    assert.equal(await page.getAttribute('a:text("Sign in again")', 'href'), `${payroll}/`);
     assert.equal(await cookie(payroll), undefined, 'payroll cookie cleared');
 
     await page.goto(`${intranet}/`);

@@ -157,9 +157,16 @@ describe('one login for many hosts (session.sso, real OpenID provider)', () => {
     assert.equal((await b.send(`${e.intranet}/`, { headers: json })).status, 401, 'intranet ended');
     assert.equal((await b.send(`${e.payroll}/`, { headers: json })).status, 401, 'payroll ended');
     assert.equal((await b.send(`${e.login}/`, { headers: json })).status, 401, 'login host ended');
-    const signedOut = await b.send(`${e.login}/.gatehouse/signed-out`);
+    assert.equal(end.searchParams.get('state'), e.payroll, 'the IdP hands the app host back');
+    const signedOut = await b.send(`${e.login}/.gatehouse/signed-out?state=${encodeURIComponent(e.payroll)}`);
     assert.equal(signedOut.status, 200);
     assert.match(signedOut.body, /You are signed out/);
+    assert.ok(signedOut.body.includes(`href="${e.payroll}/"`), '"Sign in again" returns to payroll');
+    const evil = await b.send(
+      `${e.login}/.gatehouse/signed-out?state=${encodeURIComponent('https://evil.example')}`,
+    );
+    assert.ok(!evil.body.includes('evil.example'), 'an unlisted state is never a link');
+    assert.ok(evil.body.includes(`href="${e.login}/.gatehouse/login"`));
     const logout = e.gateways[0]!.audit.filter((a) => a.type === 'logout').at(-1);
     assert.equal(logout?.subject, 'alice');
   });
