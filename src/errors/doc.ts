@@ -8,8 +8,11 @@ export function renderErrorsDoc(): string {
   return `# Error codes
 
 Every response Gatehouse itself produces carries one of these codes. API clients receive JSON
-\`{"error": "<code>", "message": "<safe message>", "request_id": "<id>"}\`; browsers a small HTML page
-with the same code and request id. The same code appears in the access log line and the audit
+\`{"error": "<code>", "message": "<safe message>", "reason": "<reason>", "request_id": "<id>"}\`
+(\`reason\`, a client-safe reason code such as \`group_required\` or \`credential_expired\`, on
+refusals only: see [pages.md](pages.md#reason-codes)); browsers the \`error\` page (an operator
+can replace it, see [pages.md](pages.md)) with the same code, the reason in plain words and the
+request id. The same code appears in the access log line and the audit
 event of the request (\`error\`, \`reasons\`), so \`grep\` for the request id answers "why".
 Callers and integrations should \`switch\` on the code, never on the message.
 

@@ -119,7 +119,7 @@ export function loadPages(
     } catch (e) {
       problems.push({
         path: 'pages.templates_dir',
-        message: `cannot read directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`,
+        message: `cannot read ${dir}: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`,
       });
       dir = undefined;
     }

@@ -111,6 +111,6 @@ test('config errors name the key path, the file and the template line', async ()
   const css = await problems('  branding: { css_file: bad.css }\n');
   assert.match(css.join('\n'), /pages\.branding\.css_file: must not contain "<\/"/);
   const d = await problems('  templates_dir: no-such-dir\n');
-  assert.match(d.join('\n'), /pages\.templates_dir: cannot read directory \S*no-such-dir: ENOENT/);
+  assert.match(d.join('\n'), /pages\.templates_dir: cannot read \S*no-such-dir: ENOENT/);
   assert.deepEqual(await problems('  branding: { title: Acme }\n'), []);
 });
