@@ -7,6 +7,7 @@ import { Context, HOST, type OriginalRequest } from './context.js';
 import { matchRoute, normalizeInto } from './handler.js';
 import type { RecordAs } from './recorder.js';
 import { sendError } from './respond.js';
+import { errorPageOptions } from './error-page.js';
 import { runAuthorized, runStages } from './stages.js';
 import type { ForwardAuthRuntime } from '../forward/feature.js';
 
@@ -178,7 +179,9 @@ async function check(
     if (nginx) err = forNginx(err);
     for (const r of err.reasons) if (!ctx.reasons.includes(r)) ctx.reasons.push(r);
     outer.extra['recordAs'] = { ctx, err } satisfies RecordAs;
-    sendError(ctx.res, err, ctx.id, outer.req.headers.accept, ctx.responseHeaders, outer.req.method);
+    // The operator's pages and branding; no sign-in links: the browser is on the proxy's host.
+    const page = { pages: errorPageOptions(ctx, state).pages };
+    sendError(ctx.res, err, ctx.id, outer.req.headers.accept, ctx.responseHeaders, outer.req.method, page);
   }
 }
 

@@ -55,6 +55,7 @@ before(async () => {
   writeFileSync(join(dir, 'brand.css'), 'body { background: #fafafa; } /* contoso-brand */\n');
   branded = await startGatehouse(
     config({
+      server: { trusted_proxies: ['127.0.0.1/32'] },
       pages: {
         templates: { error: 'error.html' },
         branding: { title: 'Contoso Intranet', logo_url: '/static/logo.svg', css_file: 'brand.css' },
@@ -162,4 +163,20 @@ test("the operator's template and branding are used, and stay escaped", async ()
   const notFound = await get(branded.url, '/nothing-here', { accept: HTML });
   assert.equal(notFound.status, 404);
   assert.match(notFound.body, /<div id="brand">Contoso Intranet<\/div>/, 'every error page uses it');
+});
+
+test('forward-auth refusals (Traefik, Caddy) use the same pages and reasons', async () => {
+  const token = await idp.token({ sub: 'u-4', email: 'dan@example.com', groups: ['eng'] });
+  const r = await get(branded.url, '/.gatehouse/auth', {
+    accept: HTML,
+    authorization: `Bearer ${token}`,
+    'x-forwarded-uri': '/admin/panel',
+    'x-forwarded-method': 'GET',
+    'x-forwarded-host': 'app.example',
+    'x-forwarded-proto': 'https',
+  });
+  assert.equal(r.status, 403);
+  assert.match(r.body, /<div id="brand">Contoso Intranet<\/div>/);
+  assert.match(r.body, /<p id="who">dan@example\.com<\/p>/);
+  assert.match(r.body, /data-code="group_required">This page needs membership of group admins\./);
 });
