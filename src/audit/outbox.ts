@@ -70,7 +70,8 @@ export class Outbox implements SinkStats {
   #queue: string[] = [];
   #bytes = 0;
   #sending = false;
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled send (an immediate or a retry timer); undefined when none is scheduled. */
+  #cancel: (() => void) | undefined;
   #up = true;
   #wait: number;
   #closing = false;
@@ -103,7 +104,7 @@ export class Outbox implements SinkStats {
     }
     this.#queue.push(line);
     this.#bytes += line.length;
-    if (!this.#sending && this.#timer === undefined) this.#schedule(this.#delay());
+    if (!this.#sending && this.#cancel === undefined) this.#schedule(this.#delay());
   }
 
   #delay(): number {
@@ -113,18 +114,20 @@ export class Outbox implements SinkStats {
 
   #schedule(ms: number): void {
     if (ms === 0) {
-      this.#timer = setImmediate(() => {
-        this.#timer = undefined;
+      const i = setImmediate(() => {
+        this.#cancel = undefined;
         void this.#pump();
-      }) as unknown as NodeJS.Timeout;
+      });
+      this.#cancel = () => clearImmediate(i);
       return;
     }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    const t = setTimeout(() => {
+      this.#cancel = undefined;
       void this.#pump();
     }, ms);
     // Retries never keep a stopping process alive; close() drains with its own deadline.
-    this.#timer.unref();
+    t.unref();
+    this.#cancel = () => clearTimeout(t);
   }
 
   async #pump(): Promise<void> {
@@ -199,11 +202,8 @@ export class Outbox implements SinkStats {
   async close(deadlineMs = 5000): Promise<void> {
     this.#closing = true;
     process.removeListener('exit', this.#onExit);
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      clearImmediate(this.#timer as unknown as NodeJS.Immediate);
-      this.#timer = undefined;
-    }
+    this.#cancel?.();
+    this.#cancel = undefined;
     if (this.#queue.length > 0 || this.#sending) {
       let timeout: NodeJS.Timeout | undefined;
       await Promise.race([
