@@ -7,7 +7,8 @@ import { GatehouseError } from '../errors/index.js';
 import { upstreamPath } from '../upstream/forward.js';
 import { upstreamError } from '../upstream/errors.js';
 import { buildResponseHeaders } from '../upstream/headers.js';
-import { openTunnel, upgradesTo } from '../upstream/tunnel.js';
+import { openTunnel, upgradesTo, type Tunnel, type TunnelHandler } from '../upstream/tunnel.js';
+import { openFarmTunnel } from '../upstream/farm/tunnel.js';
 import { upstreamOf } from '../upstream/pool.js';
 import { requestHasBody } from './handler.js';
 
@@ -79,10 +80,9 @@ function tunnel(
   const res = ctx.res;
   let bytes = 0;
   const upstream = upstreamOf(route);
-  const target = upstream.farm?.tunnelTarget(ctx) ?? upstream.target;
-  if (target instanceof GatehouseError) return handler.fail(ctx, target);
   ctx.upstreamDispatch = performance.now();
-  const t = openTunnel(target, upstreamPath(ctx), headers, head, {
+  let live: Tunnel | undefined = undefined;
+  const th: TunnelHandler = {
     onSwitched(raw, up, rest) {
       ctx.upstreamStart = performance.now();
       ctx.upstreamStatus = 101;
@@ -111,8 +111,8 @@ function tunnel(
       onBody(chunk) {
         bytes += chunk.length;
         if (!res.write(chunk)) {
-          t.pause();
-          res.once('drain', () => t.resume());
+          live?.pause();
+          res.once('drain', () => live?.resume());
         }
       },
       onEnd() {
@@ -131,7 +131,13 @@ function tunnel(
         handler.recordUpgrade(ctx, ctx.upstreamStatus ?? gerr.status, bytes, gerr);
       } else handler.fail(ctx, gerr);
     },
-  });
+  };
+  const path = upstreamPath(ctx);
+  const t = upstream.farm
+    ? openFarmTunnel(upstream.farm, ctx, path, headers, head, th)
+    : openTunnel(upstream.target, path, headers, head, th);
+  if (t instanceof GatehouseError) return handler.fail(ctx, t);
+  live = t;
   const onClientClose = () => {
     t.abort();
     ctx.reasons.push('client.aborted');

@@ -8,7 +8,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { FIELD_CTL, TOKEN, withoutOws } from '../http/fields.js';
 import { ResponseParser, type ParserEvents } from './h1/parser.js';
-import { H1Error, requestHead } from './h1/request-head.js';
+import { H1Error, markUnsent, requestHead } from './h1/request-head.js';
 import type { UpstreamTarget } from './target.js';
 
 /** Largest 101 head accepted, like the response parser's. */
@@ -72,11 +72,14 @@ export function openTunnel(
     socket.destroy();
     h.onError(err);
   };
+  // Until the connection is up nothing was written: such a failure may go to another target.
+  let connected = false;
   let timer = setTimeout(
-    () => fail(new H1Error('UND_ERR_CONNECT_TIMEOUT', 'upstream connect timeout')),
+    () => fail(markUnsent(new H1Error('UND_ERR_CONNECT_TIMEOUT', 'upstream connect timeout'))),
     target.connectTimeout,
   );
   socket.once(target.tls ? 'secureConnect' : 'connect', () => {
+    connected = true;
     clearTimeout(timer);
     timer = setTimeout(
       () => fail(new H1Error('UND_ERR_HEADERS_TIMEOUT', 'upstream did not answer the upgrade in time')),
@@ -85,7 +88,8 @@ export function openTunnel(
     socket.write(head, 'latin1');
     if (early.length > 0) socket.write(early);
   });
-  socket.on('error', fail);
+  const onError = (e: Error) => fail(connected ? e : markUnsent(e));
+  socket.on('error', onError);
   socket.on('end', () => {
     if (done) return;
     if (parser) {
@@ -138,7 +142,7 @@ export function openTunnel(
       done = true;
       clearTimeout(timer);
       socket.removeListener('data', onData);
-      socket.removeListener('error', fail);
+      socket.removeListener('error', onError);
       socket.removeAllListeners('end');
       h.onSwitched(raw, socket, buf.subarray(end + 4));
     } catch (e) {

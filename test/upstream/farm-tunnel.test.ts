@@ -116,3 +116,31 @@ test('WebSocket tunnels are balanced over the farm, skip a target marked down, a
   assert.match(r.echo, /"error":"GH_UPSTREAM_NO_HEALTHY_TARGET"/);
   assert.match(r.echo, /\r\nretry-after: [1-9]/i);
 });
+
+test('a WebSocket tunnel whose target refuses the connection goes to another target, and the dead one is ejected', async () => {
+  const a = await wsUpstream('a', () => 200);
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  const gw = await startGatehouse({
+    upstreams: {
+      farm: {
+        targets: [{ url: dead }, { url: a }],
+        passive_health: { max_failures: 2, cool_down: '30s' },
+      },
+    },
+    routes: [{ name: 'ws', match: { path: '/ws' }, upstream: 'farm', auth: 'none', websocket: true }],
+  });
+  try {
+    // Round robin sends every other tunnel to the dead target first: each still reaches `a`.
+    for (let i = 0; i < 4; i++) assert.equal((await upgrade(gw.port)).echo, 'a:ping', `tunnel ${i}`);
+    const ready = (await send(gw.url, '/.gatehouse/ready')).json<{
+      upstreams: Record<string, { healthy_targets: number; targets: Array<{ ejected?: boolean }> }>;
+    }>();
+    assert.equal(ready.upstreams.farm?.healthy_targets, 1, 'the refusing target was ejected');
+    assert.ok(
+      gw.audit.some((e) => e.reasons?.includes('upstream.retried')),
+      'the retry is audited (reason upstream.retried)',
+    );
+  } finally {
+    await gw.close();
+  }
+});

@@ -2,7 +2,6 @@ import type { RequestContext } from '../../pipeline/context.js';
 import { GatehouseError } from '../../errors/index.js';
 import type { H1Exchange, H1Handler, H1Request } from '../h1/client.js';
 import { wasUnsent } from '../h1/request-head.js';
-import type { UpstreamTarget } from '../target.js';
 import type { Balancer } from './balancer.js';
 import type { HealthChecker } from './health.js';
 import type { FarmTarget, TargetSnapshot } from './target.js';
@@ -58,17 +57,6 @@ export class Farm {
     const ex = new FarmExchange(this, ctx, req, handler);
     ex.send();
     return ex;
-  }
-
-  /**
-   * Where a WebSocket tunnel for `ctx` goes (the same balancer; counted as a request), or the
-   * 503 to answer when no target is available.
-   */
-  tunnelTarget(ctx: RequestContext): UpstreamTarget | GatehouseError {
-    const t = this.pick(ctx);
-    if (t === undefined) return this.noTarget();
-    t.requests++;
-    return t.address;
   }
 
   /** GH_UPSTREAM_NO_HEALTHY_TARGET with `Retry-After`: the soonest end of a cool-down, if any. */
