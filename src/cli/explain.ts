@@ -112,24 +112,29 @@ function parseArgs(argv: readonly string[]): Args | string {
   return a as Args;
 }
 
-/** `--request-id`: the audit files to read (given, else `audit.file`), the report, exit status. */
+/**
+ * `--request-id`: the audit files to read (given, else `audit.file` and every file sink of
+ * `audit.sinks`), the report, exit status.
+ */
 async function explainPast(
   args: Args,
   state: RuntimeState,
   baseDir: string,
   io: { stdout: Writable },
 ): Promise<number> {
-  const configured = state.config.audit.file;
+  const audit = state.config.audit;
+  const configured = [
+    ...(audit.file === undefined ? [] : [audit.file]),
+    ...audit.sinks.flatMap((s) => (s.type === 'file' ? [s.path] : [])),
+  ];
   const files =
     args.audit.length > 0
       ? args.audit
-      : configured === undefined
-        ? []
-        : [isAbsolute(configured) ? configured : resolve(baseDir, configured)];
+      : [...new Set(configured.map((f) => (isAbsolute(f) ? f : resolve(baseDir, f))))];
   if (files.length === 0)
     throw new GatehouseError(
       'GH_EXPLAIN_AUDIT_UNREADABLE',
-      'no audit file: audit.file is not configured; name the files with --audit FILE',
+      'no audit file: neither audit.file nor a file sink (audit.sinks) is configured; name the files with --audit FILE',
     );
   const id = args.requestId as string;
   const found = await findAuditEvents(files, id);

@@ -178,7 +178,7 @@ test('refusals: default deny, a deny rule, no credential, no route (--json)', as
   assert.equal(pub.upstream?.status, 200);
 });
 
-test('audit level debug: the recorded trace is shown, every criterion', async () => {
+test('audit level debug: the recorded trace is shown, every criterion; file sinks are read by default', async () => {
   const r = await explain(
     '--json',
     '-c',
@@ -191,6 +191,13 @@ test('audit level debug: the recorded trace is shown, every criterion', async ()
   assert.equal(r.code, 1, r.err);
   const rep = JSON.parse(r.out) as PastReport;
   assert.equal(rep.rules_source, 'trace');
+  const sinks = join(dir, 'sinks.yaml');
+  writeFileSync(
+    sinks,
+    JSON.stringify({ ...config('x', 'debug'), audit: { sinks: [{ type: 'file', path: 'debug.jsonl' }] } }),
+  );
+  const viaSink = await explain('-c', sinks, '--request-id', ids.debug!);
+  assert.equal(viaSink.code, 1, `a file sink of audit.sinks is read by default: ${viaSink.err}`);
   assert.ok(
     rep.rules.some(
       (t) => /admin\/admins when group "admins"/.test(t.check) && t.detail === 'groups: ["staff"]',
