@@ -110,8 +110,9 @@ export function buildSinks(cfg: AuditConfig, opts: BuildSinksOptions): BuiltSink
       new Outbox(f, {
         name: sinkNames.includes('file') ? 'audit.file' : 'file',
         onFailure: 'drop',
-        maxEvents: 100_000,
-        maxBytes: 64 * 1024 * 1024,
+        // The defaults of a `file` entry in audit.sinks.
+        maxEvents: 10_000,
+        maxBytes: 16 * 1024 * 1024,
         retryInitialMs: 250,
         retryMaxMs: 30_000,
         onError: opts.onError,
