@@ -1,0 +1,146 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireBinary } from '../helpers/binaries.js';
+import { freePort } from '../helpers/ports.js';
+
+/** Source folder of the module, the test host and the test app. */
+export const ASPNET_DIR = join(import.meta.dirname, '../../integrations/aspnet');
+/** Mono's copy of ASP.NET MVC (for the [Authorize(Roles)] probe in the test app). */
+const MVC = '/usr/lib/mono/gac/System.Web.Mvc/3.0.0.0__31bf3856ad364e35/System.Web.Mvc.dll';
+
+export interface Build {
+  readonly dir: string;
+  /** Milliseconds per mcs invocation. */
+  readonly ms: Record<string, number>;
+}
+
+function cs(sub: string): string[] {
+  const d = join(ASPNET_DIR, sub);
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.cs'))
+    .map((f) => join(d, f));
+}
+
+function mcs(name: string, args: string[], ms: Record<string, number>): void {
+  const t = Date.now();
+  try {
+    execFileSync(requireBinary('mcs', 'mono-devel'), ['-warnaserror+', ...args], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string };
+    throw new Error(`mcs ${name} failed:\n${x.stdout ?? ''}${x.stderr ?? ''}`);
+  }
+  ms[name] = Date.now() - t;
+}
+
+/**
+ * Compiles the module against the .NET Framework 4.7.2 API surface (and, without ES256, the
+ * 4.6.2 one), the test host and the test app into `dir`, as `README.md` describes.
+ */
+export function buildAll(dir: string): Build {
+  requireBinary('mono', 'mono-devel');
+  mkdirSync(dir, { recursive: true });
+  const ms: Record<string, number> = {};
+  const refs = ['-r:System.Web.dll', '-r:System.Web.Extensions.dll', '-r:System.Configuration.dll'];
+  const lib = ['-target:library', ...refs];
+  const src = cs('src');
+  mcs('module 4.7.2', ['-sdk:4.7.2-api', ...lib, `-out:${join(dir, 'Gatehouse.AspNet.dll')}`, ...src], ms);
+  mcs(
+    'module 4.6.2',
+    ['-sdk:4.6.2-api', '-define:GATEHOUSE_NO_ES256', ...lib, `-out:${join(dir, 'net462.dll')}`, ...src],
+    ms,
+  );
+  mcs(
+    'test host',
+    [
+      '-sdk:4.7.2-api',
+      '-target:exe',
+      '-r:System.Web.dll',
+      `-out:${join(dir, 'GatehouseTestHost.exe')}`,
+      ...cs('testhost'),
+    ],
+    ms,
+  );
+  mcs(
+    'test app',
+    [
+      '-sdk:4.7.2-api',
+      ...lib,
+      '-r:System.Web.Abstractions.dll',
+      `-r:${MVC}`,
+      `-out:${join(dir, 'Gatehouse.TestApp.dll')}`,
+      ...cs('testapp'),
+    ],
+    ms,
+  );
+  return { dir, ms };
+}
+
+/** Writes an application folder: web.config from the test app's template with `{key}` filled, and bin/. */
+export function makeApp(build: Build, dir: string, values: Record<string, string>): string {
+  mkdirSync(join(dir, 'bin'), { recursive: true });
+  for (const f of ['Gatehouse.AspNet.dll', 'GatehouseTestHost.exe', 'Gatehouse.TestApp.dll'])
+    copyFileSync(join(build.dir, f), join(dir, 'bin', f));
+  const config = readFileSync(join(ASPNET_DIR, 'testapp/web.config'), 'utf8').replace(
+    /\{(\w+)\}/g,
+    (_, k: string) => values[k] ?? '',
+  );
+  writeFileSync(join(dir, 'web.config'), config);
+  return dir;
+}
+
+export interface MonoHost {
+  readonly url: string;
+  readonly port: number;
+  /** Everything the host printed on stderr (Trace output of the module lands here too). */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Starts the test host on `port` (127.0.0.1) serving `apps` (virtual path → folder). */
+export async function startHost(
+  build: Build,
+  apps: Record<string, string>,
+  port?: number,
+): Promise<MonoHost> {
+  const p = port ?? (await freePort());
+  const args = [join(build.dir, 'GatehouseTestHost.exe'), String(p)];
+  for (const [vpath, dir] of Object.entries(apps)) args.push(`${vpath}=${dir}`);
+  const child: ChildProcess = spawn(requireBinary('mono', 'mono-devel'), args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`mono host did not start in 60 s:\n${out}\n${err}`)),
+      60_000,
+    );
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes(`listening ${p}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mono host exited with ${code}:\n${out}\n${err}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${p}`,
+    port: p,
+    stderr: () => err,
+    close: () =>
+      new Promise<void>((r) => {
+        if (child.exitCode !== null) return r();
+        child.once('exit', () => r());
+        child.kill('SIGKILL');
+      }),
+  };
+}
