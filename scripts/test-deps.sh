@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests start for real (Debian packages): redis-server, nginx,
-# caddy, headless chromium, openssl, wrk, rsyslog and its TLS driver rsyslog-gnutls. As root it
+# caddy, headless chromium, openssl, wrk, rsyslog and its TLS driver rsyslog-gnutls, and Mono
+# (mono-devel: mcs and mono, for the ASP.NET module tests in test/aspnet). As root it
 # runs apt-get; otherwise it names the missing packages and the command to install them, and
 # exits 1 without changing anything.
 # Usage: bash scripts/test-deps.sh [--check]   (--check: report only, never install)
@@ -16,6 +17,7 @@ deps=(
   "wrk wrk"
   "rsyslogd rsyslog"
   "/usr/lib/*/rsyslog/lmnsd_gtls.so rsyslog-gnutls"
+  "mcs mono-devel"
 )
 
 have() {
@@ -32,7 +34,7 @@ for d in "${deps[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "test-deps: all present (redis-server nginx caddy chromium openssl wrk rsyslog rsyslog-gnutls)"
+  echo "test-deps: all present (redis-server nginx caddy chromium openssl wrk rsyslog rsyslog-gnutls mono-devel)"
   exit 0
 fi
 
