@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startIdp, type IdpServer } from '../helpers/idp-server.js';
@@ -179,4 +179,21 @@ test('forward-auth refusals (Traefik, Caddy) use the same pages and reasons', as
   assert.match(r.body, /<div id="brand">Contoso Intranet<\/div>/);
   assert.match(r.body, /<p id="who">dan@example\.com<\/p>/);
   assert.match(r.body, /data-code="group_required">This page needs membership of group admins\./);
+});
+
+test('templates are read at load and reload: a broken one is refused by name and line, the running pages stay', async () => {
+  const file = join(dir, 'error.html');
+  const good = readFileSync(file, 'utf8');
+  const token = await idp.token({ sub: 'u-5', email: 'erin@example.com', groups: [] });
+  const page = () => get(branded.url, '/admin', { accept: HTML, authorization: `Bearer ${token}` });
+  writeFileSync(file, '<p>\n{{#if user}}{{user}}\n');
+  await assert.rejects(branded.gateway.reload(branded.gateway.state.config), (e: Error) =>
+    /pages\.templates\.error: \S+error\.html: line 2: \{\{#if user\}\} is never closed/.test(e.message),
+  );
+  assert.match((await page()).body, /<div id="brand">Contoso Intranet<\/div>/, 'the running template stays');
+  writeFileSync(file, '<main class="v2">{{reason}} ({{request_id}})</main>');
+  await branded.gateway.reload(branded.gateway.state.config);
+  const r = await page();
+  assert.equal(r.body, `<main class="v2">This page needs membership of group admins. (${r.id})</main>`);
+  writeFileSync(file, good);
 });
