@@ -107,9 +107,9 @@ export function serializeCookie(name: string, value: string, opts: CookieOptions
   return s;
 }
 
-/** A `Set-Cookie` value that deletes `name`. */
-export function clearCookie(name: string, secure: boolean): string {
-  return serializeCookie(name, '', { secure, maxAge: 0 });
+/** A `Set-Cookie` value that deletes `name` (set with `domain`, when given). */
+export function clearCookie(name: string, secure: boolean, domain?: string): string {
+  return serializeCookie(name, '', { secure, maxAge: 0, domain });
 }
 
 /** At most this many path and domain levels are cleared for an ambiguous cookie. */

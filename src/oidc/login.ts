@@ -152,6 +152,7 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       ctx,
       serializeCookie(rt.cookieName, id, {
         secure: rt.secure,
+        domain: rt.cookieDomain,
         maxAge: Math.floor(rt.cfg.absolute_lifetime / 1000),
       }),
     );

@@ -36,7 +36,7 @@ export async function handleLogout(rt: SessionRuntime, ctx: RequestContext): Pro
       });
     }
   }
-  addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
+  addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure, rt.cookieDomain));
   ctx.reasons.push('logout');
   const end =
     idToken !== undefined

@@ -33,6 +33,8 @@ export interface SessionRuntime {
   readonly paths: SessionPaths;
   readonly secure: boolean;
   readonly cookieName: string;
+  /** `session.cookie_domain` (no leading dot): the session cookie's `Domain`, else host-only. */
+  readonly cookieDomain: string | undefined;
   readonly statePrefix: string;
   readonly keys: KeyRing;
   readonly store: SessionStore;
@@ -156,7 +158,25 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
 
   const origin = new URL(ext).origin;
   const secure = origin.startsWith('https:');
-  const cookieName = cfg.cookie_name ?? (secure ? '__Host-gatehouse' : 'gatehouse_session');
+  const cookieDomain = cfg.cookie_domain?.replace(/^\./, '').toLowerCase();
+  const cookieName =
+    cfg.cookie_name ??
+    (secure ? (cookieDomain ? '__Secure-gatehouse' : '__Host-gatehouse') : 'gatehouse_session');
+  if (cookieDomain !== undefined) {
+    const loginHost = new URL(origin).hostname;
+    if (loginHost !== cookieDomain && !loginHost.endsWith(`.${cookieDomain}`))
+      fail('session.cookie_domain', `the login host ${loginHost} is not under "${cookieDomain}"`);
+    else if (cfg.sso !== undefined)
+      fail(
+        'session.cookie_domain',
+        'choose one: session.sso (host-only cookies through a handoff) or one parent-domain cookie',
+      );
+    if (cookieName.startsWith('__Host-'))
+      fail(
+        'session.cookie_name',
+        `"${cookieName}": a __Host- cookie cannot carry the Domain of session.cookie_domain`,
+      );
+  }
   if (!secure && (cookieName.startsWith('__Host-') || cookieName.startsWith('__Secure-'))) {
     fail(
       'session.cookie_name',
@@ -179,7 +199,12 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
   }
   const routes = (cctx.config as { routes?: Parameters<typeof resolvePaths>[2] }).routes ?? [];
   const paths = resolvePaths(cfg.paths, login.redirect_path, routes, fail);
-  const returnTo: ReturnToOptions = { origin, allowedDomains: login.allowed_redirect_domains };
+  const returnTo: ReturnToOptions = {
+    origin,
+    allowedDomains: cookieDomain
+      ? [...login.allowed_redirect_domains, `.${cookieDomain}`]
+      : login.allowed_redirect_domains,
+  };
   const postLogoutRaw = login.post_logout_redirect_uri ?? `${origin}/`;
   const postLogout = safeReturnTo(postLogoutRaw, returnTo);
   if (postLogout === undefined) {
@@ -291,6 +316,7 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
     paths,
     secure,
     cookieName,
+    cookieDomain,
     statePrefix: secure ? '__Host-gh-state-' : 'gh-state-',
     keys,
     store,

@@ -8,6 +8,7 @@ import { addSetCookie } from '../oidc/http.js';
 import { isBrowserNavigation, startLogin } from '../oidc/login.js';
 import { safeReturnTo } from '../oidc/redirect.js';
 import { ssoChallenge } from '../sso/endpoints.js';
+import { domainChallenge } from '../sso/cookie-domain.js';
 import { SSO_SERVICE, type SsoRuntime } from '../sso/runtime.js';
 import { SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
 import { EXTRA_SESSION_ACCESS_TOKEN, EXTRA_SESSION_ID_TOKEN } from '../identity/inject.js';
@@ -34,7 +35,7 @@ export function sessionAuthenticator(
       const id = sso === undefined ? cookie : await sso.globalId(ctx, cookie);
       const rec = id !== undefined && SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
       if (rec === undefined) {
-        addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
+        addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure, rt.cookieDomain));
         ctx.reasons.push('session.unknown');
         return AUTHN_NONE;
       }
@@ -48,6 +49,7 @@ export function sessionAuthenticator(
     async challenge(ctx: RequestContext): Promise<boolean> {
       if (!isBrowserNavigation(ctx)) return false;
       if (sso !== undefined && (await ssoChallenge(sso, ctx))) return true;
+      if (rt.cookieDomain !== undefined && domainChallenge(rt, ctx)) return true;
       await startLogin(rt, ctx, safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/');
       return true;
     },

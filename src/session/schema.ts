@@ -97,6 +97,16 @@ export const sessionSchema = z
       .describe(
         'Session cookie name. Default "__Host-gatehouse" when server.external_url is https, "gatehouse_session" otherwise.',
       ),
+    cookie_domain: z
+      .string()
+      .regex(
+        /^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i,
+        'expected a parent domain such as "corp.example.com"',
+      )
+      .optional()
+      .describe(
+        'One parent-domain session cookie (Domain=…) for the login host and every host under it, instead of host-only cookies; no __Host- prefix then. Not with session.sso. See docs/sso.md, "Cookie choices".',
+      ),
     secrets: z
       .array(z.string().min(32, 'expected at least 32 characters (use `openssl rand -base64 32`)'))
       .min(1, 'expected at least one secret')

@@ -184,8 +184,13 @@ export class EstateBrowser {
   ): Promise<Page> {
     const jar = this.cookies(url);
     const headers: Record<string, string> = { ...NAV, ...o.headers };
-    if (jar.size > 0 && headers.cookie === undefined)
-      headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
+    const host = new URL(url).hostname;
+    const all = [...jar];
+    for (const [key, dj] of this.jar)
+      if (key.startsWith('domain=') && (host === key.slice(7) || host.endsWith(`.${key.slice(7)}`)))
+        all.push(...dj);
+    if (all.length > 0 && headers.cookie === undefined)
+      headers.cookie = all.map(([k, v]) => `${k}=${v}`).join('; ');
     this.requested.push(url);
     const res = await request(url, {
       method: (o.method ?? 'GET') as 'GET',
@@ -199,9 +204,18 @@ export class EstateBrowser {
       for (const one of Array.isArray(v) ? v : [v]) {
         if (one === undefined) continue;
         h.append(k, one);
-        if (k === 'set-cookie') this.#store(jar, one);
+        if (k === 'set-cookie') this.#store(this.#jarFor(url, one), one);
       }
     return { url, status: res.statusCode, headers: h, body, chain: [url] };
+  }
+
+  /** The host-only jar of `url`, or the jar of the cookie's `Domain` attribute (RFC 6265 §5.3). */
+  #jarFor(url: string, sc: string): Map<string, string> {
+    const domain = /;\s*domain=\.?([^;]+)/i.exec(sc)?.[1]?.trim().toLowerCase();
+    if (domain === undefined) return this.cookies(url);
+    let m = this.jar.get(`domain=${domain}`);
+    if (m === undefined) this.jar.set(`domain=${domain}`, (m = new Map()));
+    return m;
   }
 
   #store(jar: Map<string, string>, sc: string): void {
