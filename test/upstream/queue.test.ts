@@ -169,3 +169,37 @@ test('WaitQueue: timeout 0 never expires', () => {
   assert.equal(failure(a), undefined);
   assert.equal(q.shift(), a);
 });
+
+test('farm: a target whose connections and queue are full passes the request to another target', async () => {
+  const busy = await holdingUpstream();
+  const free = await startUpstream();
+  const gh = await startGatehouse({
+    upstreams: {
+      farm: {
+        targets: [{ url: busy.up.url }, { url: free.url }],
+        max_connections: 1,
+        max_queue: 0,
+      },
+    },
+    routes: [{ match: { path: '/' }, upstream: 'farm', auth: 'none' }],
+  });
+  try {
+    const first = send(gh.url, '/first'); // round robin: the holding target
+    await until(() => busy.held.length === 1);
+    assert.equal((await send(gh.url, '/second')).status, 200, 'the free target');
+    const third = await send(gh.url, '/third'); // the holding target again: full, so the free one
+    assert.equal(third.status, 200);
+    assert.equal(busy.held.length, 1, 'the busy target never saw the third request');
+    assert.ok(
+      gh.audit.some((e) => e.path === '/third' && e.reasons?.includes('upstream.retried')),
+      'audited as retried',
+    );
+    busy.releaseAll();
+    assert.equal((await first).status, 200);
+  } finally {
+    busy.releaseAll();
+    await gh.close();
+    await busy.up.close();
+    await free.close();
+  }
+});

@@ -17,7 +17,8 @@ export interface FarmSnapshot {
  * The targets of one upstream with their balancer and health: `request` picks a target, sends
  * over its pool and, when the connection failed before any byte was written (refused, connect
  * timeout, TLS handshake), sends the same request to another target — at most once per
- * target. Every outcome feeds passive ejection. Built once at load; per request one pick.
+ * target; a target whose connections and queue are all taken sends the request on the same
+ * way. Every outcome feeds passive ejection. Built once at load; per request one pick.
  */
 export class Farm {
   constructor(
@@ -163,8 +164,9 @@ class FarmExchange implements H1Exchange, H1Handler {
     // A failure after a response head was already counted by `responded` (or was the client's).
     if (t !== undefined && this.ctx.upstreamStatus === undefined && !this.notTargets(err)) t.failed();
     // Nothing was written: the same request (its buffered body, or a stream not read yet) can
-    // go to another target whatever its method — the first target never saw any of it.
-    if (wasUnsent(err) && this.send()) {
+    // go to another target whatever its method — the first target never saw any of it. A full
+    // queue refused the request at once, so another target with room may take it.
+    if ((wasUnsent(err) || (err as { code?: string }).code === 'ERR_QUEUE_FULL') && this.send()) {
       this.ctx.reasons.push('upstream.retried');
       return;
     }
