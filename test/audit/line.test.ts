@@ -44,6 +44,13 @@ const ctxArb = fc.record({
     }),
   ),
   elapsedUs: fc.integer({ min: 0, max: 10_000_000 }),
+  /** Upstream dispatch and end, µs before now (end undefined: still streaming). */
+  upstream: maybe(
+    fc.record({
+      dispatchUs: fc.integer({ min: 0, max: 10_000_000 }),
+      endUs: maybe(fc.integer({ min: 0, max: 10_000 })),
+    }),
+  ),
 });
 
 describe('request audit line', () => {
@@ -65,6 +72,8 @@ describe('request audit line', () => {
           reasons: c.reasons,
           rule: c.rule,
           upstreamStatus: c.upstreamStatus,
+          upstreamDispatch: c.upstream === undefined ? undefined : now - c.upstream.dispatchUs / 1000,
+          upstreamEnd: c.upstream?.endUs === undefined ? undefined : now - c.upstream.endUs / 1000,
           extra: c.stripped.length ? { strippedHeaders: c.stripped } : {},
         } as unknown as RequestContext;
         const err =
