@@ -157,6 +157,7 @@ before(async () => {
     '/app': makeApp(build, join(dir, 'app'), { ...common, mode: 'assertion' }),
     '/easy': makeApp(build, join(dir, 'easy'), { mode: 'easyauth', trusted_addresses: '127.0.0.1' }),
     // Gatehouse (127.0.0.1) is not listed: only a valid assertion makes the principal trusted.
+    '/anon': makeApp(build, join(dir, 'anon'), { ...common, mode: 'assertion', on_missing: 'anonymous' }),
     '/mixed': makeApp(build, join(dir, 'mixed'), {
       ...common,
       mode: 'easyauth',
@@ -237,6 +238,17 @@ test('sent to the app directly: missing, forged, unsigned, HMAC, expired, wrong 
       'HS256 keyed with the public key',
       { [H]: jws({ ...rs, alg: 'HS256' }, claims(), Buffer.from(pubPem)) },
       /algorithm HS256 refused/,
+    ],
+    [
+      'ES256, not in gatehouse:algorithms',
+      {
+        [H]: jws(
+          { ...rs, alg: 'ES256' },
+          claims(),
+          generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey,
+        ),
+      },
+      /algorithm ES256 not allowed/,
     ],
     ['unknown kid', { [H]: jws({ ...rs, kid: 'nope' }, claims(), keys.a.key) }, /unknown kid/],
     ['expired', { [H]: jws(rs, claims({ exp: Math.floor(Date.now() / 1000) - 30 }), keys.a.key) }, /expired/],
@@ -329,4 +341,26 @@ test('Easy Auth with an assertion: trusted only with a valid assertion for the s
   });
   assert.equal(mismatch.status, 401);
   assert.match(mismatch.body, /does not match the assertion's subject/);
+});
+
+test('on_missing anonymous: no or invalid assertion continues anonymous, and the forged header is gone', async () => {
+  const none = await direct('/anon/whoami', {});
+  assert.equal(none.status, 200);
+  assert.equal(none.json<Whoami>().authenticated, false);
+  const forged = jws(
+    { alg: 'RS256', kid: keys.a.kid },
+    claims({ roles: ['admins'] }),
+    generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+  );
+  const r = await direct('/anon/whoami', { 'X-Gatehouse-Assertion': forged });
+  assert.equal(r.status, 200);
+  const w = r.json<Whoami>();
+  assert.deepEqual([w.authenticated, w.isInRole.admins], [false, false]);
+  const seen = w.headers['X-Gatehouse-Assertion']!;
+  assert.deepEqual(
+    [seen.headers, seen.serverVariables, seen.params],
+    [null, null, null],
+    'unverified copy removed',
+  );
+  assert.equal((await direct('/anon/admin/whoami', { 'X-Gatehouse-Assertion': forged })).status, 401);
 });
