@@ -37,6 +37,7 @@ export function estateConfig(
   upstream: string,
   session: object = {},
   handoffTtl?: string,
+  server: object = {},
 ) {
   const host = (h: string) => `http://${h}.localhost:${port}`;
   const route = (h: string) => ({
@@ -48,7 +49,7 @@ export function estateConfig(
     identity: { headers: 'oauth2-proxy' },
   });
   return {
-    server: { listeners: [{ address: '127.0.0.1', port: listen }], external_url: host('login') },
+    server: { listeners: [{ address: '127.0.0.1', port: listen }], external_url: host('login'), ...server },
     log: { level: 'info', access_log: false },
     providers: { dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] } },
     session: {
@@ -74,7 +75,7 @@ export function estateConfig(
 
 /** Starts the provider, the upstream and `instances` Gatehouse instances sharing one config. */
 export async function startEstate(
-  opts: { instances?: number; session?: object; handoffTtl?: string } = {},
+  opts: { instances?: number; session?: object; handoffTtl?: string; server?: object } = {},
 ): Promise<Estate> {
   const ports: number[] = [];
   for (let i = 0; i < (opts.instances ?? 1); i++) ports.push(await freePort());
@@ -98,9 +99,12 @@ export async function startEstate(
   try {
     for (const p of ports)
       gateways.push(
-        await startGatehouse(estateConfig(port, p, idp.issuer, upstream.url, opts.session, opts.handoffTtl), {
-          env: { TEST_SESSION_SECRET: SECRET },
-        }),
+        await startGatehouse(
+          estateConfig(port, p, idp.issuer, upstream.url, opts.session, opts.handoffTtl, opts.server),
+          {
+            env: { TEST_SESSION_SECRET: SECRET },
+          },
+        ),
       );
   } catch (e) {
     for (const g of gateways) await g.close();
