@@ -12,7 +12,7 @@ import { send, type Reply } from '../helpers/http.js';
 import { validateConfig } from '../../src/config/load.js';
 import { jwkThumbprint } from '../../src/identity/keys.js';
 import { JWKS_PATH } from '../../src/identity/feature.js';
-import { buildAll, makeApp, startHost, type Build, type MonoHost } from './mono.js';
+import { buildAll, makeApp, runUnitTests, startHost, type Build, type MonoHost } from './mono.js';
 
 // The ASP.NET module (integrations/aspnet) compiled by Mono's mcs and run on a System.Web host,
 // behind a real Gatehouse that signs RS256 assertions and serves their JWKS itself.
@@ -177,9 +177,15 @@ after(async () => {
 });
 
 test('mcs compiles the module against the .NET Framework 4.7.2 API, and 4.6.2 without ES256', (t) => {
-  for (const step of ['module 4.7.2', 'module 4.6.2', 'test host', 'test app'])
+  for (const step of ['module 4.7.2', 'module 4.6.2', 'test host', 'test app', 'unit tests'])
     assert.ok(build.ms[step] !== undefined, step);
   t.diagnostic(`build ms: ${JSON.stringify(build.ms)}; host start to listening ${hostStartMs} ms`);
+});
+
+test('C# unit tests (settings, trusted addresses, JWKS parsing, claim mapping) pass under Mono', async () => {
+  const r = await runUnitTests(build);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /^passed \d+ checks/m);
 });
 
 test('through Gatehouse: the signed-in user is HttpContext.User with name, roles, groups and claims', async (t) => {

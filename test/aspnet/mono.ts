@@ -76,7 +76,33 @@ export function buildAll(dir: string): Build {
     ],
     ms,
   );
+  mcs(
+    'unit tests',
+    [
+      '-sdk:4.7.2-api',
+      `-r:${join(dir, 'Gatehouse.AspNet.dll')}`,
+      '-r:System.Configuration.dll',
+      '-r:System.Core.dll',
+      `-out:${join(dir, 'GatehouseUnitTests.exe')}`,
+      ...cs('tests'),
+    ],
+    ms,
+  );
   return { dir, ms };
+}
+
+/** Runs the C# unit tests (their own runner); resolves with exit code and output. */
+export function runUnitTests(build: Build): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(requireBinary('mono', 'mono-devel'), [join(build.dir, 'GatehouseUnitTests.exe')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, out }));
+  });
 }
 
 /** Writes an application folder: web.config from the test app's template with `{key}` filled, and bin/. */
