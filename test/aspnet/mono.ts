@@ -37,8 +37,8 @@ function mcs(name: string, args: string[], ms: Record<string, number>): void {
 }
 
 /**
- * Compiles the module against the .NET Framework 4.7.2 API surface (and, without ES256, the
- * 4.6.2 one), the test host and the test app into `dir`, as `README.md` describes.
+ * Compiles the module against the .NET Framework 4.7.2 API surface in C# 5 (what the csc.exe
+ * shipped with .NET Framework 4.x accepts) and, without ES256, against the 4.6.2 API; the test host and the test app into `dir`, as `README.md` describes.
  */
 export function buildAll(dir: string): Build {
   requireBinary('mono', 'mono-devel');
@@ -47,7 +47,11 @@ export function buildAll(dir: string): Build {
   const refs = ['-r:System.Web.dll', '-r:System.Web.Extensions.dll', '-r:System.Configuration.dll'];
   const lib = ['-target:library', ...refs];
   const src = cs('src');
-  mcs('module 4.7.2', ['-sdk:4.7.2-api', ...lib, `-out:${join(dir, 'Gatehouse.AspNet.dll')}`, ...src], ms);
+  mcs(
+    'module 4.7.2',
+    ['-langversion:5', '-sdk:4.7.2-api', ...lib, `-out:${join(dir, 'Gatehouse.AspNet.dll')}`, ...src],
+    ms,
+  );
   mcs(
     'module 4.6.2',
     ['-sdk:4.6.2-api', '-define:GATEHOUSE_NO_ES256', ...lib, `-out:${join(dir, 'net462.dll')}`, ...src],

@@ -25,7 +25,7 @@ namespace Gatehouse.AspNet
             if (req.Headers[header] != null)
             {
                 try { req.Headers.Remove(header); }
-                catch (Exception e) when (e is PlatformNotSupportedException || e is NotSupportedException)
+                catch (NotSupportedException)   // PlatformNotSupportedException too
                 {
                     ForceRemove(req.Headers, header);
                 }
@@ -36,7 +36,7 @@ namespace Gatehouse.AspNet
             catch (Exception) { return; }
             if (vars[sv] == null) return;
             try { vars.Remove(sv); }
-            catch (Exception e) when (e is PlatformNotSupportedException || e is NotSupportedException)
+            catch (NotSupportedException)
             {
                 ForceRemove(vars, sv);
             }

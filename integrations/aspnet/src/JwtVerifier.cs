@@ -68,12 +68,17 @@ namespace Gatehouse.AspNet
                 good = alg == "RS256" ? VerifyRs256(key, signed, sig) : EcdsaVerify.VerifyEs256(key, signed, sig);
             }
             catch (CryptographicException) { good = false; }
-            catch (Exception e) when (e is NotImplementedException || e is PlatformNotSupportedException || e is MissingMethodException || e is TypeLoadException)
-            {
-                return VerifyResult.Fail("ES256 is not supported by this runtime (" + e.GetType().Name + "); sign assertions with RS256");
-            }
+            catch (NotImplementedException e) { return Unsupported(e); }       // Mono
+            catch (NotSupportedException e) { return Unsupported(e); }         // PlatformNotSupportedException
+            catch (MissingMethodException e) { return Unsupported(e); }        // .NET Framework before 4.7
+            catch (TypeLoadException e) { return Unsupported(e); }
             if (!good) return VerifyResult.Fail("bad signature");
             return CheckClaims(claims);
+        }
+
+        static VerifyResult Unsupported(Exception e)
+        {
+            return VerifyResult.Fail("ES256 is not supported by this runtime (" + e.GetType().Name + "); sign assertions with RS256");
         }
 
         VerifyResult CheckClaims(Dictionary<string, object> c)
