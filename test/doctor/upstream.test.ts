@@ -66,32 +66,3 @@ test('upstream.tls: an https upstream whose CA is not configured', async () => {
   assert.equal(f.severity, 'error');
   assert.match(f.fix ?? '', /upstreams\.secure\.tls\.ca/);
 });
-
-test('tls.expiry: an https upstream certificate expiring within 30 days; --expiry-days 1 accepts it', async () => {
-  const file = write({
-    upstreams: { secure: { url: `https://127.0.0.1:${tlsPort}`, tls: { ca: ca.certPath } } },
-  });
-  const { report } = await doctorJson(['-c', file, '--only', 'upstream,tls']);
-  assert.equal(only(report, 'upstream.reachable').severity, 'ok');
-  const f = only(report, 'tls.expiry', 'upstreams.secure');
-  assert.equal(f.severity, 'warning');
-  assert.match(f.what, /expires in 1 d \d+ h \(within 30 days\)/);
-  const relaxed = await doctorJson(['-c', file, '--only', 'tls', '--expiry-days', '1']);
-  assert.equal(only(relaxed.report, 'tls.expiry').severity, 'ok');
-});
-
-test('tls.expiry: an expired listener certificate is an error', async () => {
-  const leaf = ca.issue({ cn: 'gatehouse.example.test', expired: true });
-  const file = write({
-    server: {
-      listeners: [{ address: '127.0.0.1', port: 8443, tls: { cert: leaf.certPath, key: leaf.keyPath } }],
-    },
-  });
-  const { run, report } = await doctorJson(['-c', file, '--only', 'tls']);
-  assert.equal(run.code, 1);
-  const f = only(report, 'tls.expiry');
-  assert.equal(f.subject, 'server.listeners[0].tls');
-  assert.equal(f.severity, 'error');
-  assert.match(f.what, /expired \d+ d/);
-  assert.match(f.evidence ?? '', /valid until 2020-02-01/);
-});

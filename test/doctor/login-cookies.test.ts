@@ -47,39 +47,6 @@ function config(
 
 const login = (file: string) => doctorJson(['-c', file, '--only', 'login']);
 
-test('login: the registered redirect URI and client are accepted by the IdP, exit 0', async () => {
-  const { run, report } = await login(config());
-  assert.equal(run.code, 0, run.stdout);
-  const uri = only(report, 'login.redirect_uri');
-  assert.equal(uri.severity, 'ok');
-  assert.match(uri.evidence ?? '', /redirect_uri=http:\/\/127\.0\.0\.1:8080\/\.gatehouse\/callback/);
-  const a = only(report, 'login.authorize');
-  assert.equal(a.severity, 'ok');
-  assert.match(a.evidence ?? '', /HTTP 303/);
-});
-
-test('login.redirect_uri: a redirect URI the IdP does not know (another port) is refused, in the IdP words', async () => {
-  const { run, report } = await login(config({ externalUrl: 'http://127.0.0.1:8443' }));
-  assert.equal(run.code, 1);
-  const f = only(report, 'login.redirect_uri');
-  assert.equal(f.severity, 'error');
-  assert.match(f.what, /refuses the redirect URI \(invalid_redirect_uri\)/);
-  assert.match(f.evidence ?? '', /redirect_uri did not match any of the client's registered redirect_uris/);
-  assert.match(
-    f.fix ?? '',
-    /redirect_uri=http:\/\/127\.0\.0\.1:8443\/\.gatehouse\/callback .*register exactly this URI at the IdP/,
-  );
-});
-
-test('login.client_id: a client id the IdP does not know', async () => {
-  const { run, report } = await login(config({ clientId: 'gatehouse-typo' }));
-  assert.equal(run.code, 1);
-  const f = only(report, 'login.client_id');
-  assert.equal(f.severity, 'error');
-  assert.match(f.what, /does not know client_id "gatehouse-typo"/);
-  assert.match(f.evidence ?? '', /invalid_client/);
-});
-
 test('login.cookies: session cookies over plain http on a real host name', async () => {
   const { report } = await login(config({ externalUrl: 'http://intranet.example.test:8080' }));
   const f = only(report, 'login.cookies');

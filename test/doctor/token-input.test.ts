@@ -1,0 +1,119 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startIdp, type IdpServer } from '../helpers/idp-server.js';
+import { doctor, doctorJson, only, startOpenIdServer, workdir } from './helpers.js';
+
+// `gatehouse doctor --token`: one mismatch per test, tokens signed by a real JWKS server's keys.
+
+let idp: IdpServer;
+const wd = workdir();
+let cfg: string;
+
+before(async () => {
+  idp = await startIdp();
+  cfg = wd.write('gatehouse.yaml', {
+    providers: {
+      main: {
+        issuer: idp.issuer,
+        audiences: [idp.audience],
+        algorithms: ['RS256'],
+        max_token_lifetime: '24h',
+      },
+      other: { issuer: 'https://idp.other.example', audiences: ['x'], jwks_uri: `${idp.origin}/jwks` },
+    },
+    upstreams: { app: { url: 'http://127.0.0.1:9' } },
+    routes: [
+      {
+        name: 'admin',
+        match: { path: '/admin' },
+        upstream: 'app',
+        auth: 'bearer',
+        providers: ['main'],
+        rules: [{ name: 'admins', effect: 'allow', when: { group: 'admins' } }],
+      },
+    ],
+  });
+});
+after(async () => {
+  await idp.close();
+  wd.cleanup();
+});
+
+test('--token - reads the token from stdin (never printed); --problems prints errors and warnings only', async () => {
+  const token = await idp.token({ aud: 'api://nope' });
+  const run = await doctor(['-c', cfg, '--only', 'token', '--problems', '--token', '-'], {
+    stdin: `${token}\n`,
+  });
+  assert.equal(run.code, 1);
+  assert.match(run.stdout, /✗ error +token\.aud +providers\.main/);
+  assert.ok(!run.stdout.includes('✓ ok'), '--problems leaves ok findings out');
+  assert.match(run.stdout, /\n2 errors, 1 warning, [1-9] ok\n$/);
+  assert.ok(!run.stdout.includes(token.split('.')[2] as string));
+});
+
+test('--client-credentials: the login client gets a token, which is then checked', async () => {
+  const op = await startOpenIdServer({
+    client: { id: 'gatehouse', secret: 's'.repeat(40), audience: 'api://intranet' },
+  });
+  try {
+    const file = wd.write('cc.yaml', {
+      server: { external_url: 'http://127.0.0.1:8080' },
+      providers: { op: { issuer: op.origin, audiences: ['api://other'] } },
+      session: {
+        secrets: ['0123456789abcdef0123456789abcdef0123'],
+        insecure_http_cookies: true,
+        login: {
+          provider: 'op',
+          client_id: 'gatehouse',
+          client_secret: 's'.repeat(40),
+          insecure_allow_http: true,
+        },
+      },
+    });
+    const { report } = await doctorJson([
+      '-c',
+      file,
+      '--only',
+      'token',
+      '--client-credentials',
+      '--scope',
+      'api://intranet/.default',
+    ]);
+    assert.equal(only(report, 'token.client_credentials').severity, 'ok');
+    const aud = only(report, 'token.aud');
+    assert.equal(aud.severity, 'error');
+    assert.match(aud.evidence ?? '', /actual: +api:\/\/intranet/);
+  } finally {
+    await op.close();
+  }
+});
+
+test('token.client_credentials: a wrong client secret is named', async () => {
+  const op = await startOpenIdServer({
+    client: { id: 'gatehouse', secret: 's'.repeat(40), audience: 'api://x' },
+  });
+  try {
+    const file = wd.write('cc-bad.yaml', {
+      server: { external_url: 'http://127.0.0.1:8080' },
+      providers: { op: { issuer: op.origin, audiences: ['api://x'] } },
+      session: {
+        secrets: ['0123456789abcdef0123456789abcdef0123'],
+        insecure_http_cookies: true,
+        login: {
+          provider: 'op',
+          client_id: 'gatehouse',
+          client_secret: 'w'.repeat(40),
+          insecure_allow_http: true,
+        },
+      },
+    });
+    const { run, report } = await doctorJson(['-c', file, '--only', 'token', '--client-credentials']);
+    assert.equal(run.code, 1);
+    const f = only(report, 'token.client_credentials');
+    assert.equal(f.severity, 'error');
+    assert.match(f.evidence ?? '', /HTTP 401 invalid_client/);
+    assert.match(f.fix ?? '', /client_secret/);
+  } finally {
+    await op.close();
+  }
+});
