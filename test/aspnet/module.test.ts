@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -176,9 +176,17 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('mcs compiles the module (C# 5) against the .NET Framework 4.7.2 API, and 4.6.2 without ES256', (t) => {
-  for (const step of ['module 4.7.2', 'module 4.6.2', 'test host', 'test app', 'unit tests'])
+test('mcs compiles the module (C# 5) against the .NET Framework 4.7.2 API, 4.6.2 without ES256, and the csproj builds', (t) => {
+  for (const step of [
+    'module 4.7.2',
+    'module 4.6.2',
+    'test host',
+    'test app',
+    'unit tests',
+    'csproj (xbuild)',
+  ])
     assert.ok(build.ms[step] !== undefined, step);
+  assert.ok(existsSync(join(build.dir, 'xbuild', 'Gatehouse.AspNet.dll')), 'Gatehouse.AspNet.csproj builds');
   t.diagnostic(`build ms: ${JSON.stringify(build.ms)}; host start to listening ${hostStartMs} ms`);
 });
 
