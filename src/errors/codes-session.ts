@@ -26,6 +26,30 @@ export const sessionCodes = {
     meaning:
       'The request carried the session cookie more than once (for example a host cookie and a parent-domain cookie planted by a sibling subdomain, or an old path-scoped copy). Gatehouse never picks one ("first wins" would let the planted one decide): the request has no session, every copy is cleared with Set-Cookie (host-only and parent domains, each ancestor path), and a `session.cookie_ambiguous` audit event is written. The browser signs in again.',
   },
+  GH_SESSION_LOGIN_NOT_ACCEPTED: {
+    status: 401,
+    message: 'Sign in with another account to continue.',
+    meaning:
+      'The request carried a live session from a login this route does not accept (route `login:` names other session.login/session.logins entries, e.g. a partners session on a staff-only app). A browser navigation is sent to the accepted login (or the chooser); other requests get 401. The session itself stays valid for routes that accept its login.',
+  },
+  GH_SESSION_STEP_UP_REQUIRED: {
+    status: 401,
+    message: 'This page needs a fresh or stronger sign-in.',
+    meaning:
+      'The session does not meet this route\'s step-up policy (route `session.max_auth_age`, `require_acr`, `require_amr`): the sign-in is too old or was not done with the required authentication level or methods. A browser navigation goes back through the IdP with prompt=login and max_age / acr_values; other requests get 401 with `WWW-Authenticate: Bearer error="insufficient_user_authentication"` and the required `acr_values` / `max_age` (RFC 9470).',
+  },
+  GH_SESSION_STEP_UP_FAILED: {
+    status: 403,
+    message: 'The sign-in did not meet the level this page requires.',
+    meaning:
+      'A step-up login came back with an ID token that still does not satisfy the route: `auth_time` older than the requested max_age (or missing), `acr` not one of the requested values, or `amr` without a required method (OIDC Core §2, §3.1.2.1). Check the IdP enforces the requested acr_values (for example a conditional-access / MFA policy). The previous session is kept for routes without this requirement; the audit event carries the detail.',
+  },
+  GH_SESSION_ROUTE_EXPIRED: {
+    status: 401,
+    message: 'Your session for this application has expired. Please sign in again.',
+    meaning:
+      "The session is older than this route's `session.absolute_lifetime`, or was idle on the route's group for longer than its `session.idle_timeout` (tighter than the global session lifetimes). A browser navigation signs in again; other requests get 401. The session stays valid for routes with the global lifetimes.",
+  },
   GH_LOGIN_STATE_MISSING: {
     status: 400,
     message: 'This sign-in attempt is unknown or has expired. Please sign in again.',

@@ -5,10 +5,13 @@ import { addSetCookie, requireMethod, sendHtml, sendRedirect } from './http.js';
 import { loginErrorPage } from './pages.js';
 import { safeReturnTo } from './redirect.js';
 import type { SessionRuntime } from './runtime.js';
-import { STATE_TTL_SECONDS, stateId, type LoginAttempt } from './state.js';
+import { STATE_TTL_SECONDS, stateId, type LoginAttempt, type StepUpRequest } from './state.js';
 import { describe, toGatehouseError } from './client.js';
 import { credentialId } from './principal.js';
 import { sessionCookieId } from './session-cookie.js';
+import type { LoginRuntime } from './logins.js';
+import { loginStartUrl, sendChooser } from './chooser.js';
+import { stepUpProblem } from './step-up.js';
 
 /** More pending login attempts than this in one browser: older state cookies are cleared. */
 const MAX_PENDING_ATTEMPTS = 6;
@@ -38,16 +41,32 @@ export async function startLogin(
   rt: SessionRuntime,
   ctx: RequestContext,
   returnTo: string,
-  prompt?: 'select_account' | 'login',
+  opts: {
+    login?: LoginRuntime | undefined;
+    stepUp?: StepUpRequest | undefined;
+    prompt?: 'select_account' | 'login' | undefined;
+  } = {},
 ): Promise<void> {
-  await rt.client.config();
-  const a = await rt.states.create(returnTo);
-  const login = rt.cfg.login;
-  const url = await rt.client.authorizationUrl({
-    ...login.extra_auth_params,
-    ...(prompt === undefined ? {} : { prompt }),
+  const login = opts.login ?? rt.defaultLogin;
+  await login.client.config();
+  const stepUp = opts.stepUp;
+  const a = await rt.states.create(returnTo, {
+    login: login === rt.defaultLogin ? undefined : login.name,
+    stepUp,
+  });
+  const params: Record<string, string> = { ...login.cfg.extra_auth_params };
+  if (opts.prompt !== undefined) params.prompt = opts.prompt;
+  if (stepUp !== undefined) {
+    // Step-up (OIDC Core §3.1.2.1): authenticate again, recently enough, at the required level.
+    params.prompt = 'login';
+    if (stepUp.maxAge !== undefined) params.max_age = String(stepUp.maxAge);
+    if (stepUp.acr !== undefined) params.acr_values = stepUp.acr.join(' ');
+    ctx.reasons.push('login.step_up');
+  }
+  const url = await login.client.authorizationUrl({
+    ...params,
     redirect_uri: rt.redirectUri,
-    scope: login.scopes.join(' '),
+    scope: login.cfg.scopes.join(' '),
     state: a.state,
     nonce: a.nonce,
     code_challenge: a.codeChallenge,
@@ -65,18 +84,22 @@ export async function startLogin(
 }
 
 /**
- * `/.gatehouse/login?rd=<target>[&prompt=select_account|login]` (`session.paths.start`): starts a
- * login that returns to `rd` when it is safe, else `/`; `prompt` (OIDC Core §3.1.2.1) asks the IdP
- * to let the user pick another account ("Switch account" on the refusal page) or to sign in
- * again. Other prompt values are ignored.
+ * `/.gatehouse/login?rd=<target>[&login=<name>][&prompt=select_account|login]`
+ * (`session.paths.start`): starts a login that returns to `rd` when it is safe, else `/`. With
+ * several logins and no (known) `login`, shows the chooser. `prompt` (OIDC Core §3.1.2.1) asks
+ * the IdP to let the user pick another account ("Switch account" on the refusal page) or to
+ * sign in again. Other prompt values are ignored.
  */
 export async function handleLoginEndpoint(rt: SessionRuntime, ctx: RequestContext): Promise<void> {
   requireMethod(ctx, ['GET', 'HEAD']);
   const q = new URLSearchParams(ctx.query.slice(1));
-  const rd = q.get('rd') ?? undefined;
+  const returnTo = safeReturnTo(q.get('rd') ?? undefined, rt.returnTo) ?? '/';
   const p = q.get('prompt');
   const prompt = p === 'select_account' || p === 'login' ? p : undefined;
-  await startLogin(rt, ctx, safeReturnTo(rd, rt.returnTo) ?? '/', prompt);
+  const name = q.get('login');
+  const login = name !== null ? rt.logins.get(name) : rt.logins.size === 1 ? rt.defaultLogin : undefined;
+  if (login === undefined) return sendChooser(rt, ctx, [...rt.logins.values()], returnTo);
+  await startLogin(rt, ctx, returnTo, { login, prompt });
 }
 
 /** Marks a state as used; a second callback with it (replay, or a concurrent duplicate) fails. */
@@ -107,6 +130,7 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
   const cookieHeader = ctx.req.headers.cookie;
   const state = params.get('state');
   let attempt: LoginAttempt | undefined;
+  let login: LoginRuntime | undefined;
   try {
     let cookie: string | undefined;
     if (state) {
@@ -128,17 +152,25 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
         'no login state cookie for this state (expired, other browser, or cookies blocked)',
       );
     attempt = await rt.states.open(cookie, state);
+    login = attempt.login === undefined ? rt.defaultLogin : rt.logins.get(attempt.login);
+    if (login === undefined)
+      throw new GatehouseError('GH_LOGIN_STATE_INVALID', `login "${attempt.login}" is no longer configured`);
     await consumeState(rt, state);
     const callbackUrl = new URL(rt.redirectUri);
     callbackUrl.search = ctx.query;
-    const tokens = await rt.client.exchangeCode(callbackUrl, attempt);
+    const tokens = await login.client.exchangeCode(callbackUrl, attempt);
     let claims: Record<string, unknown> = { ...(tokens.claims ?? {}) };
     const sub = claims.sub;
     if (typeof sub !== 'string' || sub === '')
       throw new GatehouseError('GH_LOGIN_ID_TOKEN_INVALID', 'ID token without sub');
-    if (rt.cfg.login.userinfo && tokens.accessToken !== undefined) {
-      const info = await rt.client.userInfo(tokens.accessToken, sub);
+    if (login.cfg.userinfo && tokens.accessToken !== undefined) {
+      const info = await login.client.userInfo(tokens.accessToken, sub);
       claims = { ...info, ...claims };
+    }
+    if (attempt.stepUp !== undefined) {
+      const problem = stepUpProblem(attempt.stepUp, claims, Date.now());
+      // The old session stays as it was: it still serves routes without this requirement.
+      if (problem !== undefined) throw new GatehouseError('GH_SESSION_STEP_UP_FAILED', problem);
     }
     const previous = sessionCookieId(rt, ctx);
     if (previous !== undefined && previous !== '')
@@ -147,6 +179,7 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       claims,
       tokens,
       typeof claims.sid === 'string' ? claims.sid : undefined,
+      login === rt.defaultLogin ? undefined : login.name,
     );
     addSetCookie(
       ctx,
@@ -162,8 +195,9 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       decision: 'allow',
       status: 302,
       subject: sub,
+      provider: login.provider,
       credential_id: credentialId(id),
-      reasons: ['login.success'],
+      reasons: attempt.stepUp !== undefined ? ['login.success', 'login.step_up'] : ['login.success'],
     });
     sendRedirect(ctx, attempt.returnTo);
   } catch (e) {
@@ -175,6 +209,7 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       status: err.status,
       error: err.code,
       reasons: err.reasons,
+      ...(login !== undefined ? { provider: login.provider } : {}),
       detail: err.detail ?? describe(e),
     });
     rt.logger.info({ req_id: ctx.id, error: err.code, detail: err.detail }, 'login failed');
@@ -184,7 +219,11 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       err.code !== 'GH_LOGIN_CODE_EXCHANGE_FAILED'
     )
       throw err;
-    const retry = `${rt.paths.start}?rd=${encodeURIComponent(attempt?.returnTo ?? '/')}`;
+    const back = attempt?.returnTo ?? '/';
+    const retry =
+      login !== undefined
+        ? loginStartUrl(rt, login, back)
+        : `${rt.paths.start}?rd=${encodeURIComponent(back)}`;
     sendHtml(ctx, err.status, loginErrorPage(err, ctx.id, retry));
   }
 }

@@ -22,9 +22,13 @@ export async function handleLogout(rt: SessionRuntime, ctx: RequestContext): Pro
   const absolute = new URL(target, rt.origin).href;
   const id = sessionCookieId(rt, ctx);
   let idToken: string | undefined;
+  let client = rt.client;
   if (id !== undefined && id !== '') {
     const ended = await rt.sessions.destroy(id, 'logout');
     idToken = ended.idToken;
+    // RP-initiated logout at the IdP of the session's own login.
+    const ln = ended.rec?.ln;
+    if (ln !== undefined) client = rt.logins.get(ln)?.client ?? client;
     if (ended.rec) {
       rt.audit(ctx, {
         type: 'logout',
@@ -40,10 +44,10 @@ export async function handleLogout(rt: SessionRuntime, ctx: RequestContext): Pro
   ctx.reasons.push('logout');
   const end =
     idToken !== undefined
-      ? rt.client.endSessionUrl({
+      ? client.endSessionUrl({
           id_token_hint: idToken,
           post_logout_redirect_uri: absolute,
-          client_id: rt.client.clientId,
+          client_id: client.clientId,
         })
       : undefined;
   sendRedirect(ctx, end?.href ?? target);
@@ -55,17 +59,23 @@ export async function handleLogout(rt: SessionRuntime, ctx: RequestContext): Pro
  * every instance sharing the store. Answers 200 with `Cache-Control: no-store`, or 400.
  */
 export function backchannelHandler(rt: SessionRuntime): (ctx: RequestContext) => Promise<void> {
-  let verifier: LogoutTokenVerifier | undefined;
+  const verifiers = new Map<string, LogoutTokenVerifier>();
   return async (ctx) => {
     requireMethod(ctx, ['POST']);
     const form = await readForm(ctx.req, 64 * 1024);
     const token = form.get('logout_token');
     if (!token) throw new GatehouseError('GH_BACKCHANNEL_LOGOUT_INVALID', 'no logout_token parameter');
+    // With several logins the (unverified) `iss` only selects whose keys verify the token.
+    const iss = unverifiedIssuer(token);
+    let login = rt.defaultLogin;
+    for (const l of rt.logins.values()) if (l.client.metadata?.issuer === iss) login = l;
+    let verifier = verifiers.get(login.name);
     if (verifier === undefined) {
-      const cfg = await rt.client.config();
+      const cfg = await login.client.config();
       const md = cfg.serverMetadata();
       if (!md.jwks_uri) throw idpUnavailable('provider metadata has no jwks_uri');
-      verifier = new LogoutTokenVerifier(md.jwks_uri, md.issuer, rt.client.clientId, 10_000);
+      verifier = new LogoutTokenVerifier(md.jwks_uri, md.issuer, login.client.clientId, 10_000);
+      verifiers.set(login.name, verifier);
     }
     const t = await verifier.verify(token);
     const index = t.sid !== undefined ? `sid:${t.sid}` : `sub:${t.sub as string}`;
@@ -83,4 +93,17 @@ export function backchannelHandler(rt: SessionRuntime): (ctx: RequestContext) =>
     ctx.res.writeHead(200, { 'cache-control': 'no-store', 'content-length': '0', 'x-request-id': ctx.id });
     ctx.res.end();
   };
+}
+
+/** The `iss` of a JWT without verifying it (only to pick the verifier), or undefined. */
+function unverifiedIssuer(token: string): string | undefined {
+  try {
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as unknown;
+    const iss = (payload as { iss?: unknown } | null)?.iss;
+    return typeof iss === 'string' ? iss : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -13,6 +13,8 @@ const HINTS: Partial<Record<string, string>> = {
     'The answer of the identity provider did not pass verification. Your administrator can find the reason in the audit log.',
   GH_LOGIN_CODE_EXCHANGE_FAILED:
     'The identity provider did not accept Gatehouse’s request. Your administrator can find the reason in the audit log.',
+  GH_SESSION_STEP_UP_FAILED:
+    'This page needs a recent sign-in with a stronger method (for example multi-factor authentication). Sign in again and complete every step your identity provider asks for.',
   GH_LOGIN_IDP_UNAVAILABLE: 'The identity provider could not be reached. Try again in a moment.',
 };
 

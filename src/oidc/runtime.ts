@@ -9,15 +9,13 @@ import type { SessionStore, SessionStoreConfig } from '../session/store.js';
 import { createSessionStore } from '../session/create-store.js';
 import { MemorySessionStore } from '../session/memory-store.js';
 import { safeReturnTo, type ReturnToOptions } from './redirect.js';
-import { OidcClient } from './client.js';
-import { providerOutbound } from '../net/provider-outbound.js';
+import type { OidcClient } from './client.js';
 import { LoginStateCodec } from './state.js';
 import { SessionManager, type SessionEvents } from './sessions.js';
-import { referencedGroups, sessionPrincipal, type ClaimMapper } from './principal.js';
-import { ClaimMapper as ProviderClaimMapper } from '../authn/mapper.js';
-import { presetFor } from '../authn/presets.js';
-import type { ProviderConfig } from '../authn/schema.js';
+import { referencedGroups } from './principal.js';
 import { resolvePaths, type SessionPaths } from './paths.js';
+import { buildLogins, loginRefresher, type LoginRuntime, type Logins } from './logins.js';
+import { PAGES_SERVICE, type PageSet } from '../pages/index.js';
 
 /** Name of the service holding the {@link SessionRuntime}. */
 export const SESSION_SERVICE = 'session';
@@ -25,7 +23,14 @@ export const SESSION_SERVICE = 'session';
 /** Everything the session endpoints and authenticator share, compiled once per config load. */
 export interface SessionRuntime {
   readonly cfg: SessionConfig;
+  /** Provider of the default login (`session.login`). */
   readonly provider: string;
+  /** Every login by name (`session.login` first, then `session.logins`). */
+  readonly logins: Logins;
+  /** `session.login`. */
+  readonly defaultLogin: LoginRuntime;
+  /** Templates for the chooser page (src/pages), when loaded. */
+  readonly pages: PageSet | undefined;
   /** `https://gatehouse.example.com` — from server.external_url, never from request headers. */
   readonly origin: string;
   readonly redirectUri: string;
@@ -38,6 +43,7 @@ export interface SessionRuntime {
   readonly statePrefix: string;
   readonly keys: KeyRing;
   readonly store: SessionStore;
+  /** The default login's client. */
   readonly client: OidcClient;
   readonly states: LoginStateCodec;
   readonly sessions: SessionManager;
@@ -53,15 +59,6 @@ export interface SessionRuntime {
 
 interface AuditLike {
   emit(e: AuditEvent): void;
-}
-
-interface ProviderLike {
-  readonly issuer: string;
-  readonly discovery_url?: string | undefined;
-  readonly http_timeout?: number | undefined;
-  readonly insecure_allow_http?: boolean | undefined;
-  readonly proxy?: string | undefined;
-  readonly ca?: string | undefined;
 }
 
 interface SharedStore {
@@ -139,22 +136,13 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
       'required when `session` is configured: the login redirect URI is built from it (never from the Host header)',
     );
   }
-  const providers = (cctx.config.providers ?? {}) as Record<string, ProviderLike>;
-  const provider = providers[login.provider];
-  if (!provider) {
-    const known = Object.keys(providers);
-    fail(
-      'session.login.provider',
-      `unknown provider "${login.provider}"${known.length ? `; expected one of ${known.join(', ')}` : ' (no providers are defined)'}`,
-    );
-  }
   let keys: KeyRing | undefined;
   try {
     keys = KeyRing.fromSecrets(cfg.secrets);
   } catch (e) {
     fail('session.secrets', (e as Error).message);
   }
-  if (!ok || !ext || !provider || !keys) return undefined;
+  if (!ok || !ext || !keys) return undefined;
 
   const origin = new URL(ext).origin;
   const secure = origin.startsWith('https:');
@@ -189,14 +177,6 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
       `server.external_url is plain http (${origin}): the session cookie would travel unencrypted. Use an https external_url, or set session.insecure_http_cookies: true for local development only`,
     );
   }
-  const allowHttp = login.insecure_allow_http || provider.insecure_allow_http === true;
-  const discoveryUrl = provider.discovery_url ?? provider.issuer;
-  if (!allowHttp && !/^https:/i.test(discoveryUrl)) {
-    fail(
-      'session.login.insecure_allow_http',
-      `provider "${login.provider}" is not https (${discoveryUrl}); set insecure_allow_http: true for a local development IdP only`,
-    );
-  }
   const routes = (cctx.config as { routes?: Parameters<typeof resolvePaths>[2] }).routes ?? [];
   const paths = resolvePaths(cfg.paths, login.redirect_path, routes, fail);
   const returnTo: ReturnToOptions = {
@@ -213,43 +193,31 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
       'must be on server.external_url or a host in allowed_redirect_domains (http(s), no userinfo)',
     );
   }
-  if (!ok) return undefined;
-
   const logger = cctx.logger.child({ area: 'session' });
+  const referenced = referencedGroups(cctx.config);
+  const logins = buildLogins(cctx, cfg, referenced, logger, fail);
+  if (!ok || logins === undefined) return undefined;
+  const defaultLogin = [...logins.values()][0] as LoginRuntime;
+
   if (!secure && !cctx.dryRun)
     logger.warn(
       { origin },
       'INSECURE: session.insecure_http_cookies is on: session cookies are issued over plain http and can be read and replayed by anyone on the network',
     );
-  const client = new OidcClient(
-    {
-      provider: login.provider,
-      issuer: discoveryUrl,
-      clientId: login.client_id,
-      clientSecret: login.client_secret,
-      authMethod: login.token_endpoint_auth_method,
-      allowHttp,
-      timeoutSeconds: Math.max(1, Math.ceil((provider.http_timeout ?? 10_000) / 1000)),
-      fetch: providerOutbound(cctx, login.provider, provider)?.fetch,
-    },
-    logger,
-  );
   const { store, release } = cctx.dryRun
     ? { store: new MemorySessionStore() as SessionStore, release: () => Promise.resolve() }
     : acquireStore(cctx, storeConfig(cfg));
-  const referenced = referencedGroups(cctx.config);
-  // The provider's claim mapping (presets, `claims:` overrides), exactly as for its bearer tokens;
-  // a session always stands for a person, whatever the preset would infer from an ID token.
-  const providerMapper = new ProviderClaimMapper(login.provider, presetFor(provider as ProviderConfig));
-  const mapper: ClaimMapper = (claims) => ({ ...providerMapper.map(claims, 'session', ''), kind: 'user' });
-  const principalOf = (claims: Record<string, unknown>, id: string, expiresAt: number): Principal =>
-    sessionPrincipal(claims, mapper, {
-      provider: login.provider,
-      sessionId: id,
+  const principalOf = (
+    claims: Record<string, unknown>,
+    id: string,
+    expiresAt: number,
+    login?: string,
+  ): Principal =>
+    ((login !== undefined ? logins.get(login) : undefined) ?? defaultLogin).principalOf(
+      claims,
+      id,
       expiresAt,
-      maxGroups: login.max_groups,
-      referencedGroups: referenced,
-    });
+    );
 
   const auditLog = cctx.services.get('audit') as AuditLike | undefined;
   const audit: SessionRuntime['audit'] = (ctx, event) => {
@@ -261,7 +229,7 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
       host: ctx?.host,
       method: ctx?.method,
       client_ip: ctx?.clientIp,
-      provider: login.provider,
+      provider: defaultLogin.provider,
       auth_method: 'session',
       reasons: [],
       latency_ms: ctx ? performance.now() - ctx.start : 0,
@@ -297,20 +265,27 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
   const sessions = new SessionManager(
     store,
     keys,
-    client,
+    loginRefresher(logins, defaultLogin),
     { absolute: cfg.absolute_lifetime, idle: cfg.idle_timeout, refreshBefore: cfg.refresh_before },
     logger,
     principalOf,
     events,
   );
-  if (!cctx.dryRun) cctx.onStart(() => client.start());
+  if (!cctx.dryRun)
+    for (const l of logins.values()) {
+      const c = l.client;
+      cctx.onStart(() => c.start());
+    }
   cctx.onClose(async () => {
-    client.close();
+    for (const l of logins.values()) l.client.close();
     await release();
   });
   return {
     cfg,
-    provider: login.provider,
+    provider: defaultLogin.provider,
+    logins,
+    defaultLogin,
+    pages: cctx.services.get(PAGES_SERVICE) as PageSet | undefined,
     origin,
     redirectUri: `${origin}${paths.callback}`,
     paths,
@@ -320,7 +295,7 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
     statePrefix: secure ? '__Host-gh-state-' : 'gh-state-',
     keys,
     store,
-    client,
+    client: defaultLogin.client,
     states: new LoginStateCodec(keys, secure ? '__Host-gh-state-' : 'gh-state-'),
     sessions,
     returnTo,

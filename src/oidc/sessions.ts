@@ -30,6 +30,12 @@ export interface SessionRecord {
   s: number;
   /** The IdP's session id (`sid` claim), for back-channel logout. */
   readonly isid?: string | undefined;
+  /** Name of the login that created the session (absent: the default login). */
+  readonly ln?: string | undefined;
+  /** When the user authenticated at the IdP (epoch s): ID token `auth_time`, else the login time. */
+  readonly at?: number | undefined;
+  /** Last request per route-policy group (epoch ms), for per-route idle timeouts. */
+  g?: Record<string, number> | undefined;
 }
 
 /** The tokens record (`t:<id>`): sealed tokens, written only at login and refresh. */
@@ -47,7 +53,8 @@ interface Tokens {
 
 /** What a refresh needs from the OIDC client (an interface so tests can count calls). */
 export interface Refresher {
-  refresh(refreshToken: string): Promise<TokenSet>;
+  /** `login`: the session's login (its client refreshes). */
+  refresh(refreshToken: string, login?: string): Promise<TokenSet>;
 }
 
 /** Session timing, all in ms. */
@@ -97,6 +104,7 @@ export class SessionManager {
       claims: Record<string, unknown>,
       id: string,
       expiresAt: number,
+      login?: string,
     ) => Principal,
     private readonly events: SessionEvents = {},
   ) {
@@ -108,13 +116,20 @@ export class SessionManager {
     claims: Record<string, unknown>,
     tokens: TokenSet,
     idpSid: string | undefined,
+    login?: string,
   ): Promise<string> {
     const id = newSessionId();
     const now = Date.now();
     const x = now + this.times.absolute;
+    const authTime = claims.auth_time;
     const rec: SessionRecord = {
       v: 1,
-      p: this.principalOf(claims, id, x),
+      p: this.principalOf(claims, id, x, login),
+      ln: login,
+      at:
+        typeof authTime === 'number' && Number.isFinite(authTime)
+          ? Math.floor(authTime)
+          : Math.floor(now / 1000),
       ae: tokens.accessExpiresAt,
       al: tokens.accessExpiresAt === undefined ? undefined : tokens.accessExpiresAt - now,
       r: tokens.refreshToken !== undefined,
@@ -163,6 +178,18 @@ export class SessionManager {
       await this.store.set(id, rec as unknown as SessionData, Math.min(rec.x - now, this.times.idle));
     }
     return rec;
+  }
+
+  /**
+   * Records a request on a route-policy group (per-route idle timeouts), at most once per touch
+   * interval of that group's timeout to keep store writes low.
+   */
+  async touchGroup(id: string, rec: SessionRecord, group: string, idle: number): Promise<void> {
+    const now = Date.now();
+    const last = rec.g?.[group];
+    if (last !== undefined && now - last < Math.max(1000, Math.min(60_000, Math.floor(idle / 4)))) return;
+    rec.g = { ...rec.g, [group]: now };
+    await this.store.set(id, rec as unknown as SessionData, Math.min(rec.x - now, this.times.idle));
   }
 
   /** The session's current access and ID tokens (for routes that forward them upstream). */
@@ -240,7 +267,7 @@ export class SessionManager {
     if (rt === undefined) return rec;
     let ts: TokenSet;
     try {
-      ts = await this.refresher.refresh(rt);
+      ts = await this.refresher.refresh(rt, rec.ln);
     } catch (e) {
       if (isGrantRejected(e)) return this.#end(id, rec, 'refresh_failed', describe(e));
       this.#backoff.set(id, now + REFRESH_BACKOFF_MS);
@@ -266,7 +293,8 @@ export class SessionManager {
     rec.al = ts.accessExpiresAt === undefined ? undefined : ts.accessExpiresAt - after;
     rec.r = tokens.rt !== undefined;
     rec.s = after;
-    if (ts.claims !== undefined) rec.p = this.principalOf({ ...rec.p.claims, ...ts.claims }, id, rec.x);
+    if (ts.claims !== undefined)
+      rec.p = this.principalOf({ ...rec.p.claims, ...ts.claims }, id, rec.x, rec.ln);
     await this.store.set(id, rec as unknown as SessionData, Math.min(rec.x - after, this.times.idle));
     this.events.refreshed?.(id, rec);
     return rec;

@@ -15,6 +15,34 @@ export interface LoginAttempt {
   readonly verifier: string;
   /** Validated return-to target (same-origin path or allowed absolute URL). */
   readonly returnTo: string;
+  /** The login (session.login name or session.logins key) this attempt signs in with. */
+  readonly login?: string | undefined;
+  /** Step-up the route asked for: checked against the returned ID token. */
+  readonly stepUp?: StepUpRequest | undefined;
+}
+
+/** What a step-up login asked the IdP for (OIDC Core §3.1.2.1). */
+export interface StepUpRequest {
+  /** `max_age` sent (seconds): the ID token's `auth_time` must be at most this old. */
+  readonly maxAge?: number | undefined;
+  /** `acr_values` sent: the ID token's `acr` must be one of them. */
+  readonly acr?: readonly string[] | undefined;
+  /** The ID token's `amr` must contain all of these. */
+  readonly amr?: readonly string[] | undefined;
+}
+
+function strings(v: unknown): string[] | undefined {
+  return Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : undefined;
+}
+
+function stepUpOf(v: unknown): StepUpRequest | undefined {
+  if (v === null || typeof v !== 'object') return undefined;
+  const o = v as Record<string, unknown>;
+  return {
+    maxAge: typeof o.m === 'number' ? o.m : undefined,
+    acr: strings(o.a),
+    amr: strings(o.r),
+  };
 }
 
 /** A freshly started login attempt: authorization request parameters and its cookie. */
@@ -45,13 +73,25 @@ export class LoginStateCodec {
   }
 
   /** Fresh state, nonce and PKCE verifier (S256), sealed into a cookie value. */
-  async create(returnTo: string): Promise<NewAttempt> {
+  async create(
+    returnTo: string,
+    extra: { login?: string | undefined; stepUp?: StepUpRequest | undefined } = {},
+  ): Promise<NewAttempt> {
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
     const verifier = oidc.randomPKCECodeVerifier();
     const codeChallenge = await oidc.calculatePKCECodeChallenge(verifier);
     const cookieValue = await this.#keys.seal(
-      { s: state, n: nonce, v: verifier, r: returnTo },
+      {
+        s: state,
+        n: nonce,
+        v: verifier,
+        r: returnTo,
+        ...(extra.login !== undefined ? { l: extra.login } : {}),
+        ...(extra.stepUp !== undefined
+          ? { u: { m: extra.stepUp.maxAge, a: extra.stepUp.acr, r: extra.stepUp.amr } }
+          : {}),
+      },
       PURPOSE,
       STATE_TTL_SECONDS,
     );
@@ -60,6 +100,8 @@ export class LoginStateCodec {
       nonce,
       verifier,
       returnTo,
+      login: extra.login,
+      stepUp: extra.stepUp,
       codeChallenge,
       cookieName: this.cookieName(state),
       cookieValue,
@@ -90,7 +132,14 @@ export class LoginStateCodec {
         'GH_LOGIN_STATE_INVALID',
         'state parameter does not match the login state cookie',
       );
-    return { state: p.s, nonce: p.n, verifier: p.v, returnTo: p.r };
+    return {
+      state: p.s,
+      nonce: p.n,
+      verifier: p.v,
+      returnTo: p.r,
+      ...(typeof p.l === 'string' ? { login: p.l } : {}),
+      ...(p.u !== undefined ? { stepUp: stepUpOf(p.u) } : {}),
+    };
   }
 }
 

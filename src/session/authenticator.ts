@@ -11,7 +11,19 @@ import { ssoChallenge } from '../sso/endpoints.js';
 import { domainChallenge } from '../sso/cookie-domain.js';
 import { SSO_SERVICE, type SsoRuntime } from '../sso/runtime.js';
 import { SESSION_SERVICE, type SessionRuntime } from '../oidc/runtime.js';
+import { sendChooser } from '../oidc/chooser.js';
+import {
+  checkPolicy,
+  compileRoutePolicy,
+  policyError,
+  type PolicyMiss,
+  type RoutePolicy,
+} from './route-policy.js';
+import type { SessionRoute } from './schema.js';
 import { EXTRA_SESSION_ACCESS_TOKEN, EXTRA_SESSION_ID_TOKEN } from '../identity/inject.js';
+
+/** `ctx.extra` key: why this request's live session does not serve the route. */
+const POLICY_MISS = 'session.policyMiss';
 
 /** Session ids are 32 random bytes in base64url (see `newSessionId`). */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -25,6 +37,7 @@ export function sessionAuthenticator(
   rt: SessionRuntime,
   needsTokens = false,
   sso?: SsoRuntime,
+  policy?: RoutePolicy,
 ): Authenticator {
   return {
     id: 'session',
@@ -39,6 +52,17 @@ export function sessionAuthenticator(
         ctx.reasons.push('session.unknown');
         return AUTHN_NONE;
       }
+      if (policy !== undefined) {
+        const miss = checkPolicy(rt, policy, rec, Date.now());
+        if (miss !== undefined) {
+          // Not a session for this route: the challenge signs in again (or answers 401).
+          ctx.extra[POLICY_MISS] = miss;
+          ctx.reasons.push(miss.reason);
+          return AUTHN_NONE;
+        }
+        if (policy.idle !== undefined)
+          await rt.sessions.touchGroup(id as string, rec, policy.group, policy.idle);
+      }
       if (needsTokens) {
         const t = await rt.sessions.tokens(id as string);
         if (t?.accessToken !== undefined) ctx.extra[EXTRA_SESSION_ACCESS_TOKEN] = t.accessToken;
@@ -47,10 +71,19 @@ export function sessionAuthenticator(
       return { kind: 'ok', principal: rec.p };
     },
     async challenge(ctx: RequestContext): Promise<boolean> {
-      if (!isBrowserNavigation(ctx)) return false;
+      const miss = ctx.extra[POLICY_MISS] as PolicyMiss | undefined;
+      if (!isBrowserNavigation(ctx)) {
+        if (miss !== undefined && policy !== undefined) throw policyError(policy, miss);
+        return false;
+      }
       if (sso !== undefined && (await ssoChallenge(sso, ctx))) return true;
       if (rt.cookieDomain !== undefined && domainChallenge(rt, ctx)) return true;
-      await startLogin(rt, ctx, safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/');
+      const returnTo = safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/';
+      const stepUp = miss?.code === 'GH_SESSION_STEP_UP_REQUIRED' ? policy?.stepUp : undefined;
+      const candidates =
+        miss?.login !== undefined ? [miss.login] : (policy?.logins ?? [...rt.logins.values()]);
+      if (candidates.length > 1) sendChooser(rt, ctx, candidates, returnTo);
+      else await startLogin(rt, ctx, returnTo, { login: candidates[0], stepUp });
       return true;
     },
   };
@@ -77,5 +110,6 @@ export function sessionFactory(
     rt,
     id?.forward_token === 'session' || id?.easy_auth?.include_tokens === true,
     cctx.services.get(SSO_SERVICE) as SsoRuntime | undefined,
+    compileRoutePolicy(rt, route as unknown as SessionRoute, keyPath, (p, m) => cctx.issue(p, m)),
   );
 }

@@ -1,5 +1,5 @@
 import type { Feature } from '../pipeline/feature.js';
-import type { SessionGlobals } from './schema.js';
+import type { SessionGlobals, SessionRoute } from './schema.js';
 import type { Mutator } from '../pipeline/stages.js';
 import { GatehouseError } from '../errors/index.js';
 import { withoutCookies } from '../oidc/cookies.js';
@@ -79,7 +79,13 @@ export const sessionFeature: Feature<SessionGlobals> = {
     const sso = compileSso(cctx, rt);
     registerEndpoints(rt, (path, handle) => cctx.registerEndpoint({ path, handle }), sso);
   },
-  compileRoute(_route, _keyPath, cctx, stages) {
+  compileRoute(route, keyPath, cctx, stages) {
+    const r = route as typeof route & Pick<SessionRoute, 'login' | 'session'>;
+    if ((r.login !== undefined || r.session !== undefined) && ![r.auth].flat().includes('session'))
+      cctx.issue(
+        `${keyPath}.${r.login !== undefined ? 'login' : 'session'}`,
+        'applies to browser sessions only: add "session" to this route\'s auth',
+      );
     const rt = cctx.services.get(SESSION_SERVICE) as SessionRuntime | undefined;
     if (!rt) return;
     stages.mutators.push(stripOwnCookies(rt));

@@ -10,9 +10,27 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const DOMAIN =
   /^\.?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
+/** Login names: `session.logins` keys, `session.login.name`, route `login:`. */
+const LOGIN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** `session.login`: how Gatehouse signs browsers in at the identity provider (OIDC code flow + PKCE). */
 export const loginSchema = z
   .object({
+    name: z
+      .string()
+      .regex(LOGIN_NAME, 'expected a name of letters, digits, "_" and "-"')
+      .optional()
+      .describe(
+        'Name of this login for routes (`login:`) and the chooser; default: the provider name. Logins in `session.logins` are named by their key.',
+      ),
+    label: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        'Text of this login on the sign-in chooser page, e.g. "Staff (Entra ID)". Default: its name.',
+      ),
     provider: z
       .string()
       .min(1)
@@ -162,6 +180,15 @@ export const sessionSchema = z
       .default(60_000)
       .describe('Refresh the access token with the refresh token when it expires within this time.'),
     login: loginSchema,
+    logins: z
+      .record(
+        z.string().regex(LOGIN_NAME, 'expected a name of letters, digits, "_" and "-"'),
+        z.lazy(() => extraLoginSchema),
+      )
+      .optional()
+      .describe(
+        'More logins besides session.login (e.g. partners at Okta), by name. Routes choose with `login:`; when several apply, a chooser page lists them.',
+      ),
     sso: ssoSchema
       .optional()
       .describe(
@@ -189,7 +216,21 @@ export const sessionSchema = z
     }
   });
 
+/** `session.logins.<name>`: another login; endpoints, redirects and logout targets are session-wide. */
+export const extraLoginSchema = loginSchema
+  .omit({ name: true, redirect_path: true, allowed_redirect_domains: true, post_logout_redirect_uri: true })
+  .strict()
+  .superRefine((l, ctx) => {
+    if (l.token_endpoint_auth_method !== 'none' && l.client_secret === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['client_secret'],
+        message: `required with token_endpoint_auth_method "${l.token_endpoint_auth_method}"`,
+      });
+  });
+
 export type SessionConfig = z.output<typeof sessionSchema>;
+export type ExtraLoginConfig = z.output<typeof extraLoginSchema>;
 export type LoginConfig = z.output<typeof loginSchema>;
 
 /**
@@ -206,5 +247,68 @@ export interface SessionGlobals {
   readonly routes: readonly unknown[];
 }
 
+/** Route `session:` — this route's session policy: tighter lifetimes and step-up. */
+export const routeSessionPolicySchema = z
+  .object({
+    idle_timeout: duration
+      .optional()
+      .describe(
+        'Sessions idle on this route (and every route naming the same `group`) for longer must sign in again; at most session.idle_timeout.',
+      ),
+    absolute_lifetime: duration
+      .optional()
+      .describe(
+        'Sessions older than this (since sign-in) must sign in again here; at most session.absolute_lifetime.',
+      ),
+    group: z
+      .string()
+      .regex(LOGIN_NAME, 'expected a name of letters, digits, "_" and "-"')
+      .optional()
+      .describe(
+        'Routes with the same group share the idle timer; default: the route host(s), else the route name.',
+      ),
+    max_auth_age: duration
+      .optional()
+      .describe(
+        'Step-up: the sign-in (ID token auth_time) must be at most this old, else the browser signs in again (prompt=login, max_age).',
+      ),
+    require_acr: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Step-up: the ID token `acr` must be one of these (requested with acr_values).'),
+    require_amr: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('Step-up: the ID token `amr` must contain all of these (e.g. [mfa]).'),
+  })
+  .strict();
+
+export type RouteSessionPolicy = z.output<typeof routeSessionPolicySchema>;
+
 /** Route-level keys owned by the session area (spread into the route schema). */
-export const routeSessionFields = {};
+export const routeSessionFields = {
+  login: z
+    .union([
+      z.string().regex(LOGIN_NAME, 'expected a login name'),
+      z.array(z.string().regex(LOGIN_NAME, 'expected a login name')).min(1),
+    ])
+    .optional()
+    .describe(
+      'Logins (session.login name, session.logins keys) whose sessions this route accepts; default all. Several: the browser chooses.',
+    ),
+  session: routeSessionPolicySchema
+    .optional()
+    .describe(
+      'Session policy of this route: tighter idle/absolute lifetimes, step-up (max_auth_age, require_acr, require_amr).',
+    ),
+};
+
+/** The route keys the session area reads. */
+export interface SessionRoute {
+  readonly name?: string | undefined;
+  readonly login?: string | readonly string[] | undefined;
+  readonly session?: RouteSessionPolicy | undefined;
+  readonly match: { readonly host?: string | readonly string[] | undefined };
+}
