@@ -12,7 +12,15 @@ import { send, type Reply } from '../helpers/http.js';
 import { validateConfig } from '../../src/config/load.js';
 import { jwkThumbprint } from '../../src/identity/keys.js';
 import { JWKS_PATH } from '../../src/identity/feature.js';
-import { buildAll, makeApp, runUnitTests, startHost, type Build, type MonoHost } from './mono.js';
+import {
+  buildAll,
+  makeApp,
+  readmeWebConfig,
+  runUnitTests,
+  startHost,
+  type Build,
+  type MonoHost,
+} from './mono.js';
 
 // The ASP.NET module (integrations/aspnet) compiled by Mono's mcs and run on a System.Web host,
 // behind a real Gatehouse that signs RS256 assertions and serves their JWKS itself.
@@ -157,6 +165,7 @@ before(async () => {
     '/app': makeApp(build, join(dir, 'app'), { ...common, mode: 'assertion' }),
     '/easy': makeApp(build, join(dir, 'easy'), { mode: 'easyauth', trusted_addresses: '127.0.0.1' }),
     // Gatehouse (127.0.0.1) is not listed: only a valid assertion makes the principal trusted.
+    '/readme': makeApp(build, join(dir, 'readme'), {}, readmeWebConfig(common.jwks_url)),
     '/anon': makeApp(build, join(dir, 'anon'), { ...common, mode: 'assertion', on_missing: 'anonymous' }),
     '/mixed': makeApp(build, join(dir, 'mixed'), {
       ...common,
@@ -388,4 +397,22 @@ test('on_missing anonymous: no or invalid assertion continues anonymous, and the
     'unverified copy removed',
   );
   assert.equal((await direct('/anon/admin/whoami', { 'X-Gatehouse-Assertion': forged })).status, 401);
+});
+
+test("the README's web.config, as written, loads the module and enforces the assertion", async () => {
+  const rs = { alg: 'RS256', kid: keys.b.kid };
+  const site = 'https://intranet.example.com'; // the README's gatehouse:issuer and gatehouse:audience
+  const ok = await direct('/readme/whoami', {
+    'X-Gatehouse-Assertion': jws(rs, claims({ iss: site, aud: site, roles: ['admins'] }), keys.b.key),
+  });
+  assert.equal(ok.status, 200, ok.body);
+  const w = ok.json<Whoami>();
+  assert.deepEqual([w.name, w.isInRole.admins], ['direct@example.com', true]);
+  const none = await direct('/readme/whoami', {});
+  assert.equal(none.status, 401);
+  const wrongAud = await direct('/readme/whoami', {
+    'X-Gatehouse-Assertion': jws(rs, claims({ iss: site }), keys.b.key),
+  });
+  assert.equal(wrongAud.status, 401);
+  assert.match(wrongAud.body, /wrong audience/);
 });

@@ -129,17 +129,47 @@ export function runUnitTests(build: Build): Promise<{ code: number | null; out: 
   });
 }
 
-/** Writes an application folder: web.config from the test app's template with `{key}` filled, and bin/. */
-export function makeApp(build: Build, dir: string, values: Record<string, string>): string {
+/**
+ * Writes an application folder: bin/ and web.config, by default the test app's template with
+ * `{key}` filled from `values`; `webConfig` gives the whole file instead.
+ */
+export function makeApp(
+  build: Build,
+  dir: string,
+  values: Record<string, string>,
+  webConfig?: string,
+): string {
   mkdirSync(join(dir, 'bin'), { recursive: true });
   for (const f of ['Gatehouse.AspNet.dll', 'GatehouseTestHost.exe', 'Gatehouse.TestApp.dll'])
     copyFileSync(join(build.dir, f), join(dir, 'bin', f));
-  const config = readFileSync(join(ASPNET_DIR, 'testapp/web.config'), 'utf8').replace(
-    /\{(\w+)\}/g,
-    (_, k: string) => values[k] ?? '',
-  );
+  const config =
+    webConfig ??
+    readFileSync(join(ASPNET_DIR, 'testapp/web.config'), 'utf8').replace(
+      /\{(\w+)\}/g,
+      (_, k: string) => values[k] ?? '',
+    );
   writeFileSync(join(dir, 'web.config'), config);
   return dir;
+}
+
+/**
+ * The README's web.config (its ```xml block holding `<configuration>`), with the JWKS URL set to
+ * `jwksUrl` and the test handler registered, as an operator would add their own pages.
+ */
+export function readmeWebConfig(jwksUrl: string): string {
+  const readme = readFileSync(join(ASPNET_DIR, 'README.md'), 'utf8');
+  const block = [...readme.matchAll(/```xml\n([\s\S]*?)```/g)]
+    .map((m) => m[1] as string)
+    .find((b) => b.includes('<configuration>'));
+  if (!block) throw new Error('README.md has no web.config block');
+  const url = /key="gatehouse:jwks_url" value="([^"]+)"/.exec(block);
+  if (!url) throw new Error('README web.config sets no gatehouse:jwks_url');
+  return block
+    .replace(url[1] as string, jwksUrl)
+    .replace(
+      '</system.web>',
+      '  <httpHandlers><add verb="*" path="whoami" type="Gatehouse.TestApp.Whoami, Gatehouse.TestApp" /></httpHandlers>\n  </system.web>',
+    );
 }
 
 export interface MonoHost {
