@@ -117,3 +117,28 @@ test('token.client_credentials: a wrong client secret is named', async () => {
     await op.close();
   }
 });
+
+test('token.lifetime: tokens of the login provider that live no longer than session.refresh_before', async () => {
+  const file = wd.write('refresh.yaml', {
+    server: { external_url: 'http://127.0.0.1:8080' },
+    providers: { main: { issuer: idp.issuer, audiences: [idp.audience] } },
+    session: {
+      secrets: ['0123456789abcdef0123456789abcdef0123'],
+      insecure_http_cookies: true,
+      refresh_before: '5m',
+      login: {
+        provider: 'main',
+        client_id: 'gatehouse',
+        client_secret: 's'.repeat(40),
+        insecure_allow_http: true,
+      },
+    },
+  });
+  const t = Math.floor(Date.now() / 1000);
+  const token = await idp.token({ iat: t, exp: t + 240 });
+  const { run, report } = await doctorJson(['-c', file, '--only', 'token', '--token', token]);
+  assert.equal(run.code, 0, 'a warning');
+  const f = only(report, 'token.lifetime');
+  assert.equal(f.severity, 'warning');
+  assert.equal(f.evidence, 'token lifetime 4 min; session.refresh_before 5 min');
+});
