@@ -7,6 +7,7 @@ import { IDENTITY_HEADERS } from './cand-bearer.js';
 import { benchRedis } from './cand-limits.js';
 import { expectStatus, httpGet } from './http.js';
 import { UPSTREAM_BODY } from './nginx.js';
+import { EstateBrowser } from '../../test/sso/estate.js';
 
 const CLIENT_ID = 'gatehouse-bench';
 const CLIENT_SECRET = 'bench-client-secret-0123456789abcdef';
@@ -17,6 +18,12 @@ const COOKIE = 'gatehouse_session';
  * real port, so the provider can be registered before any Gatehouse port is known.
  */
 const EXTERNAL = 'http://127.0.0.1:9';
+/**
+ * The multi-host row's login host and app host (`session.sso`): names a load balancer on port 9
+ * would serve; the runner connects to the candidate's real port and sends these as `Host`.
+ */
+const SSO_LOGIN = 'http://login.localhost:9';
+const SSO_APP = 'http://app.localhost:9';
 
 /** The embedded OpenID provider, in the runner process: hit only while signing in. */
 function benchOp(ctx: BenchContext): Promise<DevProvider> {
@@ -27,7 +34,7 @@ function benchOp(ctx: BenchContext): Promise<DevProvider> {
           client_id: CLIENT_ID,
           client_secret: CLIENT_SECRET,
           token_endpoint_auth_method: 'client_secret_basic',
-          redirect_uris: [`${EXTERNAL}/.gatehouse/callback`],
+          redirect_uris: [`${EXTERNAL}/.gatehouse/callback`, `${SSO_LOGIN}/.gatehouse/callback`],
         },
       ],
       accessTokenTtl: 3600,
@@ -84,19 +91,40 @@ async function signIn(gh: string, user: string): Promise<string> {
   throw new Error('session sign-in: too many steps');
 }
 
+/**
+ * Signs alice in on the app host through the login host and the handoff (connections to
+ * `*.localhost:9` go to the candidate's port); returns the app host's own session id.
+ */
+async function signInOnAppHost(port: number): Promise<string> {
+  const b = new EstateBrowser(port);
+  try {
+    const page = await b.signIn(`${SSO_APP}/bench`, 'alice');
+    const id = b.cookies(SSO_APP).get(COOKIE);
+    if (page.status !== 200 || id === undefined)
+      throw new Error(`sso sign-in: ${page.status} after ${page.chain.join(' -> ')}`);
+    return id;
+  } finally {
+    await b.close();
+  }
+}
+
 /** The correctness gate: no cookie 401, an unknown cookie 401, the live one 200 with identity. */
-async function gateSession(id: string, url: string, cookie: string): Promise<void> {
-  const json = { accept: 'application/json' };
+async function gateSession(id: string, url: string, cookie: string, host?: string): Promise<void> {
+  const json = { accept: 'application/json', ...(host ? { host } : {}) };
   expectStatus(`${id}: GET /bench without a session`, await httpGet(`${url}/bench`, json), 401);
   expectStatus(
     `${id}: GET /bench with an unknown session id`,
     await httpGet(`${url}/bench`, { ...json, cookie: `${COOKIE}=${'A'.repeat(43)}` }),
     401,
   );
-  const ok = await httpGet(`${url}/bench`, { cookie });
+  const ok = await httpGet(`${url}/bench`, { cookie, ...(host ? { host } : {}) });
   expectStatus(`${id}: GET /bench with the session cookie`, ok, 200);
   if (ok.body !== UPSTREAM_BODY) throw new Error(`${id}: body differs from the upstream's`);
-  const echo = await httpGet(`${url}${GATE_PATH}/x`, { cookie: `${cookie}; app=1`, 'x-auth-user': 'forged' });
+  const echo = await httpGet(`${url}${GATE_PATH}/x`, {
+    cookie: `${cookie}; app=1`,
+    'x-auth-user': 'forged',
+    ...(host ? { host } : {}),
+  });
   expectStatus(`${id}: GET ${GATE_PATH} with the session cookie`, echo, 200);
   const got = (JSON.parse(echo.body) as { headers: Record<string, unknown> }).headers;
   if (got['x-auth-user'] !== 'alice' || got['x-auth-groups'] !== 'staff,admins' || got.cookie !== 'app=1')
@@ -104,11 +132,11 @@ async function gateSession(id: string, url: string, cookie: string): Promise<voi
 }
 
 /** A browser-session candidate: warm session cookie, group rule, 3 identity headers, audit. */
-function sessionCandidate(id: string, label: string, store: 'memory' | 'redis'): Candidate {
+function sessionCandidate(id: string, label: string, store: 'memory' | 'redis', sso = false): Candidate {
   return {
     id,
     label,
-    relativeTo: store === 'redis' ? 'gh-session-memory' : 'gh-rs256-warm',
+    relativeTo: sso ? 'gh-session-redis' : store === 'redis' ? 'gh-session-memory' : 'gh-rs256-warm',
     floors: [{ kind: 'ratio', min: store === 'redis' ? 0.3 : 0.4, source: 'issue 13' }],
     async start(ctx): Promise<RunningCandidate> {
       const op = await benchOp(ctx);
@@ -121,6 +149,7 @@ function sessionCandidate(id: string, label: string, store: 'memory' | 'redis'):
           secrets: [SESSION_SECRET],
           insecure_http_cookies: true,
           ...(redis ? { store: 'redis', redis: { url: `redis://127.0.0.1:${redis.port}` } } : {}),
+          ...(sso ? { sso: { hosts: [SSO_APP] } } : {}),
           login: {
             provider: 'dev',
             client_id: CLIENT_ID,
@@ -133,16 +162,17 @@ function sessionCandidate(id: string, label: string, store: 'memory' | 'redis'):
       const { gh, logFiles } = await launchGatehouse(ctx, id, {
         route,
         top,
-        server: { external_url: EXTERNAL },
+        server: { external_url: sso ? SSO_LOGIN : EXTERNAL },
         audit: true,
       });
       try {
-        const cookie = `${COOKIE}=${await signIn(gh.url, 'alice')}`;
-        await gateSession(id, gh.url, cookie);
+        const host = sso ? new URL(SSO_APP).host : undefined;
+        const cookie = `${COOKIE}=${sso ? await signInOnAppHost(gh.port) : await signIn(gh.url, 'alice')}`;
+        await gateSession(id, gh.url, cookie, host);
         return {
           pid: gh.pid,
           extraPids: redis ? [redis.pid] : undefined,
-          load: { url: `${gh.url}/bench`, cookie },
+          load: { url: `${gh.url}/bench`, cookie, host },
           logFiles,
           stop: () => gh.stop(),
         };
@@ -164,4 +194,10 @@ export const sessionRedis = sessionCandidate(
   'gh-session-redis',
   'browser session cookie, warm (Redis store; CPU includes redis-server)',
   'redis',
+);
+export const sessionSsoRedis = sessionCandidate(
+  'gh-session-sso-redis',
+  'browser session on an SSO app host (host session → global session, Redis store)',
+  'redis',
+  true,
 );

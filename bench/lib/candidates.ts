@@ -9,6 +9,7 @@ import {
   nginxSelfTest,
 } from './cand-core.js';
 import { bearerCandidates } from './cand-bearer.js';
+import { sessionMemory, sessionRedis, sessionSsoRedis } from './cand-session.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
 import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
@@ -63,6 +64,10 @@ export const CANDIDATES: readonly Candidate[] = [
   bearer('gh-es256-warm'),
   haproxyJwtEs256,
   bearer('gh-es256-cold'),
+  // Browser sessions (issue 13): a warm session cookie, next to the bearer rows.
+  sessionMemory,
+  sessionRedis,
+  sessionSsoRedis,
 ];
 
 /** Candidates selected by BENCH_ONLY (substring match on the id); the reference always runs. */

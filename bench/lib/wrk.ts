@@ -27,6 +27,8 @@ export interface LoadSpec {
   readonly postBody?: string | undefined;
   /** A fixed `Cookie` header (a warm browser session). */
   readonly cookie?: string | undefined;
+  /** A `Host` header other than the URL's (a virtual host served on the same address). */
+  readonly host?: string | undefined;
 }
 
 const TIME_UNITS: Record<string, number> = { us: 0.001, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -84,7 +86,10 @@ end
   }
   if (spec.bearer !== undefined)
     return `wrk.headers["Authorization"] = ${JSON.stringify(`Bearer ${spec.bearer}`)}\n`;
-  if (spec.cookie !== undefined) return `wrk.headers["Cookie"] = ${JSON.stringify(spec.cookie)}\n`;
+  if (spec.cookie !== undefined)
+    return `wrk.headers["Cookie"] = ${JSON.stringify(spec.cookie)}\n${
+      spec.host === undefined ? '' : `wrk.headers["Host"] = ${JSON.stringify(spec.host)}\n`
+    }`;
   if (spec.postBody !== undefined)
     return `wrk.method = "POST"\nwrk.body = ${JSON.stringify(spec.postBody)}\nwrk.headers["Content-Type"] = "application/octet-stream"\n`;
   return undefined;
