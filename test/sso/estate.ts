@@ -15,6 +15,8 @@ export const CLIENT_ID = 'gatehouse-sso-test';
 export const CLIENT_SECRET = 'sso-test-client-secret-0123456789abcdef';
 export const SECRET = 'sso-test-session-secret-0123456789abcdef-0123456789';
 export const COOKIE = 'gatehouse_session';
+/** An app host under another parent domain than the `*.localhost` ones. */
+export const PARTNER_HOST = 'portal.partner-apps.test';
 const quiet = { warn: () => undefined, info: () => undefined, error: () => undefined };
 
 export interface Estate {
@@ -26,6 +28,8 @@ export interface Estate {
   readonly login: string;
   readonly intranet: string;
   readonly payroll: string;
+  /** The app host under another parent domain. */
+  readonly partner: string;
   close(): Promise<void>;
 }
 
@@ -56,7 +60,7 @@ export function estateConfig(
       secrets: ['${TEST_SESSION_SECRET}'],
       insecure_http_cookies: true,
       sso: {
-        hosts: [host('intranet'), host('payroll')],
+        hosts: [host('intranet'), host('payroll'), `http://${PARTNER_HOST}:${port}`],
         ...(handoffTtl === undefined ? {} : { handoff_ttl: handoffTtl }),
       },
       ...session,
@@ -69,7 +73,12 @@ export function estateConfig(
       },
     },
     upstreams: { app: { url: upstream } },
-    routes: [route('intranet'), route('payroll'), route('login')],
+    routes: [
+      route('intranet'),
+      route('payroll'),
+      route('login'),
+      { ...route('partner'), match: { host: PARTNER_HOST, path: '/' } },
+    ],
   };
 }
 
@@ -120,6 +129,7 @@ export async function startEstate(
     login,
     intranet: `http://intranet.localhost:${port}`,
     payroll: `http://payroll.localhost:${port}`,
+    partner: `http://${PARTNER_HOST}:${port}`,
     async close() {
       for (const g of gateways) await g.close();
       await upstream.close();
@@ -161,7 +171,7 @@ export class EstateBrowser {
       const connect = buildConnector({});
       a = new Agent({
         connect: (o, cb) =>
-          o.hostname.endsWith('.localhost')
+          o.hostname.endsWith('.localhost') || o.hostname.endsWith('.test')
             ? connect({ ...o, hostname: '127.0.0.1', port: String(port ?? o.port) }, cb)
             : connect(o, cb),
       });

@@ -74,6 +74,17 @@ describe('one login for many hosts (session.sso, real OpenID provider)', () => {
     assert.equal(stolen.status, 401, "payroll's cookie is refused on intranet");
   });
 
+  test('a host under another parent domain gets its session the same way', async () => {
+    const b = new EstateBrowser();
+    await b.signIn(`${e.intranet}/`, 'bob');
+    const p = await b.navigate(`${e.partner}/projects`);
+    assert.equal(p.status, 200, p.chain.join(' -> '));
+    assert.equal(p.url, `${e.partner}/projects`);
+    assert.equal(b.authRequests(e.idp.issuer), 1);
+    assert.equal(e.upstream.received.at(-1)!.headers['x-forwarded-user'], 'bob');
+    assert.ok(b.cookies(e.partner).get(COOKIE));
+  });
+
   test('a replayed handoff is refused (GH_SSO_HANDOFF_REPLAYED)', async () => {
     const b = new EstateBrowser();
     await b.signIn(`${e.intranet}/`, 'bob');
