@@ -12,8 +12,10 @@ usage:
   gatehouse start -c FILE        run the gateway (SIGHUP reloads, SIGTERM drains)
   gatehouse reload -c FILE       reload a running instance (control socket; for Windows)
   gatehouse validate [-c] FILE   check a config file; prints every error with its key path
-  gatehouse explain -c FILE [--token JWT|@file|-] [--json] METHOD URL
+  gatehouse explain -c FILE [--token JWT|@file|-] [--cookie C] [--json] METHOD URL
                                  say why a request would be allowed or refused
+  gatehouse explain -c FILE --request-id ID [--audit FILE]...
+                                 reconstruct a past request's decision from the audit trail
   gatehouse doctor -c FILE [--token JWT] [--json]
                                  check the config against the live IdPs, upstreams and certificates
   gatehouse audit verify FILE... [--key PUBKEY] [--json]

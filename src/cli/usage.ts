@@ -17,20 +17,27 @@ validate keeps the running one.
   -h, --help          this help
 `,
   validate: VALIDATE_USAGE,
-  explain: `usage: gatehouse explain -c FILE [--token JWT|@file|-] [--header "Name: value"]...
-                         [--client-ip IP] [--json] METHOD URL
+  explain: `usage: gatehouse explain -c FILE [--token JWT|@file|-] [--cookie "name=value"] [--session-id ID]
+                         [--header "Name: value"]... [--client-ip IP] [--json] METHOD URL
+       gatehouse explain -c FILE --request-id ID [--audit FILE]... [--json]
 
-Says why a request would be allowed or refused: route, every token check, rules, decision.
-Loads the config like validate (no network, no files written).
+Says why a request would be allowed or refused (route, every token or session check, rules,
+decision), or reconstructs the decision of a past request from the audit trail. Loads the
+config like validate (no network but the session store, no files written).
 
   -c, --config FILE     the config file
   --token JWT|@file|-   a bearer token, a file holding one, or - for stdin
+  --cookie "name=value" the session cookie (or a Cookie header), read from the session store
+  --session-id ID       the same, given the session id (store: redis; memory is per process)
   -H, --header "N: v"   a request header (repeatable)
   --client-ip IP        the client address (default 127.0.0.1)
+  --request-id ID       explain a past request (X-Request-Id, the id on the error page)
+  --audit FILE          audit file(s) to search (repeatable, rotated and .gz too);
+                        default: audit.file and the file sinks of audit.sinks
   --json                the report as JSON
   -h, --help            this help
 
-exit status: 0 allowed, 1 refused, 2 usage or configuration error
+exit status: 0 allowed, 1 refused, 2 usage, configuration or input error (GH_EXPLAIN_*)
 `,
   doctor: DOCTOR_USAGE,
   audit: AUDIT_USAGE,
