@@ -41,6 +41,7 @@ namespace Gatehouse.AspNet
         }
 
         const int MaxBytes = 1024 * 1024;
+        static readonly TimeSpan RetryWithoutKeys = TimeSpan.FromSeconds(5);
         readonly Settings settings;
         readonly object fetchLock = new object();
         volatile Snapshot current;
@@ -49,8 +50,8 @@ namespace Gatehouse.AspNet
 
         public JwksCache(Settings settings) { this.settings = settings; }
 
-        /// <summary>Number of completed fetches (for diagnostics).</summary>
-        public int Fetches { get; private set; }
+        /// <summary>Fetch attempts so far, failed ones included (diagnostics and tests).</summary>
+        public int Attempts { get; private set; }
 
         /// <summary>Starts the first fetch on a thread-pool thread.</summary>
         public void Prefetch() { RefreshInBackground(); }
@@ -85,8 +86,12 @@ namespace Gatehouse.AspNet
             try
             {
                 if (current != seen) return current;
-                if (seen != null && DateTime.UtcNow - lastAttempt < settings.JwksMinRefresh) return current;
+                // Rate limit: with keys, one refetch per jwks_min_refresh; without any (Gatehouse
+                // unreachable at start), retry at most every 5 s, never once per request.
+                var interval = seen != null || settings.JwksMinRefresh < RetryWithoutKeys ? settings.JwksMinRefresh : RetryWithoutKeys;
+                if (DateTime.UtcNow - lastAttempt < interval) return current;
                 lastAttempt = DateTime.UtcNow;
+                Attempts++;
                 try
                 {
                     current = Fetch();
@@ -142,7 +147,6 @@ namespace Gatehouse.AspNet
                 }
             }
             var keys = Parse(body);
-            Fetches++;
             Log.Info("JWKS fetched from " + settings.JwksUrl + ": " + keys.Count + " usable key(s)");
             return new Snapshot { Keys = keys, FetchedAt = DateTime.UtcNow };
         }

@@ -95,6 +95,13 @@ namespace Gatehouse.AspNet.Tests
             Throws<FormatException>(() => JwksCache.Parse("{\"nokeys\":1}"), "keys", "JWKS without keys");
             Throws<FormatException>(() => JwksCache.Parse("[1]"), "not an object", "JWKS not an object");
 
+            // JWKS unreachable: a 401 reason, and no fetch per request.
+            var down = new JwksCache(Settings.Parse(With("jwks_url", "http://127.0.0.1:9/jwks.json", "jwks_timeout", "2")));
+            string why;
+            Check(down.Find("k1", out why) == null && why.StartsWith("JWKS fetch failed"), "unreachable JWKS: " + why);
+            for (int i = 0; i < 5; i++) down.Find("k" + i, out why);
+            Check(down.Attempts == 1 && why == "JWKS not available", "no refetch within 5 s without keys: " + down.Attempts + " attempts, " + why);
+
             // base64url is strict.
             Check(Encoding.UTF8.GetString(Jose.Base64UrlDecode(B64u("hi?>"))) == "hi?>", "base64url round trip");
             foreach (var bad in new[] { "aGk=", "a+b/", "a" }) Throws<FormatException>(() => Jose.Base64UrlDecode(bad), "", "base64url rejects " + bad);
