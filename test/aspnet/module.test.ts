@@ -404,6 +404,29 @@ test('on_missing anonymous: no or invalid assertion continues anonymous, and the
   assert.equal((await direct('/anon/admin/whoami', { 'X-Gatehouse-Assertion': forged })).status, 401);
 });
 
+test('ES256 on Mono: Gatehouse signs ES256, the module refuses it as unsupported by this runtime', async () => {
+  // Mono 6.8 has no ECDsa.Create(ECParameters) (NotImplementedException); .NET Framework 4.7+ would
+  // answer 200. The README app allows RS256,ES256 (the default) and has not fetched the JWKS yet.
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const file = join(dir, 'c.pem');
+  writeFileSync(file, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  const kid = jwkThumbprint(createPublicKey(privateKey).export({ format: 'jwk' }) as Record<string, string>);
+  const next = {
+    ...config,
+    identity: { assertion: { ...assertionConfig(file, [keys.a.file, keys.b.file]), algorithm: 'ES256' } },
+  };
+  await gh.gateway.reload(validateConfig(next));
+  const site = 'https://intranet.example.com';
+  const r = await direct('/readme/whoami', {
+    'X-Gatehouse-Assertion': jws({ alg: 'ES256', kid }, claims({ iss: site, aud: site }), privateKey),
+  });
+  assert.equal(r.status, 401);
+  assert.match(
+    r.body,
+    /ES256 is not supported by this runtime \(NotImplementedException\); sign assertions with RS256/,
+  );
+});
+
 test("the README's web.config, as written, loads the module and enforces the assertion", async () => {
   const rs = { alg: 'RS256', kid: keys.b.kid };
   const site = 'https://intranet.example.com'; // the README's gatehouse:issuer and gatehouse:audience
