@@ -23,7 +23,13 @@ after(async () => {
 });
 
 function config(
-  opts: { externalUrl?: string; clientId?: string; listeners?: unknown[]; trusted?: string[] } = {},
+  opts: {
+    externalUrl?: string;
+    clientId?: string;
+    listeners?: unknown[];
+    trusted?: string[];
+    extra?: Record<string, string>;
+  } = {},
 ): string {
   return wd.write(`l-${Math.random().toString(36).slice(2)}.yaml`, {
     server: {
@@ -38,6 +44,7 @@ function config(
       login: {
         provider: 'dev',
         client_id: opts.clientId ?? 'gatehouse',
+        ...(opts.extra ? { extra_auth_params: opts.extra } : {}),
         client_secret: SECRET,
         insecure_allow_http: true,
       },
@@ -81,4 +88,14 @@ test('login.authorize: the login provider down means sign-in unavailable', async
   assert.equal(f.severity, 'error');
   assert.match(f.what, /sign-in is unavailable/);
   assert.match(f.evidence ?? '', /ECONNREFUSED/);
+});
+
+test('login.authorize: client and redirect URI accepted, but the request refused back at the redirect URI', async () => {
+  const { run, report } = await login(config({ extra: { prompt: 'bogus' } }));
+  assert.equal(run.code, 1);
+  const f = only(report, 'login.authorize');
+  assert.equal(f.severity, 'error');
+  assert.match(f.what, /accepts client and redirect URI but refuses the request: invalid_request/);
+  assert.match(f.evidence ?? '', /unsupported prompt value requested/);
+  assert.equal(only(report, 'login.redirect_uri').severity, 'ok');
 });
