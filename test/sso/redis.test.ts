@@ -72,14 +72,21 @@ describe('one login for many hosts across two Gatehouse instances sharing Redis 
       assert.equal((await b.send(`${h}/`, { headers: JSON_ACCEPT })).status, 401, `${h} ended on two`);
   });
 
-  test('Redis down: an app host fails closed (503), it neither hangs nor lets anyone in', async () => {
+  test('Redis down: app hosts, handoffs and the login host fail closed (503), they neither hang nor let anyone in', async () => {
     const b = new EstateBrowser(one);
     await b.signIn(`${e.intranet}/`, 'alice');
+    const code = await b.navigate(`${e.payroll}/`, isHandoff);
     await redis.stop(true);
     try {
       const r = await b.send(`${e.intranet}/`, { headers: JSON_ACCEPT });
       assert.equal(r.status, 503);
       assert.match(r.body, /GH_SESSION_STORE_UNAVAILABLE/);
+      const h = await b.send(code.url);
+      assert.equal(h.status, 503, 'a handoff cannot be redeemed without the store');
+      assert.equal(b.cookies(e.payroll).get(COOKIE), undefined, 'and sets no cookie');
+      const start = await b.send(`${e.payroll}/`);
+      assert.equal(start.status, 302, 'the start needs no store: the login host then answers 503');
+      assert.equal((await b.send(start.headers.get('location')!)).status, 503);
     } finally {
       await redis.restart();
     }
