@@ -308,6 +308,10 @@ test('sent to the app directly: missing, forged, unsigned, HMAC, expired, wrong 
     /Gatehouse: request GET \/app\/whoami .*: assertion expired \(401\)/,
     'Trace output',
   );
+  const crlf = await direct('/app/whoami%0D%0Aforged-line', {});
+  assert.equal(crlf.status, 401);
+  assert.match(host.stderr(), /request GET \/app\/whoami\?\?forged-line from/, 'control characters replaced');
+  assert.doesNotMatch(host.stderr(), /^forged-line/m, 'no forged Trace line');
 });
 
 test('key rotation: a new Gatehouse key is fetched from the JWKS on its first unknown kid', async () => {
