@@ -63,7 +63,7 @@ export async function checkHeaders(ctx: DoctorContext, token: TokenSubject | und
           dups
             .map((d) => `${d} vs ${GATEHOUSE_UPSTREAM_HEADERS.get(d.toLowerCase().replace(/_/g, '-')) ?? ''}`)
             .join('; '),
-          'rename the identity header (e.g. X-Gatehouse-User); within one route, names that differ only in case are refused by gatehouse validate',
+          'rename the identity header (the app can read the X-Request-Id Gatehouse sends); within one route, names that differ only in case are refused by gatehouse validate',
         ),
       );
     if (underscored.length === 0 && dups.length === 0 && names.length > 0)
