@@ -6,7 +6,7 @@ import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { DevAdapterStore } from './provider-adapter.js';
 import { logoutSource, postLogoutSuccessSource, renderError } from './provider-pages.js';
-import type { DevProviderOptions, DevUser } from './provider-types.js';
+import { DEV_ACR_MFA, DEV_ACR_PWD, type DevProviderOptions, type DevUser } from './provider-types.js';
 
 const generate = promisify(generateKeyPair);
 const LOOPBACK = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -52,8 +52,9 @@ export async function providerConfiguration(
     },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     scopes: ['openid', 'profile', 'email', 'groups', 'offline_access'],
+    acrValues: [DEV_ACR_PWD, DEV_ACR_MFA],
     claims: {
-      openid: ['sub'],
+      openid: ['sub', 'amr'],
       profile: ['name'],
       email: ['email', 'email_verified'],
       groups: ['groups', 'roles'],

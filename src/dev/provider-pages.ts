@@ -58,6 +58,7 @@ export function loginPage(opts: {
 <form method="post" action="${escapeHtml(opts.action)}" autocomplete="off">
 <label for="login">Username</label><input id="login" name="login" type="text" value="${escapeHtml(opts.login ?? '')}" required autofocus>
 <label for="password">Password</label><input id="password" name="password" type="password" required>
+<label for="otp">One-time code (optional, demo MFA)</label><input id="otp" name="otp" type="text" inputmode="numeric">
 <button type="submit">Sign in</button></form>${hints}`,
   );
 }

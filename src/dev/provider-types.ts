@@ -8,7 +8,13 @@ export interface DevUser {
   email: string;
   groups: string[];
   roles?: string[];
+  /** Demo second factor: a login form submitted with this one-time code is MFA (acr/amr below). */
+  otp?: string;
 }
+
+/** `acr` of a dev login with password only, and with the demo one-time code (step-up demos). */
+export const DEV_ACR_PWD = 'urn:gatehouse:dev:pwd';
+export const DEV_ACR_MFA = 'urn:gatehouse:dev:mfa';
 
 /** A relying party registered with the embedded provider. */
 export interface DevProviderClient {

@@ -13,7 +13,13 @@ import { Provider, type InteractionDetails } from 'oidc-provider';
 import { DevAdapterStore } from './provider-adapter.js';
 import { providerConfiguration } from './provider-config.js';
 import { PAGE_HEADERS, errorPage, loginPage } from './provider-pages.js';
-import type { DevProvider, DevProviderOptions, DevUser } from './provider-types.js';
+import {
+  DEV_ACR_MFA,
+  DEV_ACR_PWD,
+  type DevProvider,
+  type DevProviderOptions,
+  type DevUser,
+} from './provider-types.js';
 
 export type { DevUser, DevProviderClient, DevProviderOptions, DevProvider } from './provider-types.js';
 
@@ -22,6 +28,7 @@ export const DEMO_USERS: readonly DevUser[] = Object.freeze([
   {
     id: 'alice',
     password: 'alice-dev-password',
+    otp: '123456',
     name: 'Alice Anders',
     email: 'alice@contoso.example',
     groups: ['staff', 'admins'],
@@ -41,6 +48,26 @@ export const DEMO_USERS: readonly DevUser[] = Object.freeze([
     name: 'Carol Clark',
     email: 'carol@contoso.example',
     groups: ['contractors'],
+    roles: [],
+  },
+]);
+
+/** The users of the second demo provider ("partners") of `gatehouse dev` and the tests. */
+export const PARTNER_USERS: readonly DevUser[] = Object.freeze([
+  {
+    id: 'pat',
+    password: 'pat-dev-password',
+    name: 'Pat Partner',
+    email: 'pat@fabrikam.example',
+    groups: ['partners'],
+    roles: [],
+  },
+  {
+    id: 'quinn',
+    password: 'quinn-dev-password',
+    name: 'Quinn Quill',
+    email: 'quinn@fabrikam.example',
+    groups: ['partners', 'partner-admins'],
     roles: [],
   },
 ]);
@@ -164,10 +191,19 @@ export async function startDevProvider(opts: DevProviderOptions): Promise<DevPro
     if (user === undefined || !sameSecret(form.get('password') ?? '', user.password)) {
       return renderLogin(res, d, 401, login, 'Unknown username or wrong password.');
     }
+    // Demo MFA: the user's one-time code makes this an MFA login (acr/amr in the ID token).
+    const otp = form.get('otp') ?? '';
+    const mfa = user.otp !== undefined && otp !== '' && sameSecret(otp, user.otp);
     await provider.interactionFinished(
       req,
       res,
-      { login: { accountId: user.id } },
+      {
+        login: {
+          accountId: user.id,
+          acr: mfa ? DEV_ACR_MFA : DEV_ACR_PWD,
+          amr: mfa ? ['pwd', 'otp', 'mfa'] : ['pwd'],
+        },
+      },
       { mergeWithLastSubmission: false },
     );
   }

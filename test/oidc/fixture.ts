@@ -29,6 +29,8 @@ export interface FixtureOptions {
   readonly port?: number;
   /** Extra ports whose callback URIs the provider accepts. */
   readonly extraPorts?: readonly number[];
+  /** Changes the Gatehouse config before start (routes, providers, more logins). */
+  readonly edit?: (config: Record<string, unknown>) => void;
 }
 
 /** The demo routes: public `/public`, `/admin` for group admins, everything else for any signed-in user. */
@@ -121,6 +123,7 @@ export async function startSso(opts: FixtureOptions = {}): Promise<SsoFixture> {
       ...opts.idp,
     }));
   const config = ssoConfig(port, idp.issuer, upstream.url, opts.session);
+  opts.edit?.(config);
   let gw: TestGateway;
   try {
     gw = await startGatehouse(config, { env: { TEST_SESSION_SECRET: SECRET } });
