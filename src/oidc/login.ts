@@ -224,6 +224,6 @@ export async function handleCallback(rt: SessionRuntime, ctx: RequestContext): P
       login !== undefined
         ? loginStartUrl(rt, login, back)
         : `${rt.paths.start}?rd=${encodeURIComponent(back)}`;
-    sendHtml(ctx, err.status, loginErrorPage(err, ctx.id, retry));
+    sendHtml(ctx, err.status, loginErrorPage(err, ctx.id, retry, rt.pages));
   }
 }

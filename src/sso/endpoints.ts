@@ -174,6 +174,6 @@ export async function handleHandoff(sso: SsoRuntime, ctx: RequestContext): Promi
       reasons: e.reasons,
       detail: e.detail,
     });
-    sendHtml(ctx, e.status, loginErrorPage(e, ctx.id, '/'));
+    sendHtml(ctx, e.status, loginErrorPage(e, ctx.id, '/', sso.pages));
   }
 }
