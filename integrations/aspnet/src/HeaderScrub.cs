@@ -42,8 +42,12 @@ namespace Gatehouse.AspNet
             }
         }
 
+        static int reported;
+
         static void ForceRemove(NameValueCollection c, string name)
         {
+            if (System.Threading.Interlocked.Exchange(ref reported, 1) == 0)
+                Log.Info(c.GetType().Name + " is read-only here (classic pipeline): identity headers are removed through NameObjectCollectionBase");
             bool ro = (bool)ReadOnlyProp.GetValue(c, null);
             ReadOnlyProp.SetValue(c, false, null);
             try
