@@ -7,6 +7,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { GatehouseConfig } from '../config/schema.js';
 import { catalogue, type ErrorCode } from '../errors/index.js';
@@ -153,19 +154,22 @@ export async function bindListeners(
       return false;
     };
     const lane =
-      !secure && !l.redirect_to_https && config.server.fast_lane
+      !l.redirect_to_https && config.server.fast_lane
         ? new FastLane({
             maxHeaderSize: config.server.max_header_size,
             headersTimeout: t.headers,
             keepAliveTimeout: t.keep_alive,
             idleTimeout: t.idle,
             http: server,
-            request: (req, res) => h.request(req, res, false, false),
+            tls: tls
+              ? { ...tls.context, requestCert: tls.requestCert, rejectUnauthorized: tls.rejectUnauthorized }
+              : undefined,
+            request: (req, res) => h.request(req, res, secure, false),
             headersTimedOut: (socket) => rejectRaw(h, socket, 'GH_REQUEST_TIMEOUT', 'headers timeout'),
             admit,
           })
         : undefined;
-    lane?.server.on('connection', track);
+    lane?.server.on(secure ? 'secureConnection' : 'connection', track);
     // Without the lane, Node's server accepts (TCP, before any TLS handshake byte is read).
     if (!lane) server.on('connection', admit);
     const listening = lane ? lane.server : server;
@@ -195,7 +199,10 @@ export async function bindListeners(
         ? {
             prepareTls(next: ListenerTlsConfig | undefined, dir: string, index: number) {
               const material = loadListenerTls(next ?? (l.tls as ListenerTlsConfig), dir, index);
-              return () => (server as HttpsServer).setSecureContext(material.context);
+              return () => {
+                (server as HttpsServer).setSecureContext(material.context);
+                (lane?.server as TlsServer | undefined)?.setSecureContext(material.context);
+              };
             },
           }
         : {}),

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { parseHead, type FastHead } from './parse.js';
@@ -14,6 +15,11 @@ export interface FastLaneOptions {
   readonly idleTimeout: number;
   /** Node's server for everything outside the fast subset; its handlers are the same. */
   readonly http: HttpServer;
+  /**
+   * A TLS listener's options (certificate, client CA…): the lane terminates TLS itself and reads
+   * the decrypted stream; `http` is then Node's https server, handed TLS sockets.
+   */
+  readonly tls?: TlsOptions | undefined;
   request(req: IncomingMessage, res: ServerResponse): void;
   /** Answers a client that sent no complete head in time (408) and closes. */
   headersTimedOut(socket: Socket): void;
@@ -157,7 +163,8 @@ class FastConnection implements ResponseOwner {
     socket.removeListener('error', this.onError);
     socket.removeListener('drain', this.onDrain);
     this.lane.connections.delete(this);
-    this.lane.opts.http.emit('connection', socket);
+    // Node's https server runs its HTTP connection listener on 'secureConnection'.
+    this.lane.opts.http.emit(this.lane.opts.tls ? 'secureConnection' : 'connection', socket);
     if (pending !== undefined) socket.emit('data', pending);
     if (this.ended) socket.emit('end');
     else if (socket.isPaused()) socket.resume();
@@ -209,7 +216,7 @@ class FastConnection implements ResponseOwner {
 }
 
 /**
- * A plain-HTTP listener that parses the common request itself — `GET`/`HEAD` without a body, a
+ * A listener (plain HTTP, or TLS terminated here) that parses the common request itself — `GET`/`HEAD` without a body, a
  * strict subset (see {@link parseHead}) — and answers it through the same pipeline with a
  * lightweight request/response pair, skipping Node's per-request `IncomingMessage` /
  * `ServerResponse` machinery. The first request outside the subset hands the connection, with
@@ -223,10 +230,21 @@ export class FastLane {
   private readonly sweep: NodeJS.Timeout;
 
   constructor(readonly opts: FastLaneOptions) {
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      if (opts.admit !== undefined && !opts.admit(socket)) return;
-      this.connections.add(new FastConnection(this, socket));
-    });
+    if (opts.tls === undefined) {
+      this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+        if (opts.admit !== undefined && !opts.admit(socket)) return;
+        this.connections.add(new FastConnection(this, socket));
+      });
+    } else {
+      // Admission on the TCP connection, before any handshake byte is read (as Node's https).
+      // Not half-open: a client that closes right after its handshake must not leave a socket
+      // nobody ends (a TLS client's FIN ends the conversation).
+      this.server = createTlsServer({ ...opts.tls, ALPNProtocols: ['http/1.1'], noDelay: true }, (socket) =>
+        this.connections.add(new FastConnection(this, socket)),
+      );
+      const admit = opts.admit;
+      if (admit !== undefined) this.server.on('connection', (raw: Socket) => void admit(raw));
+    }
     const every = Math.max(50, Math.min(1000, Math.floor(opts.headersTimeout / 4)));
     this.sweep = setInterval(() => {
       const now = performance.now();
