@@ -105,7 +105,7 @@ export const configSchema = z
           .boolean()
           .default(true)
           .describe(
-            "Plain-HTTP listeners parse bodiless GET/HEAD requests themselves (a strict subset); everything else goes to Node's HTTP parser.",
+            "Listeners (plain and TLS) parse bodiless GET/HEAD requests themselves (a strict subset); everything else goes to Node's HTTP parser.",
           ),
         max_body_size: z.union([size, z.literal('unlimited')]).default(10 * 1024 * 1024),
         request_buffer_size: size
