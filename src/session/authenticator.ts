@@ -76,12 +76,19 @@ export function sessionAuthenticator(
         if (miss !== undefined && policy !== undefined) throw policyError(policy, miss);
         return false;
       }
-      if (sso !== undefined && (await ssoChallenge(sso, ctx))) return true;
-      if (rt.cookieDomain !== undefined && domainChallenge(rt, ctx)) return true;
-      const returnTo = safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/';
       const stepUp = miss?.code === 'GH_SESSION_STEP_UP_REQUIRED' ? policy?.stepUp : undefined;
       const candidates =
         miss?.login !== undefined ? [miss.login] : (policy?.logins ?? [...rt.logins.values()]);
+      // On an SSO app host the login host signs in, for this route's logins and step-up.
+      const need = {
+        logins:
+          miss?.login !== undefined || policy?.only !== undefined ? candidates.map((l) => l.name) : undefined,
+        stepUp,
+        refused: miss !== undefined,
+      };
+      if (sso !== undefined && (await ssoChallenge(sso, ctx, need))) return true;
+      if (rt.cookieDomain !== undefined && domainChallenge(rt, ctx)) return true;
+      const returnTo = safeReturnTo(ctx.path + ctx.query, rt.returnTo) ?? '/';
       if (candidates.length > 1) sendChooser(rt, ctx, candidates, returnTo);
       else await startLogin(rt, ctx, returnTo, { login: candidates[0], stepUp });
       return true;

@@ -6,7 +6,17 @@ import { handleLoginEndpoint, startLogin } from '../oidc/login.js';
 import { loginErrorPage } from '../oidc/pages.js';
 import { credentialId } from '../oidc/principal.js';
 import { sessionCookieId } from '../oidc/session-cookie.js';
-import { openRequest, newAttempt, REQUEST_TTL_SECONDS, sealRequest } from './handoff.js';
+import { sendChooser } from '../oidc/chooser.js';
+import type { LoginRuntime } from '../oidc/logins.js';
+import type { StepUpRequest } from '../oidc/state.js';
+import {
+  hashNonce,
+  newAttempt,
+  openRequest,
+  REQUEST_TTL_SECONDS,
+  sealRequest,
+  type HandoffNeed,
+} from './handoff.js';
 import { HANDOFF_PATH, START_PATH, type SsoRuntime } from './runtime.js';
 
 /** Session ids are 32 random bytes in base64url (see `newSessionId`). */
@@ -24,6 +34,7 @@ export async function startHandoff(
   ctx: RequestContext,
   origin: string,
   returnTo: string,
+  need?: HandoffNeed,
 ): Promise<void> {
   const rt = sso.rt;
   const target = sso.hosts.safeAppUrl(returnTo.startsWith('/') ? `${origin}${returnTo}` : returnTo);
@@ -33,6 +44,7 @@ export async function startHandoff(
     returnTo: target !== undefined && target.startsWith(`${origin}/`) ? target : `${origin}/`,
     nonceHash: a.nonceHash,
     rid: a.rid,
+    need,
   });
   const pending = cookieNamesWithPrefix(ctx.req.headers.cookie, sso.noncePrefix);
   if (pending.length >= MAX_PENDING) for (const n of pending) addSetCookie(ctx, clearCookie(n, rt.secure));
@@ -51,10 +63,21 @@ export async function startHandoff(
  * complete, its state cookie would not reach the callback. False on the login host itself: the
  * caller starts the login there.
  */
-export async function ssoChallenge(sso: SsoRuntime, ctx: RequestContext): Promise<boolean> {
+export async function ssoChallenge(
+  sso: SsoRuntime,
+  ctx: RequestContext,
+  need?: { logins?: readonly string[] | undefined; stepUp?: StepUpRequest | undefined; refused: boolean },
+): Promise<boolean> {
   const origin = sso.hosts.appOrigin(ctx);
   if (origin !== undefined) {
-    await startHandoff(sso, ctx, origin, ctx.path + ctx.query);
+    let refused: string | undefined;
+    if (need?.refused === true) {
+      const cookie = sessionCookieId(sso.rt, ctx);
+      const id = cookie === undefined ? undefined : await sso.globalId(ctx, cookie);
+      if (id !== undefined) refused = hashNonce(id);
+    }
+    const sealedNeed = need === undefined ? undefined : { logins: need.logins, stepUp: need.stepUp, refused };
+    await startHandoff(sso, ctx, origin, ctx.path + ctx.query, sealedNeed);
     return true;
   }
   if (ctx.hostHeader.toLowerCase() === sso.hosts.loginHost) return false;
@@ -95,9 +118,21 @@ export async function handleStart(sso: SsoRuntime, ctx: RequestContext): Promise
     throw new GatehouseError('GH_SSO_REQUEST_INVALID', `app host ${req.origin} is not in session.sso.hosts`);
   const id = sessionCookieId(rt, ctx);
   const rec = id !== undefined && SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
-  if (rec === undefined || id === undefined) {
-    if (id !== undefined) addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
-    await startLogin(rt, ctx, `${START_PATH}?request=${encodeURIComponent(sealed as string)}`);
+  const need = req.need;
+  const candidates = (need?.logins ?? [...rt.logins.keys()])
+    .map((n) => rt.logins.get(n))
+    .filter((l): l is LoginRuntime => l !== undefined);
+  if (
+    rec === undefined ||
+    id === undefined ||
+    (need?.refused !== undefined && need.refused === hashNonce(id)) ||
+    (need?.logins !== undefined && !need.logins.includes(rec.ln ?? rt.defaultLogin.name))
+  ) {
+    // Sign in (again) here, then come back: only a session that can serve the route is handed over.
+    if (id !== undefined && rec === undefined) addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure));
+    const back = `${START_PATH}?request=${encodeURIComponent(sealed as string)}`;
+    if (candidates.length > 1 && need?.stepUp === undefined) sendChooser(rt, ctx, candidates, back);
+    else await startLogin(rt, ctx, back, { login: candidates[0], stepUp: need?.stepUp });
     return;
   }
   const code = await sso.handoffs.issue({ ...req, globalId: id });

@@ -18,6 +18,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { GatehouseError } from '../errors/index.js';
 import type { KeyRing } from '../session/keyring.js';
+import type { StepUpRequest } from '../oidc/state.js';
 import type { SessionData, SessionStore } from '../session/store.js';
 
 const REQUEST_PURPOSE = 'gatehouse.sso-request.v1';
@@ -38,6 +39,22 @@ export interface HandoffRequest {
   readonly nonceHash: string;
   /** Names the nonce cookie (`<state prefix>sso-<rid>`), so parallel tabs do not collide. */
   readonly rid: string;
+  /** What the app host's route needs of the session (see {@link HandoffNeed}). */
+  readonly need?: HandoffNeed | undefined;
+}
+
+/**
+ * What the route on the app host needs, so that the login host signs in again instead of
+ * handing over a session the route would refuse (which would loop): the logins it accepts, a
+ * step-up, and the global session it already refused (by hash), which can therefore never be
+ * handed over again — only a session created by the new sign-in can.
+ */
+export interface HandoffNeed {
+  /** Names of the logins the route accepts (a chooser when several); undefined: any. */
+  readonly logins?: readonly string[] | undefined;
+  readonly stepUp?: StepUpRequest | undefined;
+  /** base64url SHA-256 of the global session id the route refused. */
+  readonly refused?: string | undefined;
 }
 
 /** The server-side handoff record. */
@@ -67,7 +84,7 @@ export function newAttempt(): NewAttempt {
 /** Seals a start request (JWE with the key ring, purpose-bound, expiring). */
 export function sealRequest(keys: KeyRing, req: HandoffRequest): Promise<string> {
   return keys.seal(
-    { o: req.origin, r: req.returnTo, n: req.nonceHash, i: req.rid },
+    { o: req.origin, r: req.returnTo, n: req.nonceHash, i: req.rid, ...(req.need ? { d: req.need } : {}) },
     REQUEST_PURPOSE,
     REQUEST_TTL_SECONDS,
   );
@@ -89,7 +106,8 @@ export async function openRequest(keys: KeyRing, sealed: string | null): Promise
         ? 'sso start request does not open (tampered, expired or sealed with a retired secret)'
         : 'no request parameter',
     );
-  return { origin: p.o, returnTo: p.r, nonceHash: p.n, rid: p.i };
+  const need = p.d !== null && typeof p.d === 'object' ? (p.d as HandoffNeed) : undefined;
+  return { origin: p.o, returnTo: p.r, nonceHash: p.n, rid: p.i, need };
 }
 
 /**

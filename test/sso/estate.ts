@@ -75,6 +75,13 @@ export function estateConfig(
     upstreams: { app: { url: upstream } },
     routes: [
       route('intranet'),
+      // Step-up on an app host: a sign-in at most 3 s old (session.max_auth_age).
+      {
+        ...route('payroll'),
+        name: 'payroll-secure',
+        match: { host: 'payroll.localhost', path: '/secure' },
+        session: { max_auth_age: '3s' },
+      },
       route('payroll'),
       route('login'),
       { ...route('partner'), match: { host: PARTNER_HOST, path: '/' } },

@@ -85,6 +85,25 @@ describe('one login for many hosts (session.sso, real OpenID provider)', () => {
     assert.ok(b.cookies(e.partner).get(COOKIE));
   });
 
+  test('step-up on an app host signs in again at the login host (prompt=login, max_age), no redirect loop', async () => {
+    const b = new EstateBrowser();
+    await b.signIn(`${e.intranet}/`, 'alice');
+    await new Promise((r) => setTimeout(r, 3300));
+    const form = await b.navigate(`${e.payroll}/secure`);
+    assert.ok(form.url.startsWith(e.idp.issuer), `at the IdP again: ${form.chain.join(' -> ')}`);
+    const auth = new URL(b.requested.filter((u) => u.startsWith(`${e.idp.issuer}/auth?`)).at(-1)!);
+    assert.equal(auth.searchParams.get('prompt'), 'login');
+    assert.equal(auth.searchParams.get('max_age'), '3');
+    const done = await b.signIn(`${e.payroll}/secure`, 'alice');
+    assert.equal(done.status, 200, done.chain.join(' -> '));
+    assert.equal(done.url, `${e.payroll}/secure`);
+    assert.equal(
+      (await b.navigate(`${e.intranet}/`)).status,
+      200,
+      'the new session serves the other hosts too',
+    );
+  });
+
   test('a replayed handoff is refused (GH_SSO_HANDOFF_REPLAYED)', async () => {
     const b = new EstateBrowser();
     await b.signIn(`${e.intranet}/`, 'bob');
