@@ -23,10 +23,14 @@ export async function handleSsoLogout(sso: SsoRuntime, ctx: RequestContext): Pro
   const cookie = sessionCookieId(rt, ctx);
   const globalId = cookie === undefined || cookie === '' ? undefined : await sso.globalId(ctx, cookie);
   let idToken: string | undefined;
+  let client = rt.client;
   if (globalId !== undefined && SESSION_ID.test(globalId)) {
     const ended = await rt.sessions.destroy(globalId, 'logout');
     const hosts = await sso.hostSessions.endAll(globalId);
     idToken = ended.idToken;
+    // RP-initiated logout at the IdP of the session's own login (session.logins).
+    const ln = ended.rec?.ln;
+    if (ln !== undefined) client = rt.logins.get(ln)?.client ?? client;
     if (ended.rec) {
       rt.audit(ctx, {
         type: 'logout',
@@ -46,10 +50,10 @@ export async function handleSsoLogout(sso: SsoRuntime, ctx: RequestContext): Pro
   const state = sso.hosts.appOrigin(ctx);
   const end =
     idToken !== undefined
-      ? rt.client.endSessionUrl({
+      ? client.endSessionUrl({
           id_token_hint: idToken,
           post_logout_redirect_uri: sso.postLogoutRedirect,
-          client_id: rt.client.clientId,
+          client_id: client.clientId,
           ...(state === undefined ? {} : { state }),
         })
       : undefined;
