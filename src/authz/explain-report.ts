@@ -21,6 +21,8 @@ export interface ExplainReport {
     reasons: string[];
     rule?: string | undefined;
     www_authenticate?: string | undefined;
+    /** What the refused client is told: the reason code (JSON `reason`) and the words of the page. */
+    public_reason?: { code: string; text: string } | undefined;
   };
 }
 
@@ -95,6 +97,8 @@ export function renderExplain(r: ExplainReport): string {
     const verdict = d.allow ? 'ALLOW' : 'DENY';
     out += `Decision   ${verdict} ${d.status}${d.code ? ` ${d.code}` : ''} (${d.reasons.join(', ')})${d.rule ? ` by ${d.rule}` : ''}\n`;
     if (d.www_authenticate) out += `           WWW-Authenticate: ${d.www_authenticate}\n`;
+    if (d.public_reason)
+      out += `           the client is told: ${d.public_reason.code} — "${d.public_reason.text}"\n`;
   }
   return out;
 }

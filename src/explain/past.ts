@@ -1,6 +1,8 @@
 import type { AuditEvent } from '../audit/event.js';
 import type { GatehouseConfig } from '../config/schema.js';
 import type { TraceEntry } from '../pipeline/decision.js';
+import type { Principal } from '../pipeline/principal.js';
+import { publicReasonOf, publicReasonOfError } from '../authz/public-reason.js';
 import type { FoundEvent } from './audit-scan.js';
 
 /** A route of the current configuration, as `explain --request-id` needs it. */
@@ -60,6 +62,8 @@ export interface PastReport {
     detail?: string | undefined;
     reasons: string[];
     rule?: string | undefined;
+    /** The reason code the refused client was given (JSON `reason`, the page's `reason_code`). */
+    public_reason?: string | undefined;
   };
   readonly upstream?: { status?: number | undefined; ms?: number | undefined } | undefined;
   readonly timings: { total_ms: number; gateway_ms?: number | undefined; upstream_ms?: number | undefined };
@@ -188,6 +192,25 @@ function step(ev: AuditEvent, route: RouteView | undefined): TraceEntry[] {
   return checks;
 }
 
+/** The public reason code a refusal carried, recomputed from the event (the same functions). */
+function toldReason(ev: AuditEvent): string | undefined {
+  if (ev.status !== 401 && ev.status !== 403) return undefined;
+  if (ev.error === undefined) return undefined;
+  const byCode = publicReasonOfError({ code: ev.error });
+  if (byCode !== undefined) return byCode.code;
+  if (
+    ev.error !== 'GH_UNAUTHENTICATED' &&
+    ev.error !== 'GH_ACCESS_DENIED' &&
+    ev.error !== 'GH_INSUFFICIENT_SCOPE'
+  )
+    return undefined;
+  const who =
+    ev.subject === undefined
+      ? undefined
+      : ({ subject: ev.subject, kind: ev.token_kind ?? 'user' } as Principal);
+  return publicReasonOf({ allow: false, reasons: ev.reasons }, who, ev.reasons).code;
+}
+
 /**
  * Builds the report of one past request from its audit events and the current configuration
  * (routes by name: their place and rules). The request event is the one of type `request`
@@ -238,6 +261,7 @@ export function pastReport(
       detail: ev.detail,
       reasons: [...ev.reasons],
       rule: ev.rule,
+      public_reason: toldReason(ev),
     },
     upstream: ev.upstream_status === undefined ? undefined : { status: ev.upstream_status, ms: upstreamMs },
     timings: {

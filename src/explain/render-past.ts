@@ -38,6 +38,7 @@ export function renderPast(r: PastReport): string {
   const d = r.decision;
   out += `Decision   ${d.decision.toUpperCase()} ${d.status}${d.error ? ` ${d.error}` : ''} (${d.reasons.join(', ')})${d.rule ? ` by ${d.rule}` : ''}\n`;
   if (d.detail) out += `           ${d.detail}\n`;
+  if (d.public_reason) out += `           the client was told: ${d.public_reason}\n`;
   if (r.upstream)
     out += `Upstream   ${r.upstream.status ?? '-'}${r.upstream.ms !== undefined ? ` in ${r.upstream.ms} ms` : ''}\n`;
   const t = r.timings;

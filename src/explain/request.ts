@@ -3,6 +3,7 @@ import type { RuntimeState } from '../config/compile.js';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { normalizeTarget, checkIisSegments } from '../http/normalize.js';
 import { denyError } from '../authz/deny.js';
+import { publicReasonOfError } from '../authz/public-reason.js';
 import { hostOnly } from '../server/context.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { Decision, TraceEntry } from '../pipeline/decision.js';
@@ -241,7 +242,11 @@ export async function explainRequest(args: RequestArgs, state: RuntimeState): Pr
     }
     if (result instanceof GatehouseError) {
       report.authentication.error = { code: result.code, status: result.status, detail: result.detail };
-      return finish(false, result.status, result.reasons, result.code);
+      const done = finish(false, result.status, result.reasons, result.code);
+      const told = publicReasonOfError(result);
+      if (told !== undefined && done.decision)
+        done.decision.public_reason = { code: told.code, text: told.text };
+      return done;
     }
     principal = result;
     if (principal === undefined)
@@ -264,6 +269,7 @@ export async function explainRequest(args: RequestArgs, state: RuntimeState): Pr
     reasons: [...decision.reasons],
     rule: decision.rule,
     www_authenticate: err.headers?.['WWW-Authenticate'],
+    public_reason: err.publicReason && { code: err.publicReason.code, text: err.publicReason.text },
   };
   return report;
 }

@@ -67,6 +67,10 @@ test('why does Alice get 403: every token check, the principal, each rule, the d
     r.out,
     /Decision +DENY 403 GH_ACCESS_DENIED \(rule\.default_deny, group\.missing:admins, scope\.missing:admin\.api\) by admin\n/,
   );
+  assert.match(
+    r.out,
+    /the client is told: group_required — "This page needs membership of group admins or the scope admin\.api\."/,
+  );
   assert.ok(!r.out.includes(token) && !r.out.includes(token.split('.')[2]!), 'the token is never printed');
 });
 
@@ -90,6 +94,7 @@ test('an expired token: the failing check and 401 invalid_token', async () => {
   const rep = JSON.parse(r.out) as ExplainReport;
   assert.equal(rep.decision?.status, 401);
   assert.ok(rep.authentication.error?.code);
+  assert.equal(rep.decision?.public_reason?.code, 'credential_expired');
   assert.ok(
     rep.authentication.checks.some((c) => !c.pass && /exp/i.test(c.check)),
     JSON.stringify(rep.authentication.checks),

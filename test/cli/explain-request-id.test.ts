@@ -136,6 +136,7 @@ test('refusals: default deny, a deny rule, no credential, no route (--json)', as
     denied.out,
     /Decision +DENY 403 GH_ACCESS_DENIED \(rule\.default_deny, group\.missing:admins\) by admin\n/,
   );
+  assert.match(denied.out, /the client was told: group_required\n/);
   assert.match(denied.out, /✓ policy staff — allows/);
   assert.match(denied.out, /✗ policy admin — denies \(no allow rule matched\)/);
   assert.match(denied.out, /✗ rule admin\/admins \(allow\) — did not match/);
@@ -159,6 +160,7 @@ test('refusals: default deny, a deny rule, no credential, no route (--json)', as
   ) as PastReport;
   assert.equal(none.decision.status, 401);
   assert.equal(none.credential.kind, 'none verified');
+  assert.equal(none.decision.public_reason, 'authentication_required');
   assert.ok(
     none.checks.some(
       (c) => c.check === 'authentication' && !c.pass && /GH_UNAUTHENTICATED/.test(c.detail ?? ''),
