@@ -61,7 +61,9 @@ export async function startHandoff(
  * session): on an app host, the handoff; on any other host but the login host (say the bare IP),
  * a redirect to the login host's login start path — a login started elsewhere could not
  * complete, its state cookie would not reach the callback. False on the login host itself: the
- * caller starts the login there.
+ * caller starts the login there. `need` is what the route requires of a session (its accepted
+ * logins, a step-up) and whether the current session was refused by it: sealed into the
+ * request, so the login host signs in again rather than handing the same session back.
  */
 export async function ssoChallenge(
   sso: SsoRuntime,
