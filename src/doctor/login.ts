@@ -6,6 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { discoveryUrlFor } from '../authn/discovery.js';
+import type { LoginConfig } from '../session/schema.js';
 import type { DoctorContext } from './context.js';
 import { classifyAuthorizeAnswer } from './idp-answers.js';
 import { answerSummary, isFailure, jsonObject, probe } from './probe.js';
@@ -22,22 +23,50 @@ const WHERE: Readonly<Record<string, string>> = {
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
 
-/** Runs the login checks; none without `session.login`. */
+/** The login settings the probe needs (`session.login` and each `session.logins` entry). */
+type LoginSettings = Pick<LoginConfig, 'provider' | 'client_id' | 'scopes' | 'extra_auth_params'>;
+
+/** Runs the login checks for `session.login` and every `session.logins` entry; none without a session. */
 export async function checkLogin(ctx: DoctorContext): Promise<Finding[]> {
   const session = ctx.config.session;
   const rt = ctx.session;
   if (!session || !rt) return [];
-  const login = session.login;
-  const subject = 'session.login';
-  const out: Finding[] = [
-    finding.ok(
-      'login.redirect_uri',
-      subject,
-      'Gatehouse sends this redirect URI; it must be registered at the IdP exactly (scheme, host, port, path)',
-      `redirect_uri=${rt.redirectUri} (server.external_url + session.login.redirect_path)`,
-    ),
+  const logins: [string, LoginSettings][] = [
+    ['session.login', session.login],
+    ...Object.entries(session.logins ?? {}).map(([n, l]): [string, LoginSettings] => [
+      `session.logins.${n}`,
+      l,
+    ]),
   ];
-  out.push(cookieFinding(ctx, rt.origin, rt.cookieName));
+  const probed = (
+    await Promise.all(logins.map(([subject, l]) => probeLogin(ctx, rt.redirectUri, subject, l)))
+  ).flat();
+  // A refused redirect URI replaces the "Gatehouse sends this redirect URI" line: one finding per id.
+  const refused = probed.some((f) => f.id === 'login.redirect_uri');
+  return [
+    ...(refused
+      ? []
+      : [
+          finding.ok(
+            'login.redirect_uri',
+            'session.login',
+            'Gatehouse sends this redirect URI; it must be registered at the IdP exactly (scheme, host, port, path)',
+            `redirect_uri=${rt.redirectUri} (server.external_url + session.login.redirect_path)`,
+          ),
+        ]),
+    cookieFinding(ctx, rt.origin, rt.cookieName),
+    ...probed,
+  ];
+}
+
+/** Probes one login's authorization endpoint with its client id and the session's redirect URI. */
+async function probeLogin(
+  ctx: DoctorContext,
+  redirectUri: string,
+  subject: string,
+  login: LoginSettings,
+): Promise<Finding[]> {
+  const out: Finding[] = [];
   const pcfg = ctx.config.providers?.[login.provider];
   if (!pcfg) return out;
   let doc = ctx.discovered.get(login.provider)?.doc;
@@ -82,7 +111,7 @@ export async function checkLogin(ctx: DoctorContext): Promise<Finding[]> {
     ...login.extra_auth_params,
     response_type: 'code',
     client_id: login.client_id,
-    redirect_uri: rt.redirectUri,
+    redirect_uri: redirectUri,
     scope: login.scopes.join(' '),
     state: `doctor-${randomBytes(6).toString('hex')}`,
     nonce: randomBytes(12).toString('base64url'),
@@ -91,7 +120,7 @@ export async function checkLogin(ctx: DoctorContext): Promise<Finding[]> {
   };
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   const r = await probe(url.href, { dispatcher, timeoutMs: ctx.timeoutMs, headers: { accept: 'text/html' } });
-  const shown = `GET ${endpoint}?client_id=${login.client_id}&redirect_uri=${rt.redirectUri}&…`;
+  const shown = `GET ${endpoint}?client_id=${login.client_id}&redirect_uri=${redirectUri}&…`;
   if (isFailure(r)) {
     out.push(
       finding.error(
@@ -108,7 +137,7 @@ export async function checkLogin(ctx: DoctorContext): Promise<Finding[]> {
     status: r.status,
     location: r.headers.location,
     body: r.body,
-    redirectUri: rt.redirectUri,
+    redirectUri,
   });
   const evidence = `${shown}\n→ HTTP ${r.status}${r.headers.location ? ` Location: ${r.headers.location.split('?')[0]}` : ''}${a.vendor ? `\n${a.vendor}: ${a.message}` : ''}`;
   switch (a.verdict) {
@@ -123,16 +152,13 @@ export async function checkLogin(ctx: DoctorContext): Promise<Finding[]> {
       );
       break;
     case 'redirect_uri_mismatch':
-      // The refusal replaces the "Gatehouse sends this redirect URI" line: one finding per id.
-      out.splice(
-        0,
-        1,
+      out.push(
         finding.error(
           'login.redirect_uri',
           subject,
           `the IdP refuses the redirect URI (${a.code ?? 'redirect_uri mismatch'})`,
           evidence,
-          `Gatehouse sends redirect_uri=${rt.redirectUri} (server.external_url + session.login.redirect_path): register exactly this URI at the IdP${WHERE[a.vendor ?? ''] ? ` (${WHERE[a.vendor ?? '']})` : ''}, or change server.external_url / redirect_path to produce the URI registered there`,
+          `Gatehouse sends redirect_uri=${redirectUri} (server.external_url + session.login.redirect_path): register exactly this URI at the IdP${WHERE[a.vendor ?? ''] ? ` (${WHERE[a.vendor ?? '']})` : ''}, or change server.external_url / redirect_path to produce the URI registered there`,
         ),
       );
       break;

@@ -79,3 +79,28 @@ test('login.client_id: a client id the IdP does not know', async () => {
   assert.match(f.what, /does not know client_id "gatehouse-typo"/);
   assert.match(f.evidence ?? '', /invalid_client/);
 });
+
+test('login.client_id: each of session.logins is probed, and named by its key', async () => {
+  const file = wd.write('logins.yaml', {
+    server: { external_url: 'http://127.0.0.1:8080' },
+    providers: { dev: { issuer: op.issuer, audiences: ['gatehouse'] } },
+    session: {
+      secrets: ['0123456789abcdef0123456789abcdef0123'],
+      insecure_http_cookies: true,
+      login: { provider: 'dev', client_id: 'gatehouse', client_secret: SECRET, insecure_allow_http: true },
+      logins: {
+        partners: {
+          provider: 'dev',
+          client_id: 'partners-typo',
+          client_secret: SECRET,
+          insecure_allow_http: true,
+        },
+      },
+    },
+  });
+  const { run, report } = await login(file);
+  assert.equal(run.code, 1);
+  assert.equal(only(report, 'login.authorize', 'session.login').severity, 'ok');
+  const f = only(report, 'login.client_id', 'session.logins.partners');
+  assert.match(f.what, /does not know client_id "partners-typo"/);
+});
