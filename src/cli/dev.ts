@@ -3,7 +3,13 @@ import { createServer } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { validateConfig, ConfigError } from '../config/load.js';
 import { Gateway } from '../server/gateway.js';
-import { DEMO_USERS, startDevProvider, type DevProvider, type DevProviderOptions } from '../dev/provider.js';
+import {
+  DEMO_USERS,
+  PARTNER_USERS,
+  startDevProvider,
+  type DevProvider,
+  type DevProviderOptions,
+} from '../dev/provider.js';
 import { startDemoApp, type DemoApp } from '../dev/demo-app.js';
 import { type CliIo, parseFlags } from './io.js';
 
@@ -50,6 +56,7 @@ export function devConfig(
   apps: { intranet: string; payroll: string },
   clientSecret: string,
   sessionSecret: string,
+  partners?: { issuer: string; clientSecret: string },
 ): Record<string, unknown> {
   const identity = {
     headers: {
@@ -64,7 +71,12 @@ export function devConfig(
     server: { listeners: [{ address: '127.0.0.1', port }], external_url: hosts.login },
     log: { level: 'warn', access_log: false },
     upstreams: { intranet: { url: apps.intranet }, payroll: { url: apps.payroll } },
-    providers: { dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] } },
+    providers: {
+      dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] },
+      ...(partners && {
+        partners: { issuer: partners.issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] },
+      }),
+    },
     session: {
       secrets: [sessionSecret],
       // Loopback demo over plain http: explicit, and logged at warn like every insecure_* switch.
@@ -77,7 +89,21 @@ export function devConfig(
         client_secret: clientSecret,
         scopes: ['openid', 'profile', 'email', 'groups', 'offline_access'],
         insecure_allow_http: true,
+        ...(partners && { name: 'staff', label: 'Contoso staff' }),
       },
+      // A second demo IdP with other users: the login host shows a chooser (docs/sso.md).
+      ...(partners && {
+        logins: {
+          partners: {
+            provider: 'partners',
+            label: 'Fabrikam partners',
+            client_id: CLIENT_ID,
+            client_secret: partners.clientSecret,
+            scopes: ['openid', 'profile', 'email', 'groups'],
+            insecure_allow_http: true,
+          },
+        },
+      }),
     },
     routes: [
       {
@@ -125,10 +151,17 @@ export function devConfig(
   };
 }
 
-function banner(port: number, idp: DevProvider, apps: { intranet: DemoApp; payroll: DemoApp }): string {
-  const users = DEMO_USERS.map(
-    (u) => `    ${u.id.padEnd(6)} ${u.password.padEnd(20)} groups: ${u.groups.join(', ') || '–'}`,
-  ).join('\n');
+function banner(
+  port: number,
+  idp: DevProvider,
+  apps: { intranet: DemoApp; payroll: DemoApp },
+  partnerIdp?: DevProvider,
+): string {
+  const row = (u: (typeof DEMO_USERS)[number]) =>
+    `    ${u.id.padEnd(6)} ${u.password.padEnd(20)} groups: ${u.groups.join(', ') || '–'}`;
+  const users =
+    DEMO_USERS.map(row).join('\n') +
+    (partnerIdp ? `\n  or, choosing "Fabrikam partners":\n${PARTNER_USERS.map(row).join('\n')}` : '');
   const h = devHosts(port);
   return `
   Gatehouse dev is running.
@@ -143,7 +176,7 @@ ${users}
   (alice, bob); carol is refused with a reason. /.gatehouse/userinfo shows your session.
   (Browsers resolve *.localhost to this machine; Open http://127.0.0.1:${port}/ works too.)
 
-  Identity provider: ${idp.issuer}  (embedded oidc-provider — FOR DEVELOPMENT ONLY: demo users,
+  Identity provider: ${idp.issuer}${partnerIdp ? ` (staff), ${partnerIdp.issuer} (partners)` : ''}  (embedded oidc-provider — FOR DEVELOPMENT ONLY: demo users,
   in-memory state, keys generated at start; never use it for real users)
   Demo apps:         ${apps.intranet.url} (intranet), ${apps.payroll.url} (payroll) — reached only through Gatehouse
 
@@ -152,16 +185,19 @@ ${users}
 }
 
 /**
- * `gatehouse dev [--port N]`: a complete local demo on loopback — the embedded OpenID provider,
+ * `gatehouse dev [--port N] [--partners]`: a complete local demo on loopback — the embedded OpenID provider,
  * the demo "legacy intranet" app, and Gatehouse in front of it with single sign-on. Stops
  * cleanly on SIGINT/SIGTERM (or `opts.signal`).
  */
 export async function runDev(argv: readonly string[], io: CliIo, opts: DevOptions = {}): Promise<number> {
-  const { flags, positionals, error } = parseFlags(argv, { port: { alias: 'p', value: true } });
+  const { flags, positionals, error } = parseFlags(argv, {
+    port: { alias: 'p', value: true },
+    partners: { value: false },
+  });
   const port = flags.port === undefined ? 8080 : Number(flags.port);
   if (error || positionals.length > 0 || !Number.isInteger(port) || port < 0 || port > 65535) {
     io.stderr.write(
-      `gatehouse dev: ${error ?? (positionals.length ? `unexpected argument ${positionals[0]}` : `invalid --port ${String(flags.port)}`)}\nusage: gatehouse dev [--port N]\n`,
+      `gatehouse dev: ${error ?? (positionals.length ? `unexpected argument ${positionals[0]}` : `invalid --port ${String(flags.port)}`)}\nusage: gatehouse dev [--port N] [--partners]\n`,
     );
     return 2;
   }
@@ -177,10 +213,12 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
   let app: DemoApp | undefined;
   let payroll: DemoApp | undefined;
   let idp: DevProvider | undefined;
+  let partnerIdp: DevProvider | undefined;
   let gw: Gateway | undefined;
   const stopAll = async () => {
     await gw?.close(2000).catch(() => undefined);
     await idp?.close().catch(() => undefined);
+    await partnerIdp?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await payroll?.close().catch(() => undefined);
   };
@@ -205,6 +243,22 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
       ],
       logger: idpLog,
     });
+    const partnerSecret = randomBytes(24).toString('base64url');
+    // --partners: a second demo IdP with other users; the login host then shows a chooser.
+    if (flags.partners === true)
+      partnerIdp = await startDevProvider({
+        users: PARTNER_USERS.map((u) => ({ ...u })),
+        clients: [
+          {
+            client_id: CLIENT_ID,
+            client_secret: partnerSecret,
+            token_endpoint_auth_method: 'client_secret_basic',
+            redirect_uris: [`${hosts.login}/.gatehouse/callback`],
+            post_logout_redirect_uris: [`${hosts.login}/.gatehouse/signed-out`],
+          },
+        ],
+        logger: idpLog,
+      });
     const config = validateConfig(
       devConfig(
         gwPort,
@@ -212,6 +266,7 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
         { intranet: app.url, payroll: payroll.url },
         clientSecret,
         randomBytes(32).toString('base64url'),
+        partnerIdp && { issuer: partnerIdp.issuer, clientSecret: partnerSecret },
       ),
     );
     gw = Gateway.create({
@@ -229,7 +284,7 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
     );
     return 1;
   }
-  io.stdout.write(banner(gwPort, idp, { intranet: app, payroll }));
+  io.stdout.write(banner(gwPort, idp, { intranet: app, payroll }, partnerIdp));
   opts.onReady?.(hosts.intranet);
   return new Promise<number>((resolve) => {
     let stopping = false;

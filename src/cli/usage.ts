@@ -41,13 +41,15 @@ exit status: 0 allowed, 1 refused, 2 usage, configuration or input error (GH_EXP
 `,
   doctor: DOCTOR_USAGE,
   audit: AUDIT_USAGE,
-  dev: `usage: gatehouse dev [--port N]
+  dev: `usage: gatehouse dev [--port N] [--partners]
 
 Local demo on loopback: an embedded OpenID provider (development only), a demo "legacy
 intranet" app, and Gatehouse in front of it with single sign-on. Prints the URL and the demo
 users. Ctrl+C stops everything.
 
   -p, --port N   gateway port (default 8080; 0 picks a free one)
+  --partners     also a second demo identity provider for "partners" (other users): the
+                 login host shows a chooser (session.logins)
   -h, --help     this help
 `,
   schema: `usage: gatehouse schema
