@@ -132,52 +132,56 @@ const alice = {
 };
 const bob = { sub: 'u-bob', email: 'bob@example.com', name: 'Bob', roles: ['readers'], groups: ['g-guests'] };
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'gh-aspnet-'));
-  build = buildAll(join(dir, 'build'));
-  keys.a = rsaKey('a');
-  keys.b = rsaKey('b');
-  idp = await startIdp();
-  const hostPort = await freePort();
-  const iis = `http://127.0.0.1:${hostPort}`;
-  const route = (name: string, identity: Record<string, unknown>) => ({
-    name,
-    match: { path: `/${name}` },
-    upstream: 'iis',
-    auth: 'bearer',
-    allow: 'authenticated',
-    identity,
-  });
-  const assertion = { audience: AUDIENCE, roles: 'all', groups: 'all' };
-  config = {
-    providers: { corp: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri } },
-    identity: { assertion: assertionConfig(keys.a.file) },
-    upstreams: { iis: { url: iis } },
-    routes: [
-      route('app', { assertion }),
-      route('easy', { easy_auth: { provider_name: 'aad' } }),
-      route('mixed', { easy_auth: { provider_name: 'aad' }, assertion }),
-    ],
-  };
-  gh = await startGatehouse(config);
-  const common = { jwks_url: `${gh.url}${JWKS_PATH}`, issuer: ISSUER, audience: AUDIENCE };
-  const apps = {
-    '/app': makeApp(build, join(dir, 'app'), { ...common, mode: 'assertion' }),
-    '/easy': makeApp(build, join(dir, 'easy'), { mode: 'easyauth', trusted_addresses: '127.0.0.1' }),
-    // Gatehouse (127.0.0.1) is not listed: only a valid assertion makes the principal trusted.
-    '/readme': makeApp(build, join(dir, 'readme'), {}, readmeWebConfig(common.jwks_url)),
-    '/anon': makeApp(build, join(dir, 'anon'), { ...common, mode: 'assertion', on_missing: 'anonymous' }),
-    '/mixed': makeApp(build, join(dir, 'mixed'), {
-      ...common,
-      mode: 'easyauth',
-      trusted_addresses: '10.255.0.0/16',
-      keep_easyauth_headers: 'true',
-    }),
-  };
-  const t = Date.now();
-  host = await startHost(build, apps, hostPort);
-  hostStartMs = Date.now() - t;
-});
+// Generous: six compilations and Mono's start on a loaded 2-core machine.
+before(
+  async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gh-aspnet-'));
+    build = buildAll(join(dir, 'build'));
+    keys.a = rsaKey('a');
+    keys.b = rsaKey('b');
+    idp = await startIdp();
+    const hostPort = await freePort();
+    const iis = `http://127.0.0.1:${hostPort}`;
+    const route = (name: string, identity: Record<string, unknown>) => ({
+      name,
+      match: { path: `/${name}` },
+      upstream: 'iis',
+      auth: 'bearer',
+      allow: 'authenticated',
+      identity,
+    });
+    const assertion = { audience: AUDIENCE, roles: 'all', groups: 'all' };
+    config = {
+      providers: { corp: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri } },
+      identity: { assertion: assertionConfig(keys.a.file) },
+      upstreams: { iis: { url: iis } },
+      routes: [
+        route('app', { assertion }),
+        route('easy', { easy_auth: { provider_name: 'aad' } }),
+        route('mixed', { easy_auth: { provider_name: 'aad' }, assertion }),
+      ],
+    };
+    gh = await startGatehouse(config);
+    const common = { jwks_url: `${gh.url}${JWKS_PATH}`, issuer: ISSUER, audience: AUDIENCE };
+    const apps = {
+      '/app': makeApp(build, join(dir, 'app'), { ...common, mode: 'assertion' }),
+      '/easy': makeApp(build, join(dir, 'easy'), { mode: 'easyauth', trusted_addresses: '127.0.0.1' }),
+      // Gatehouse (127.0.0.1) is not listed: only a valid assertion makes the principal trusted.
+      '/readme': makeApp(build, join(dir, 'readme'), {}, readmeWebConfig(common.jwks_url)),
+      '/anon': makeApp(build, join(dir, 'anon'), { ...common, mode: 'assertion', on_missing: 'anonymous' }),
+      '/mixed': makeApp(build, join(dir, 'mixed'), {
+        ...common,
+        mode: 'easyauth',
+        trusted_addresses: '10.255.0.0/16',
+        keep_easyauth_headers: 'true',
+      }),
+    };
+    const t = Date.now();
+    host = await startHost(build, apps, hostPort);
+    hostStartMs = Date.now() - t;
+  },
+  { timeout: 300_000 },
+);
 
 after(async () => {
   await host?.close();
