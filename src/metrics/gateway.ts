@@ -10,6 +10,7 @@ import {
   type Sample,
 } from './registry.js';
 import { processMetrics } from './process.js';
+import { runtimeMetrics } from './runtime.js';
 import { FarmMetrics } from '../upstream/farm/metrics.js';
 import type { Farm } from '../upstream/farm/farm.js';
 
@@ -198,6 +199,7 @@ export class GatehouseMetrics {
       ),
     );
     for (const m of processMetrics()) r.register(m);
+    for (const m of runtimeMetrics()) r.register(m);
     for (const m of this.#farmMetrics.metrics()) r.register(m);
   }
 
