@@ -68,10 +68,13 @@ export async function runPrimary(
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGHUP', () => void reload());
+  const reopen = () => sup.signal('SIGUSR1');
+  process.on('SIGUSR1', reopen);
   const end = await sup.done;
   await lifecycle.close();
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
+  process.off('SIGUSR1', reopen);
   log.close();
   switch (end.kind) {
     case 'stopped':

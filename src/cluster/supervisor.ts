@@ -143,6 +143,12 @@ export class Supervisor {
     resolve?.(this.#failure ?? { kind: 'stopped', forced: this.#forced });
   }
 
+  /** Passes `signal` to every live worker (SIGUSR1: reopen audit files after a rotation). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.#stopping) return;
+    for (const w of this.#slots) w?.process.kill(signal);
+  }
+
   /** Drains every worker: SIGTERM now, SIGKILL after `shutdown_timeout` + margin. */
   stop(): Promise<ClusterEnd> {
     if (!this.#stopping) {
