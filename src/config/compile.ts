@@ -99,7 +99,9 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       if (!ep.path.startsWith('/.gatehouse/') && !ep.path.startsWith('/.well-known/')) {
         // Only configured exact paths (session.paths, e.g. /oauth2/callback) live elsewhere.
         if (ep.prefix || !ep.path.startsWith('/'))
-          throw new Error(`internal endpoint ${ep.path} outside /.gatehouse/ and /.well-known/ must be exact`);
+          throw new Error(
+            `internal endpoint ${ep.path} outside /.gatehouse/ and /.well-known/ must be exact`,
+          );
         outside.add(ep.path);
       }
       if (ep.prefix) prefixes.push(ep);
