@@ -4,7 +4,7 @@ import type { TraceEntry } from '../pipeline/decision.js';
 import type { Principal } from '../pipeline/principal.js';
 import type { SessionRuntime } from '../oidc/runtime.js';
 import type { SessionStore } from '../session/store.js';
-import { createSessionStore } from '../session/create-store.js';
+import { createSessionStore, storeConfigOf } from '../session/create-store.js';
 
 /** Session ids are 32 random bytes in base64url (see `newSessionId`). */
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -51,18 +51,7 @@ export function openSessionStore(rt: SessionRuntime): SessionStore {
       'GH_EXPLAIN_SESSION_STORE_MEMORY',
       'session.store is "memory": sessions live inside the running Gatehouse process and no other process can read them; use store: redis to explain sessions',
     );
-  const r = cfg.redis;
-  return createSessionStore(
-    {
-      store: 'redis',
-      url: r.url,
-      prefix: r.prefix,
-      timeoutMs: r.timeout,
-      sentinels: r.sentinels,
-      sentinelName: r.sentinel_name,
-    },
-    silentLogger(),
-  );
+  return createSessionStore(storeConfigOf(cfg), silentLogger());
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Principal } from '../pipeline/principal.js';
 import type { SessionConfig, SessionGlobals } from '../session/schema.js';
 import { KeyRing } from '../session/keyring.js';
 import type { SessionStore, SessionStoreConfig } from '../session/store.js';
-import { createSessionStore } from '../session/create-store.js';
+import { createSessionStore, storeConfigOf } from '../session/create-store.js';
 import { MemorySessionStore } from '../session/memory-store.js';
 import { safeReturnTo, type ReturnToOptions } from './redirect.js';
 import type { OidcClient } from './client.js';
@@ -100,21 +100,6 @@ function acquireStore(
   };
 }
 
-function storeConfig(cfg: SessionConfig): SessionStoreConfig {
-  if (cfg.store === 'redis' && cfg.redis) {
-    const r = cfg.redis;
-    return {
-      store: 'redis',
-      url: r.url,
-      prefix: r.prefix,
-      timeoutMs: r.timeout,
-      sentinels: r.sentinels,
-      sentinelName: r.sentinel_name,
-    };
-  }
-  return { store: 'memory' };
-}
-
 /**
  * Builds the session runtime from `session` (and `server.external_url`, `providers`). Reports
  * problems with exact key paths through `cctx.issue` and returns undefined when it cannot build.
@@ -206,7 +191,7 @@ export function buildSessionRuntime(cctx: CompileContext<SessionGlobals>): Sessi
     );
   const { store, release } = cctx.dryRun
     ? { store: new MemorySessionStore() as SessionStore, release: () => Promise.resolve() }
-    : acquireStore(cctx, storeConfig(cfg));
+    : acquireStore(cctx, storeConfigOf(cfg));
   const principalOf = (
     claims: Record<string, unknown>,
     id: string,
