@@ -13,6 +13,28 @@ import { main } from '../../src/cli/main.js';
 
 const entry = fileURLToPath(new URL('../helpers/cli-source.ts', import.meta.url));
 
+/** Chain ids of the request events written to `file` so far. */
+function requestChains(file: string): Set<string> {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return new Set();
+  }
+  const out = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let e: { type?: string; chain?: { id?: string } };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue; // a line still being written
+    }
+    if (e.type === 'request' && e.chain?.id !== undefined) out.add(e.chain.id);
+  }
+  return out;
+}
+
 interface Chains {
   ok: boolean;
   chains: { id: string; worker?: number; closed: boolean; records: number }[];
@@ -42,8 +64,18 @@ test('workers: 2 appending to one audit file: one chain per worker, both verify 
       60_000,
       `both workers (${out})`,
     );
+    // New connections are spread over the workers by the primary; keep sending (bounded) until
+    // both workers have written request events, so each has a chain with content.
     const ids = new Set<string>();
-    for (let i = 0; i < 40; i++) ids.add(String((await send(base, `/w${i}`)).headers['x-request-id']));
+    let n = 0;
+    await waitFor(
+      async () => {
+        for (let i = 0; i < 10; i++) ids.add(String((await send(base, `/w${n++}`)).headers['x-request-id']));
+        return requestChains(file).size === 2;
+      },
+      30_000,
+      'request events from both workers',
+    );
     child.kill('SIGTERM');
     assert.equal(await exit, 0, out);
     const events = readFileSync(file, 'utf8')

@@ -20,7 +20,12 @@ function chains(file: string): Set<string> {
   const out = new Set<string>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (line === '') continue;
-    const e = JSON.parse(line) as { type?: string; chain?: { id?: string } };
+    let e: { type?: string; chain?: { id?: string } };
+    try {
+      e = JSON.parse(line) as typeof e;
+    } catch {
+      continue; // a line still being written
+    }
     if (e.type === 'request' && e.chain?.id) out.add(e.chain.id);
   }
   return out;
