@@ -129,6 +129,13 @@ test('cluster: metrics aggregated, respawn after kill -9, SIGHUP reloads every w
       'a respawned worker',
     );
     console.log(`respawned worker serving ${Date.now() - t0} ms after kill -9`);
+    // Serving comes a moment before the worker reports ready to the primary (its start work
+    // finishes after its listener joins); reloads and metrics ask only workers that did.
+    await waitFor(
+      async () => bothServing((await send(base, '/.gatehouse/metrics')).body),
+      15_000,
+      'the respawned worker reported ready',
+    );
 
     // SIGHUP with a broken config: both workers keep the old routes.
     write('/two', true);
