@@ -107,6 +107,9 @@ function peerCert(
       port: Number(url.port || 443),
       servername: tls.servername ?? (/^[\d.:[\]]+$/.test(url.hostname) ? undefined : url.hostname),
       ca: tls.ca,
+      // Read-only probe of the certificate's dates (nothing is sent; the socket is destroyed at
+      // once): an expired or untrusted certificate must still be read to be reported. Trust is
+      // reported by the upstream reachability check, which verifies.
       rejectUnauthorized: false,
       timeout: ctx.timeoutMs,
     });
