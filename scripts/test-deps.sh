@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system programs the tests start for real (Debian packages): redis-server, nginx,
 # caddy, headless chromium, openssl, wrk, rsyslog and its TLS driver rsyslog-gnutls, and Mono
-# (mono-devel: mcs and mono, for the ASP.NET module tests in test/aspnet). As root it
+# (mono-devel: mcs and mono, for the ASP.NET module tests in test/aspnet), and for the Kerberos
+# tests (test/kerberos) a throwaway Samba AD domain, MIT krb5 tools, Apache with mod_auth_gssapi
+# as the IIS stand-in, and libkrb5-dev + build-essential so `npm ci` builds the optional
+# `kerberos` package from source (run this before npm ci). As root it
 # runs apt-get; otherwise it names the missing packages and the command to install them, and
 # exits 1 without changing anything.
 # Usage: bash scripts/test-deps.sh [--check]   (--check: report only, never install)
@@ -18,6 +21,15 @@ deps=(
   "rsyslogd rsyslog"
   "/usr/lib/*/rsyslog/lmnsd_gtls.so rsyslog-gnutls"
   "mcs mono-devel"
+  "samba samba"
+  "samba-tool samba-common-bin"
+  "kvno krb5-user"
+  "winbindd winbind"
+  "smbclient smbclient"
+  "apache2 apache2"
+  "/usr/lib/apache2/modules/mod_auth_gssapi.so libapache2-mod-auth-gssapi"
+  "krb5-config libkrb5-dev"
+  "g++ build-essential"
 )
 
 have() {
@@ -34,7 +46,7 @@ for d in "${deps[@]}"; do
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "test-deps: all present (redis-server nginx caddy chromium openssl wrk rsyslog rsyslog-gnutls mono-devel)"
+  echo "test-deps: all present (${deps[*]##* })"
   exit 0
 fi
 
