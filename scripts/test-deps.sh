@@ -22,6 +22,8 @@ deps=(
   "/usr/lib/*/rsyslog/lmnsd_gtls.so rsyslog-gnutls"
   "mcs mono-devel"
   "samba samba"
+  "/usr/lib/*/samba/ldb/samba_secrets.so samba-dsdb-modules"
+  "/usr/share/samba/setup/ad-schema samba-ad-provision"
   "samba-tool samba-common-bin"
   "kvno krb5-user"
   "winbindd winbind"
