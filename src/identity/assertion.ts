@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Principal } from '../pipeline/principal.js';
+import type { AssertionAlgorithm } from './keys.js';
 import type { AssertionKeySet } from './keyset.js';
 import { Lru } from '../util/lru.js';
 
@@ -33,6 +34,8 @@ export interface RouteAssertionOptions {
   /** Extra principal claims copied as is. */
   readonly claims: readonly string[];
   readonly ttlMs: number;
+  /** JWS algorithm of this route's assertions (`assertion.alg`); default: the key set's default. */
+  readonly alg?: AssertionAlgorithm | undefined;
   /** Max cached tokens for this route (per principal credential). */
   readonly cacheSize?: number | undefined;
 }
@@ -131,7 +134,7 @@ export class RouteAssertion {
     payload.idp = p.provider;
     payload.auth_method = p.method;
     payload.principal_type = p.kind;
-    const key = this.keys.signingKey();
+    const key = this.keys.signingKey(opts.alg);
     const token = await new SignJWT(payload)
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .sign(key.privateKey as NonNullable<typeof key.privateKey>);

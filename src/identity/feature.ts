@@ -11,6 +11,7 @@ import {
   identityMutator,
   type CompiledHeader,
 } from './inject.js';
+import type { AssertionAlgorithm } from './keys.js';
 import { AssertionKeySet } from './keyset.js';
 import {
   PRM_PATH,
@@ -117,6 +118,16 @@ function jwksEndpoint(keys: AssertionKeySet): InternalEndpoint {
   };
 }
 
+/** Algorithms routes ask for (`routes[].identity.assertion.alg`) other than the default. */
+function routeAlgs(routes: readonly IdentityRoute[], dflt: AssertionAlgorithm): AssertionAlgorithm[] {
+  const out = new Set<AssertionAlgorithm>();
+  for (const r of routes) {
+    const a = r.identity?.assertion?.alg;
+    if (a !== undefined && a !== dflt) out.add(a);
+  }
+  return [...out];
+}
+
 function compileGlobal(cctx: CompileContext<IdentityGlobals>): GlobalState {
   const cfg = cctx.config.identity;
   const routes = cctx.config.routes;
@@ -146,9 +157,11 @@ function compileGlobal(cctx: CompileContext<IdentityGlobals>): GlobalState {
       );
     }
     const keyPath = ac?.key_file !== undefined ? 'identity.assertion.key_file' : 'identity.assertion.key_dir';
+    const alg = ac?.algorithm ?? 'ES256';
     try {
       keys = new AssertionKeySet({
-        alg: ac?.algorithm ?? 'ES256',
+        alg,
+        extraAlgs: ac?.key_file === undefined ? routeAlgs(routes, alg) : [],
         keyFile: ac?.key_file === undefined ? undefined : resolvePath(cctx, ac.key_file),
         previousKeyFiles: (ac?.previous_key_files ?? []).map((f) => resolvePath(cctx, f)),
         keyDir: resolvePath(cctx, ac?.key_dir ?? '.gatehouse/assertion-keys'),
@@ -310,7 +323,13 @@ function compileRoute(
     );
   }
   let assertion: { header: string; signer: RouteAssertion } | undefined;
-  if (idc.assertion && g.keys && g.issuer !== undefined) {
+  if (idc.assertion?.alg !== undefined && g.keys && !g.keys.algorithms().includes(idc.assertion.alg)) {
+    const dflt = g.keys.algorithms()[0];
+    cctx.issue(
+      `${keyPath}.identity.assertion.alg`,
+      `${idc.assertion.alg} needs its own signing key, but identity.assertion.key_file signs ${dflt} only: use identity.assertion.key_dir (managed keys, one per algorithm), or set identity.assertion.algorithm: ${idc.assertion.alg}`,
+    );
+  } else if (idc.assertion && g.keys && g.issuer !== undefined) {
     const a = idc.assertion;
     for (const c of a.claims) {
       if (RESERVED_ASSERTION_CLAIMS.has(c))
@@ -326,6 +345,7 @@ function compileRoute(
         roles: filter(a.roles),
         claims: a.claims,
         ttlMs: a.ttl,
+        alg: a.alg,
       }),
     };
   }

@@ -39,6 +39,12 @@ const routeAssertionSchema = z
     groups: listFilter,
     roles: listFilter,
     claims: z.array(z.string().min(1)).default([]).describe('Extra claims of the principal copied as is.'),
+    alg: z
+      .enum(ASSERTION_ALGORITHMS)
+      .optional()
+      .describe(
+        "JWS algorithm of this route's assertions, e.g. RS256 for verifiers without ECDSA (.NET Framework before 4.7); default identity.assertion.algorithm. Needs key_dir when it differs from it.",
+      ),
     ttl: duration
       .refine((ms) => ms >= 1000 && ms <= 300_000, 'expected a lifetime between 1s and 5m')
       .default(60_000)
