@@ -6,6 +6,7 @@ import { identityCodes } from './codes-identity.js';
 import { limitsCodes } from './codes-limits.js';
 import { protocolCodes } from './codes-protocol.js';
 import { explainCodes } from './codes-explain.js';
+import { kerberosCodes } from './codes-kerberos.js';
 
 import type { ErrorEntry } from './entry.js';
 
@@ -24,6 +25,7 @@ export const catalogue = {
   ...limitsCodes,
   ...protocolCodes,
   ...explainCodes,
+  ...kerberosCodes,
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;
