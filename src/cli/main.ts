@@ -20,6 +20,8 @@ usage:
                                  check the config against the live IdPs, upstreams and certificates
   gatehouse audit verify FILE... [--key PUBKEY] [--json]
                                  check the audit hash chains and signed checkpoints
+  gatehouse keys export -c FILE [--out FILE]
+                                 print the public JWKS of the signed assertion (air-gapped verifiers)
   gatehouse dev [--port N]       local demo: OpenID provider + demo app + gateway
   gatehouse schema               print the JSON Schema of the config file
   gatehouse --version | --help
@@ -77,6 +79,10 @@ export async function main(
     case 'audit': {
       const { runAudit } = await import('./audit.js');
       return runAudit(rest, io);
+    }
+    case 'keys': {
+      const { runKeys } = await import('./keys.js');
+      return runKeys(rest, io);
     }
     case 'dev': {
       const { runDev } = await import('./dev.js');

@@ -1,6 +1,7 @@
 import { DOCTOR_USAGE } from './doctor-usage.js';
 import { VALIDATE_USAGE } from './validate.js';
 import { AUDIT_USAGE } from './audit-usage.js';
+import { KEYS_USAGE } from './keys-usage.js';
 
 /**
  * `--help` text of each subcommand (usage first, then what it does). `main` answers
@@ -41,6 +42,7 @@ exit status: 0 allowed, 1 refused, 2 usage, configuration or input error (GH_EXP
 `,
   doctor: DOCTOR_USAGE,
   audit: AUDIT_USAGE,
+  keys: KEYS_USAGE,
   dev: `usage: gatehouse dev [--port N] [--partners]
 
 Local demo on loopback: an embedded OpenID provider (development only), a demo "legacy

@@ -1,4 +1,3 @@
-import { isAbsolute, resolve } from 'node:path';
 import { GatehouseError } from '../errors/index.js';
 import type { CompileContext, Feature } from '../pipeline/feature.js';
 import type { RouteStages } from '../pipeline/route.js';
@@ -11,8 +10,8 @@ import {
   identityMutator,
   type CompiledHeader,
 } from './inject.js';
-import type { AssertionAlgorithm } from './keys.js';
-import { AssertionKeySet } from './keyset.js';
+import { assertionKeyOptions } from './export.js';
+import { AssertionKeySet, type KeySetOptions } from './keyset.js';
 import {
   PRM_PATH,
   protectedResourceEndpoint,
@@ -82,10 +81,6 @@ export function routeHeaderNames(idc: RouteIdentityConfig | undefined): string[]
   return names;
 }
 
-function resolvePath(cctx: CompileContext<IdentityGlobals>, p: string): string {
-  return isAbsolute(p) ? p : resolve(cctx.baseDir, p);
-}
-
 /** Issuers of the providers a bearer route accepts (its `providers` list, default all). */
 function providerIssuers(cctx: CompileContext<IdentityGlobals>, route: IdentityRoute): string[] {
   const all = (cctx.config.providers ?? {}) as Record<string, { issuer?: unknown }>;
@@ -118,16 +113,6 @@ function jwksEndpoint(keys: AssertionKeySet): InternalEndpoint {
   };
 }
 
-/** Algorithms routes ask for (`routes[].identity.assertion.alg`) other than the default. */
-function routeAlgs(routes: readonly IdentityRoute[], dflt: AssertionAlgorithm): AssertionAlgorithm[] {
-  const out = new Set<AssertionAlgorithm>();
-  for (const r of routes) {
-    const a = r.identity?.assertion?.alg;
-    if (a !== undefined && a !== dflt) out.add(a);
-  }
-  return [...out];
-}
-
 function compileGlobal(cctx: CompileContext<IdentityGlobals>): GlobalState {
   const cfg = cctx.config.identity;
   const routes = cctx.config.routes;
@@ -157,18 +142,9 @@ function compileGlobal(cctx: CompileContext<IdentityGlobals>): GlobalState {
       );
     }
     const keyPath = ac?.key_file !== undefined ? 'identity.assertion.key_file' : 'identity.assertion.key_dir';
-    const alg = ac?.algorithm ?? 'ES256';
     try {
-      keys = new AssertionKeySet({
-        alg,
-        extraAlgs: ac?.key_file === undefined ? routeAlgs(routes, alg) : [],
-        keyFile: ac?.key_file === undefined ? undefined : resolvePath(cctx, ac.key_file),
-        previousKeyFiles: (ac?.previous_key_files ?? []).map((f) => resolvePath(cctx, f)),
-        keyDir: resolvePath(cctx, ac?.key_dir ?? '.gatehouse/assertion-keys'),
-        rotateAfterMs: ac?.rotate_after,
-        activationDelayMs: ac?.activation_delay ?? 300_000,
-        dryRun: cctx.dryRun,
-      });
+      const opts = assertionKeyOptions(cctx.config, cctx.baseDir) as Omit<KeySetOptions, 'dryRun'>;
+      keys = new AssertionKeySet({ ...opts, dryRun: cctx.dryRun });
     } catch (e) {
       cctx.issue(keyPath, `cannot load the assertion signing key: ${(e as Error).message}`);
     }
