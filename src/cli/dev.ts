@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { validateConfig, ConfigError } from '../config/load.js';
@@ -11,6 +14,7 @@ import {
   type DevProviderOptions,
 } from '../dev/provider.js';
 import { startDemoApp, type DemoApp } from '../dev/demo-app.js';
+import { JWKS_PATH } from '../identity/feature.js';
 import { type CliIo, parseFlags } from './io.js';
 
 const CLIENT_ID = 'gatehouse-dev';
@@ -57,19 +61,24 @@ export function devConfig(
   clientSecret: string,
   sessionSecret: string,
   partners?: { issuer: string; clientSecret: string },
+  assertion?: { keyDir: string },
 ): Record<string, unknown> {
-  const identity = {
+  const hosts = devHosts(port);
+  // Headers, plus (with `assertion`) the signed assertion: ES256 for the intranet, RS256 for payroll.
+  const identityFor = (audience: string, alg?: 'RS256') => ({
     headers: {
       'X-Forwarded-User': '{sub}',
       'X-Forwarded-Email': '{email}',
       'X-Forwarded-Groups': '{groups}',
     },
-  };
-  const hosts = devHosts(port);
+    ...(assertion && { assertion: { audience, groups: 'all', roles: 'all', ...(alg && { alg }) } }),
+  });
+  const identity = identityFor(hosts.intranet);
   const intranet = { host: 'intranet.localhost' };
   return {
     server: { listeners: [{ address: '127.0.0.1', port }], external_url: hosts.login },
     log: { level: 'warn', access_log: false },
+    ...(assertion && { identity: { assertion: { key_dir: assertion.keyDir } } }),
     upstreams: { intranet: { url: apps.intranet }, payroll: { url: apps.payroll } },
     providers: {
       dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] },
@@ -136,7 +145,7 @@ export function devConfig(
         upstream: 'payroll',
         auth: 'session',
         rules: [{ name: 'staff-only', effect: 'allow', when: { group: 'staff' } }],
-        identity,
+        identity: identityFor(hosts.payroll, 'RS256'),
       },
       {
         // The login host and http://127.0.0.1:<port> show the intranet too.
@@ -179,6 +188,8 @@ ${users}
   Identity provider: ${idp.issuer}${partnerIdp ? ` (staff), ${partnerIdp.issuer} (partners)` : ''}  (embedded oidc-provider — FOR DEVELOPMENT ONLY: demo users,
   in-memory state, keys generated at start; never use it for real users)
   Demo apps:         ${apps.intranet.url} (intranet), ${apps.payroll.url} (payroll) — reached only through Gatehouse
+  Assertion JWKS:    http://127.0.0.1:${port}${JWKS_PATH} — the demo apps verify X-Gatehouse-Assertion
+                     against it (intranet ES256, payroll RS256) and show the result
 
   Press Ctrl+C to stop.
 `;
@@ -215,20 +226,34 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
   let idp: DevProvider | undefined;
   let partnerIdp: DevProvider | undefined;
   let gw: Gateway | undefined;
+  // Assertion keys for this run only, removed on stop (never in the working directory).
+  const keyDir = mkdtempSync(join(tmpdir(), 'gatehouse-dev-keys-'));
   const stopAll = async () => {
     await gw?.close(2000).catch(() => undefined);
     await idp?.close().catch(() => undefined);
     await partnerIdp?.close().catch(() => undefined);
     await app?.close().catch(() => undefined);
     await payroll?.close().catch(() => undefined);
+    rmSync(keyDir, { recursive: true, force: true });
   };
   try {
     const links = [
       { label: 'Intranet', url: `${hosts.intranet}/` },
       { label: 'Payroll', url: `${hosts.payroll}/` },
     ];
-    app = await startDemoApp({ port: 0, links });
-    payroll = await startDemoApp({ port: 0, name: 'Contoso Payroll', color: '#1e7b4f', links });
+    const check = (audience: string) => ({
+      jwksUrl: `http://127.0.0.1:${gwPort}${JWKS_PATH}`,
+      issuer: hosts.login,
+      audience,
+    });
+    app = await startDemoApp({ port: 0, links, assertion: check(hosts.intranet) });
+    payroll = await startDemoApp({
+      port: 0,
+      name: 'Contoso Payroll',
+      color: '#1e7b4f',
+      links,
+      assertion: check(hosts.payroll),
+    });
     idp = await startDevProvider({
       clients: [
         {
@@ -267,6 +292,7 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
         clientSecret,
         randomBytes(32).toString('base64url'),
         partnerIdp && { issuer: partnerIdp.issuer, clientSecret: partnerSecret },
+        { keyDir },
       ),
     );
     gw = Gateway.create({

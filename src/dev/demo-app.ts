@@ -3,13 +3,16 @@
  * demo legacy apps of `gatehouse dev`. A real HTTP upstream that has no
  * login of its own and simply trusts the identity Gatehouse hands it, the way an old intranet
  * app behind IIS would: it greets the user from `X-Forwarded-User` / `-Email` / `-Groups` or
- * the Easy Auth `X-MS-CLIENT-PRINCIPAL` header and shows every header it received.
+ * the Easy Auth `X-MS-CLIENT-PRINCIPAL` header and shows every header it received. With
+ * `assertion`, it also verifies Gatehouse's signed `X-Gatehouse-Assertion` against the JWKS and
+ * shows the result (verified ✓ or the failure) with `iss`, `aud`, `exp` and the claims.
  *
  * Pages: `/` (everyone signed in), `/admin` (Gatehouse restricts it to admins; the app itself
  * checks nothing), `/api/whoami` (JSON).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { assertionChecker, type AssertionCheck, type DemoAssertionOptions } from './demo-assertion.js';
 import { escapeHtml } from './provider-pages.js';
 
 /** The identity the app received from the gateway. */
@@ -33,6 +36,15 @@ export interface DemoAppOptions {
   color?: string;
   /** Links to the other demo apps (absolute URLs on their own hosts), shown in the header. */
   links?: readonly { label: string; url: string }[];
+  /** Verify the signed assertion against Gatehouse's JWKS (`gatehouse dev` sets it). */
+  assertion?: DemoAssertionOptions;
+}
+
+interface Look {
+  readonly name: string;
+  readonly color: string;
+  readonly links: readonly { label: string; url: string }[];
+  readonly check: (req: IncomingMessage) => Promise<AssertionCheck | undefined>;
 }
 
 export interface DemoApp {
@@ -85,12 +97,26 @@ header{background:#0b5cad;color:#fff;padding:1rem 2rem}header a{color:#fff;margi
 main{padding:1rem 2rem;max-width:60rem}table{border-collapse:collapse;width:100%;font-size:.85rem}
 td,th{border:1px solid #ccd;padding:.3rem .5rem;text-align:left;vertical-align:top;word-break:break-all}
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;padding:1rem 1.5rem;margin:1rem 0}
-.admin{border-left:6px solid #c0392b}`;
+.admin{border-left:6px solid #c0392b}.ok{color:#1e7b4f;font-weight:bold}.bad{color:#c0392b;font-weight:bold}`;
+
+function assertionCard(a: AssertionCheck | undefined): string {
+  if (a === undefined) return '';
+  const c = a.claims;
+  const status = a.verified
+    ? `<p class="ok">verified ✓ (${escapeHtml(a.alg ?? '')}, kid ${escapeHtml(a.kid ?? '')})</p>`
+    : `<p class="bad">NOT verified ✗: ${escapeHtml(a.error ?? '')}</p>`;
+  const exp = typeof c?.exp === 'number' ? new Date(c.exp * 1000).toISOString() : '–';
+  const facts = c
+    ? `<ul><li>iss: ${escapeHtml(String(c.iss))}</li><li>aud: ${escapeHtml(String(c.aud))}</li><li>exp: ${escapeHtml(exp)}</li><li>sub: ${escapeHtml(String(c.sub))}</li></ul><pre>${escapeHtml(JSON.stringify(c, null, 2))}</pre>`
+    : '';
+  return `<div class="card"><h2>Signed assertion (${escapeHtml(a.header)})</h2>${status}${facts}</div>`;
+}
 
 function render(
   req: IncomingMessage,
   path: string,
-  look: Required<Pick<DemoAppOptions, 'name' | 'color' | 'links'>>,
+  look: Look,
+  assertion: AssertionCheck | undefined,
 ): string {
   const id = receivedIdentity(req);
   const who = id.user ?? id.email;
@@ -116,16 +142,12 @@ function render(
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(look.name)}</title><style>${STYLE}</style></head><body>
 <header style="background:${escapeHtml(look.color)}"><h1>${escapeHtml(look.name)}</h1><nav><a href="/">Home</a><a href="/admin">Admin</a><a href="/api/whoami">whoami (JSON)</a>${look.links.map((l) => `<a href="${escapeHtml(l.url)}">${escapeHtml(l.label)}</a>`).join('')}<a href="/.gatehouse/logout">Sign out</a></nav></header>
-<main><div class="card">${greeting}${facts}</div>${admin}${principal}
+<main><div class="card">${greeting}${facts}</div>${admin}${assertionCard(assertion)}${principal}
 <div class="card"><h2>Request headers received by the app</h2><table><thead><tr><th>Name</th><th>Value</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>
 </main></body></html>`;
 }
 
-function handle(
-  req: IncomingMessage,
-  res: ServerResponse,
-  look: Required<Pick<DemoAppOptions, 'name' | 'color' | 'links'>>,
-): void {
+async function handle(req: IncomingMessage, res: ServerResponse, look: Look): Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
   const security = {
     'cache-control': 'no-store',
@@ -138,11 +160,13 @@ function handle(
   }
   if (path === '/api/whoami') {
     const id = receivedIdentity(req);
+    const assertion = await look.check(req);
     const body = JSON.stringify({
       user: id.user ?? null,
       email: id.email ?? null,
       groups: id.groups,
       principal: id.principal ?? null,
+      assertion: assertion ?? null,
       headers: req.headers,
     });
     res.writeHead(200, {
@@ -157,7 +181,7 @@ function handle(
     res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...security }).end('Not found\n');
     return;
   }
-  const html = render(req, path, look);
+  const html = render(req, path, look, await look.check(req));
   res.writeHead(200, {
     'content-type': 'text/html; charset=utf-8',
     'content-length': Buffer.byteLength(html),
@@ -169,12 +193,28 @@ function handle(
 /** Starts the demo app (default 127.0.0.1 on an ephemeral port). */
 export async function startDemoApp(opts: DemoAppOptions = {}): Promise<DemoApp> {
   const host = opts.host ?? '127.0.0.1';
-  const look = {
+  const verify = opts.assertion && assertionChecker(opts.assertion);
+  const look: Look = {
     name: opts.name ?? 'Contoso Intranet',
     color: opts.color ?? '#0b5cad',
     links: opts.links ?? [],
+    check: async (req) => {
+      if (verify) return verify(req);
+      return req.headers['x-gatehouse-assertion'] === undefined
+        ? undefined
+        : {
+            header: 'X-Gatehouse-Assertion',
+            verified: false,
+            error: 'not checked: this app has no JWKS URL',
+          };
+    },
   };
-  const server = createServer((req, res) => handle(req, res, look));
+  const server = createServer((req, res) => {
+    handle(req, res, look).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end('Internal error\n');
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => resolve());
