@@ -1,55 +1,15 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { ResponseParser, type ParserEvents } from './parser.js';
 import { writeSoon } from '../../util/write-burst.js';
 import { H1Error, isChunked, markUnsent, requestHead, type H1Request } from './request-head.js';
 import { WaitQueue } from './wait-queue.js';
+import type { ConnectionAuthenticator, H1Exchange, H1Handler, H1PoolOptions } from './types.js';
 
 export { H1Error, type H1Request } from './request-head.js';
-
-/** How one upstream's connections are made and kept. Built once at config load. */
-export interface H1PoolOptions {
-  readonly host: string;
-  readonly port: number;
-  /** TLS options for https upstreams (CA, client certificate, server name, minimum version). */
-  readonly tls?: ConnectionOptions | undefined;
-  /** Upper bound of open connections (connecting, busy and idle). */
-  readonly maxConnections: number;
-  /** Milliseconds to establish TCP (and TLS). */
-  readonly connectTimeout: number;
-  /** Milliseconds from the request written to the response head read. */
-  readonly headersTimeout: number;
-  /** Longest silence while the response body streams. */
-  readonly bodyTimeout: number;
-  /** An idle keep-alive connection is closed after this many milliseconds. */
-  readonly keepAliveTimeout: number;
-  /** Requests that may wait for a connection when all are busy (0: none waits; default no bound). */
-  readonly maxQueue?: number | undefined;
-  /** Longest wait for a connection in milliseconds (0, the default: no limit). */
-  readonly queueTimeout?: number | undefined;
-}
-
-/** Receives the response; every callback runs at most once except `onData`. */
-export interface H1Handler {
-  onHeaders(status: number, statusText: string, raw: string[]): void;
-  /**
-   * Returns false to pause reading until {@link H1Exchange.resume}. `last`: the chunk completes
-   * the body and `onComplete` follows (so the response can be ended with it in one write).
-   */
-  onData(chunk: Buffer, last: boolean): boolean;
-  onComplete(): void;
-  onError(err: Error): void;
-}
-
-/** A request in flight. */
-export interface H1Exchange {
-  /** Stops the exchange (the client went away); the connection is closed, nothing more is reported. */
-  abort(): void;
-  /** Resumes reading after `onData` returned false. */
-  resume(): void;
-}
+export type { ConnectionAuthenticator, H1Exchange, H1Handler, H1PoolOptions } from './types.js';
 
 const RETRY_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -69,7 +29,8 @@ class Exchange implements H1Exchange {
   constructor(
     readonly pool: H1Pool,
     readonly req: H1Request,
-    readonly handler: H1Handler,
+    /** Replaced for the first request of an authenticated connection ({@link ConnectionAuthenticator}). */
+    public handler: H1Handler,
   ) {
     // The body can fail while the exchange waits for a connection (e.g. a size limit): that
     // error must end the exchange, never go unhandled.
@@ -121,6 +82,8 @@ class Connection implements ParserEvents {
   private reusable = false;
   private bodyPending = false;
   private closed = false;
+  /** The pool's authenticator ran for this connection (it runs once, before the first request). */
+  private authenticated = false;
 
   constructor(
     private readonly pool: H1Pool,
@@ -147,10 +110,12 @@ class Connection implements ParserEvents {
     this.send(ex);
   }
 
-  send(ex: Exchange): void {
+  send(ex: Exchange, extra?: readonly string[]): void {
+    const auth = this.pool.opts.authenticate;
+    if (auth !== undefined && !this.authenticated) return this.authenticate(ex, auth);
     this.exchange = ex;
     ex.conn = this;
-    const { req } = ex;
+    const req = extra ? { ...ex.req, headers: [...ex.req.headers, ...extra] } : ex.req;
     this.received = false;
     this.ended = false;
     this.paused = false;
@@ -237,6 +202,27 @@ class Connection implements ParserEvents {
     body.once('end', onEnd);
     body.once('error', onError);
     process.nextTick(uncork, socket);
+  }
+
+  /** Runs the pool's authenticator, then sends `ex` with its header fields; fails `ex` if it rejects. */
+  private authenticate(ex: Exchange, auth: ConnectionAuthenticator): void {
+    this.authenticated = true;
+    this.exchange = ex;
+    ex.conn = this;
+    this.phase = Phase.Headers;
+    this.deadline = performance.now() + this.pool.opts.headersTimeout;
+    auth(ex, ex.handler).then(
+      (a) => {
+        if (this.closed || ex.done || this.exchange !== ex) return;
+        ex.handler = a.handler;
+        this.send(ex, a.headers);
+      },
+      (e: Error) => {
+        if (this.exchange === ex) this.exchange = undefined;
+        this.destroy();
+        ex.fail(e);
+      },
+    );
   }
 
   onInformational(): void {
