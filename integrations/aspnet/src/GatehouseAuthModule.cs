@@ -31,13 +31,13 @@ namespace Gatehouse.AspNet
         {
             var s = Settings.FromAppSettings();
             var sh = new Shared { Settings = s };
-            if (s.JwksUrl != null)
+            if (s.JwksSource != null)
             {
                 sh.Jwks = new JwksCache(s);
                 sh.Verifier = new JwtVerifier(s, sh.Jwks);
                 sh.Jwks.Prefetch();
             }
-            Log.Info("module ready, mode " + s.Mode + (s.JwksUrl != null ? ", JWKS " + s.JwksUrl : ""));
+            Log.Info("module ready, mode " + s.Mode + (s.JwksSource != null ? ", JWKS " + s.JwksSource : ""));
             return sh;
         }, LazyThreadSafetyMode.ExecutionAndPublication);
 

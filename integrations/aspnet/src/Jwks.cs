@@ -19,7 +19,8 @@ namespace Gatehouse.AspNet
     }
 
     /// <summary>
-    /// Gatehouse's assertion keys, fetched from <c>gatehouse:jwks_url</c> and cached.
+    /// Gatehouse's assertion keys, fetched from <c>gatehouse:jwks_url</c> (or read from
+    /// <c>gatehouse:jwks_file</c>, written by <c>gatehouse keys export</c>) and cached.
     ///
     /// Why synchronous I/O: classic ASP.NET runs requests under an AspNetSynchronizationContext,
     /// so blocking on async code (<c>HttpClient.GetStringAsync(...).Result</c>) can deadlock when
@@ -99,7 +100,7 @@ namespace Gatehouse.AspNet
                 catch (Exception e)
                 {
                     error = "JWKS fetch failed: " + e.Message;
-                    Log.Warn("JWKS fetch from " + settings.JwksUrl + " failed: " + e.Message);
+                    Log.Warn("JWKS fetch from " + settings.JwksSource + " failed: " + e.Message);
                 }
                 return current;
             }
@@ -122,6 +123,23 @@ namespace Gatehouse.AspNet
         }
 
         Snapshot Fetch()
+        {
+            string body = settings.JwksFile != null ? ReadFile(settings.JwksFile) : Download();
+            var keys = Parse(body);
+            Log.Info("JWKS fetched from " + settings.JwksSource + ": " + keys.Count + " usable key(s)");
+            return new Snapshot { Keys = keys, FetchedAt = DateTime.UtcNow };
+        }
+
+        /// <summary>gatehouse:jwks_file: re-read like a fetch (unknown kid, jwks_max_age), at most 1 MiB.</summary>
+        static string ReadFile(string path)
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new IOException("no file " + path);
+            if (info.Length > MaxBytes) throw new IOException("JWKS larger than 1 MiB");
+            return File.ReadAllText(path, Encoding.UTF8);
+        }
+
+        string Download()
         {
             var req = (HttpWebRequest)WebRequest.Create(settings.JwksUrl);
             req.Method = "GET";
@@ -146,9 +164,7 @@ namespace Gatehouse.AspNet
                     body = Encoding.UTF8.GetString(ms.ToArray());
                 }
             }
-            var keys = Parse(body);
-            Log.Info("JWKS fetched from " + settings.JwksUrl + ": " + keys.Count + " usable key(s)");
-            return new Snapshot { Keys = keys, FetchedAt = DateTime.UtcNow };
+            return body;
         }
 
         /// <summary>Parses a JWKS document; keys that are not RS256/ES256 public signing keys are skipped.</summary>

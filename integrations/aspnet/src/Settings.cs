@@ -21,6 +21,10 @@ namespace Gatehouse.AspNet
 
         public AuthMode Mode { get; private set; }
         public string JwksUrl { get; private set; }
+        /// <summary>A JWKS file (from <c>gatehouse keys export</c>) instead of jwks_url, for servers that cannot reach Gatehouse.</summary>
+        public string JwksFile { get; private set; }
+        /// <summary>Where the keys come from: the URL or the file (for logs); null without either.</summary>
+        public string JwksSource { get { return JwksUrl ?? JwksFile; } }
         public string Issuer { get; private set; }
         public string Audience { get; private set; }
         /// <summary>Header carrying the assertion (Gatehouse default X-Gatehouse-Assertion).</summary>
@@ -55,20 +59,24 @@ namespace Gatehouse.AspNet
 
             s.Header = Get(app, "header", "X-Gatehouse-Assertion");
             s.JwksUrl = Get(app, "jwks_url", null);
+            s.JwksFile = Get(app, "jwks_file", null);
             s.Issuer = Get(app, "issuer", null);
             s.Audience = Get(app, "audience", null);
             s.TrustedAddresses = AddressList.Parse(Get(app, "trusted_addresses", ""), Prefix + "trusted_addresses");
-            bool assertionConfigured = s.JwksUrl != null || s.Issuer != null || s.Audience != null;
+            bool assertionConfigured = s.JwksSource != null || s.Issuer != null || s.Audience != null;
             if (s.Mode == AuthMode.Assertion || assertionConfigured)
             {
-                if (s.JwksUrl == null) throw Bad("jwks_url", "required, e.g. https://gatehouse.corp/.well-known/gatehouse/jwks.json");
+                if (s.JwksUrl != null && s.JwksFile != null) throw Bad("jwks_file", "set either jwks_url or jwks_file, not both");
+                if (s.JwksSource == null) throw Bad("jwks_url", "required, e.g. https://gatehouse.corp/.well-known/gatehouse/jwks.json (or gatehouse:jwks_file)");
                 Uri u;
-                if (!Uri.TryCreate(s.JwksUrl, UriKind.Absolute, out u) || (u.Scheme != "http" && u.Scheme != "https"))
+                if (s.JwksUrl != null && (!Uri.TryCreate(s.JwksUrl, UriKind.Absolute, out u) || (u.Scheme != "http" && u.Scheme != "https")))
                     throw Bad("jwks_url", "expected an http(s) URL");
+                if (s.JwksFile != null && !System.IO.Path.IsPathRooted(s.JwksFile))
+                    throw Bad("jwks_file", "expected an absolute path, e.g. C:\\inetpub\\gatehouse-jwks.json");
                 if (s.Issuer == null) throw Bad("issuer", "required: Gatehouse's identity.assertion.issuer");
                 if (s.Audience == null) throw Bad("audience", "required: the route's identity.assertion.audience");
             }
-            if (s.Mode == AuthMode.EasyAuth && s.TrustedAddresses.IsEmpty && s.JwksUrl == null)
+            if (s.Mode == AuthMode.EasyAuth && s.TrustedAddresses.IsEmpty && s.JwksSource == null)
                 throw Bad("trusted_addresses", "easyauth mode needs trusted_addresses, or jwks_url/issuer/audience to accept requests carrying a valid assertion");
 
             var algs = new HashSet<string>(StringComparer.Ordinal);

@@ -102,6 +102,26 @@ namespace Gatehouse.AspNet.Tests
             for (int i = 0; i < 5; i++) down.Find("k" + i, out why);
             Check(down.Attempts == 1 && why == "JWKS not available", "no refetch within 5 s without keys: " + down.Attempts + " attempts, " + why);
 
+            // gatehouse:jwks_file (gatehouse keys export, air-gapped servers): an absolute path, re-read on an unknown kid.
+            string dir = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gh-jwks-" + Guid.NewGuid().ToString("N"));
+            System.IO.Directory.CreateDirectory(dir);
+            try
+            {
+                string file = System.IO.Path.Combine(dir, "jwks.json");
+                var fs = Settings.Parse(App("jwks_file", file, "issuer", "https://gh", "audience", "https://app", "jwks_min_refresh", "0"));
+                Check(fs.JwksFile == file && fs.JwksUrl == null && fs.JwksSource == file, "jwks_file instead of jwks_url");
+                Throws<ConfigurationErrorsException>(() => Settings.Parse(App("jwks_file", "jwks.json", "issuer", "a", "audience", "b")), "gatehouse:jwks_file", "jwks_file must be absolute");
+                Throws<ConfigurationErrorsException>(() => Settings.Parse(With("jwks_file", file)), "gatehouse:jwks_file", "jwks_url and jwks_file exclude each other");
+                var fromFile = new JwksCache(fs);
+                Check(fromFile.Find("one", out why) == null && why.StartsWith("JWKS fetch failed: no file"), "missing jwks_file: " + why);
+                string rsaKey = "{\"kty\":\"RSA\",\"n\":\"" + n2048 + "\",\"e\":\"AQAB\",\"alg\":\"RS256\",\"use\":\"sig\",\"kid\":\"";
+                System.IO.File.WriteAllText(file, "{\"keys\":[" + rsaKey + "one\"}]}");
+                Check(fromFile.Find("one", out why) != null, "key read from jwks_file: " + why);
+                System.IO.File.WriteAllText(file, "{\"keys\":[" + rsaKey + "one\"}," + rsaKey + "two\"}]}");
+                Check(fromFile.Find("two", out why) != null, "jwks_file re-read on an unknown kid (new export after a rotation): " + why);
+            }
+            finally { System.IO.Directory.Delete(dir, true); }
+
             // base64url is strict.
             Check(Encoding.UTF8.GetString(Jose.Base64UrlDecode(B64u("hi?>"))) == "hi?>", "base64url round trip");
             foreach (var bad in new[] { "aGk=", "a+b/", "a" }) Throws<FormatException>(() => Jose.Base64UrlDecode(bad), "", "base64url rejects " + bad);
