@@ -179,7 +179,6 @@ function Table({ caption, cols, rows, empty }) {
 export function Analytics() {
   const [win, setWin] = useState('15m');
   const [route, setRoute] = useState('');
-  const [who, setWho] = useState('');
   const [data, setData] = useState(/** @type {any} */ (null));
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
@@ -190,7 +189,7 @@ export function Analytics() {
   }, []);
   useEffect(() => {
     let stopped = false;
-    get('api/analytics', { window: win, route, principal: who }).then(
+    get('api/analytics', { window: win, route }).then(
       (r) => {
         if (stopped) return;
         setData(r);
@@ -201,7 +200,7 @@ export function Analytics() {
     return () => {
       stopped = true;
     };
-  }, [win, route, who, tick]);
+  }, [win, route, tick]);
 
   return html`<section class="view analytics" aria-labelledby="an-h">
     <div class="toolbar">
@@ -229,16 +228,6 @@ export function Analytics() {
             value=${route}
             placeholder="all routes"
             onChange=${(/** @type {any} */ e) => setRoute(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          <span>Principal</span>
-          <input
-            type="search"
-            name="principal"
-            value=${who}
-            placeholder="everyone"
-            onChange=${(/** @type {any} */ e) => setWho(e.currentTarget.value)}
           />
         </label>
         <button type="button" onClick=${() => setTick((n) => n + 1)}>Refresh</button>

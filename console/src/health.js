@@ -176,6 +176,7 @@ export function Health() {
                     <th scope="col">Provider</th>
                     <th scope="col">Keys (JWKS) age</th>
                     <th scope="col">Last refresh</th>
+                    <th scope="col">Stale after</th>
                     <th scope="col">Last error</th>
                     <th scope="col">State</th>
                   </tr>
@@ -189,6 +190,7 @@ export function Health() {
                         </th>
                         <td>${age(p.jwks_age_s)}</td>
                         <td>${dateTime(p.last_refresh)}</td>
+                        <td>${age(p.stale_after_s)}</td>
                         <td class="small">${p.last_error ?? '—'}</td>
                         <td>
                           <${Status}

@@ -78,9 +78,10 @@ function FilterBar({ filters, onChange }) {
         <option value="">any</option>
         <option value="allow">allow</option>
         <option value="deny">deny</option>
+        <option value="error">error</option>
       </select>
     </label>
-    ${text('reason', 'Reason', 'rule.deny')} ${text('status', 'Status', '403')}
+    ${text('reason', 'Reason', 'rule.deny')} ${text('status', 'Status', '403 or 4xx')}
     <button
       type="button"
       class="ghost"

@@ -86,7 +86,7 @@ function App() {
       <div class="me" aria-label="Signed in">
         ${
           me
-            ? html`<span title="Signed-in administrator">${me.user}</span>
+            ? html`<span title="Signed-in administrator">${me.user ?? me.subject}</span>
                 <span class="chip" title="The instance serving this console">instance ${me.instance}</span>
                 <span class="muted">v${me.version}</span>`
             : null

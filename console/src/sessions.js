@@ -10,7 +10,7 @@ import { del, get, post, seg } from './api.js';
 import { dateTime } from './format.js';
 import { Confirm } from './confirm.js';
 
-/** @typedef {{ id: string, user: string, created?: string, last_seen?: string, expires?: string, instance?: string }} Session */
+/** @typedef {{ id: string, user: string, name?: string | null, login?: string | null, created?: string, last_seen?: string, expires?: string, instance?: string }} Session */
 
 function SessionSearch() {
   const [user, setUser] = useState('');
@@ -31,7 +31,6 @@ function SessionSearch() {
       (e) => setError(`Could not list sessions: ${e.message}`),
     );
   };
-  useEffect(() => load(''), []);
 
   const revoke = () => {
     const a = ask;
@@ -63,7 +62,7 @@ function SessionSearch() {
       onSubmit=${(/** @type {Event} */ e) => {
         e.preventDefault();
         setNotice('');
-        load(user.trim());
+        if (user.trim()) load(user.trim());
       }}
     >
       <label class="field">
@@ -95,7 +94,8 @@ function SessionSearch() {
       <thead>
         <tr>
           <th scope="col">User</th>
-          <th scope="col">Instance</th>
+          <th scope="col">Name</th>
+          <th scope="col">Login</th>
           <th scope="col">Created</th>
           <th scope="col">Last seen</th>
           <th scope="col">Expires</th>
@@ -108,10 +108,11 @@ function SessionSearch() {
             ? items.map(
                 (s) =>
                   html`<tr data-session=${s.id}>
-                    <th scope="row">${s.user}</th>
-                    <td>
-                      ${s.instance ? html`<span class="chip">${s.instance}</span>` : html`<span class="muted">shared</span>`}
-                    </td>
+                    <th scope="row">
+                      ${s.user} ${s.instance ? html`<span class="chip">instance ${s.instance}</span>` : null}
+                    </th>
+                    <td>${s.name ?? '—'}</td>
+                    <td>${s.login ?? '—'}</td>
                     <td>${dateTime(s.created)}</td>
                     <td>${dateTime(s.last_seen)}</td>
                     <td>${dateTime(s.expires)}</td>
@@ -128,8 +129,8 @@ function SessionSearch() {
                   </tr>`,
               )
             : html`<tr>
-                <td colspan="6" class="muted">
-                  ${shown === null ? 'Loading…' : shown ? `No active sessions of ${shown}.` : 'No active sessions.'}
+                <td colspan="7" class="muted">
+                  ${shown ? `No active sessions of ${shown}.` : 'Search a user (their subject) to list their sessions.'}
                 </td>
               </tr>`
         }
