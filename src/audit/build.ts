@@ -42,6 +42,7 @@ export function buildRequestEvent(ctx: RequestContext, status: number, error?: G
     time: isoNow(),
     type: 'request',
     request_id: ctx.id,
+    trace_id: ctx.tracing?.traceId,
     route: ctx.route?.name,
     method: ctx.method,
     path: ctx.path,
@@ -114,7 +115,7 @@ export function requestEventLine(
   if (Array.isArray(trace) && trace.length > 0) return undefined;
   const p = ctx.principal;
   const stripped = ctx.extra['strippedHeaders'];
-  let line = `{"time":"${isoNow()}","type":"request"${field('request_id', ctx.id)}${field('route', ctx.route?.name)}${field('method', ctx.method)}${field('path', ctx.path)}${field('host', ctx.host)}${field('client_ip', ctx.clientIp)}`;
+  let line = `{"time":"${isoNow()}","type":"request"${field('request_id', ctx.id)}${field('trace_id', ctx.tracing?.traceId)}${field('route', ctx.route?.name)}${field('method', ctx.method)}${field('path', ctx.path)}${field('host', ctx.host)}${field('client_ip', ctx.clientIp)}`;
   if (p !== undefined) {
     line += `${field('provider', p.provider)}${field('subject', p.subject)}${field('client_id', p.clientId)}${field('tenant', p.tenant)}${field('token_kind', p.kind)}${field('auth_method', p.method)}${field('credential_id', p.credentialId)}`;
   }

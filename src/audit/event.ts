@@ -9,6 +9,8 @@ export interface AuditEvent {
   /** `request` for proxied/answered requests; `login`, `logout`, `session.*`… for others. */
   readonly type: string;
   readonly request_id: string;
+  /** W3C trace id of the request when `tracing:` is configured (joins the audit line to its trace). */
+  readonly trace_id?: string | undefined;
   readonly route?: string | undefined;
   readonly method?: string | undefined;
   /** Normalised path (never the query string). */

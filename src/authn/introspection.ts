@@ -3,6 +3,7 @@ import { CallBudget } from './budget.js';
 import { idpThrottled, idpUnavailable } from './errors.js';
 import type { IdpHttp } from './http.js';
 import { Lru } from '../util/lru.js';
+import { ambientChild } from '../pipeline/tracing.js';
 
 /** Client settings for RFC 7662 introspection. */
 export interface IntrospectionSettings {
@@ -70,7 +71,16 @@ export class Introspector {
     if (!p) {
       const wait = this.budget.take();
       if (wait > 0) return Promise.reject(this.overBudget(wait));
+      const span = ambientChild('introspection', {
+        'http.request.method': 'POST',
+        'gatehouse.provider': this.provider,
+      });
       p = this.call(token, hash).finally(() => this.inflight.delete(hash));
+      if (span !== undefined)
+        void p.then(
+          () => span.end(),
+          (e: unknown) => span.end((e as Error).message),
+        );
       this.inflight.set(hash, p);
     }
     return p;

@@ -3,6 +3,7 @@ import { createLocalJWKSet } from 'jose';
 import type { Logger } from 'pino';
 import { ALGS } from './algorithms.js';
 import { jwkProblem } from './key-strength.js';
+import { ambientChild } from '../pipeline/tracing.js';
 
 /** One JWK of a provider, imported once into a node:crypto KeyObject. */
 export interface KeyEntry {
@@ -191,7 +192,12 @@ export class KeySet {
     if (this.inflight) return this.inflight;
     this.lastFetchStart = this.now();
     this.fetches++;
+    const span = ambientChild('jwks.fetch', {
+      'http.request.method': 'GET',
+      'gatehouse.provider': this.opts.provider,
+    });
     this.inflight = this.fetchOnce().finally(() => (this.inflight = undefined));
+    if (span !== undefined) void this.inflight.then((ok) => span.end(ok ? undefined : this.lastError));
     return this.inflight;
   }
 

@@ -13,6 +13,8 @@ import { ownCookies } from '../guard/cookies.js';
 import { ConfigError, type ConfigProblem } from './load.js';
 import { checkSharedState } from '../cluster/shared-state.js';
 import { PAGES_SERVICE, loadPages } from '../pages/index.js';
+import type { RequestTracer } from '../pipeline/tracing.js';
+import { TRACER_SERVICE } from '../tracing/feature.js';
 
 /**
  * Reserved endpoints, looked up by exact path first, then by segment prefix. `outside` lists the
@@ -42,6 +44,8 @@ export interface RuntimeState {
   readonly trusted: CidrSet;
   readonly logger: Logger;
   readonly warnings: readonly ConfigProblem[];
+  /** Starts each request's trace when `tracing:` is configured; undefined otherwise. */
+  readonly tracer: RequestTracer | undefined;
   /** Runs deferred start work (e.g. JWKS loads). */
   start(): Promise<void>;
   /** Releases pools, timers and connections. */
@@ -268,6 +272,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     trusted: new CidrSet(config.server.trusted_proxies),
     logger: opts.logger,
     warnings: problems,
+    tracer: services.get(TRACER_SERVICE) as RequestTracer | undefined,
     async start() {
       for (const u of ownUpstreams(upstreams, routes)) u.start();
       await Promise.all(startTasks.map((t) => t()));

@@ -8,6 +8,7 @@ import { limitsFeature } from '../limits/feature.js';
 import { cacheFeature } from '../cache/feature.js';
 import { forwardAuthFeature } from '../forward/feature.js';
 import { guardFeature } from '../guard/feature.js';
+import { tracingFeature } from '../tracing/feature.js';
 
 /** A feature as the assembler sees it: compiled against the whole config. */
 export type GatehouseFeature = Feature<GatehouseConfig, RouteConfig>;
@@ -19,6 +20,7 @@ export type GatehouseFeature = Feature<GatehouseConfig, RouteConfig>;
  * reads; listing it here checks that slice against the real config types.
  */
 export const features: readonly GatehouseFeature[] = [
+  tracingFeature,
   authnFeature,
   sessionFeature,
   authzFeature,

@@ -19,6 +19,7 @@ import {
 import { metricsSchema } from '../metrics/schema.js';
 import { auditSchema } from '../audit/schema.js';
 import { forwardAuthSchema } from '../forward/schema.js';
+import { tracingSchema } from '../tracing/schema.js';
 import { listenerSchema } from '../server/listener-schema.js';
 import { redirectListenerIssues } from '../server/https-redirect.js';
 import { upstreamSchema, type UpstreamConfig } from '../upstream/schema.js';
@@ -176,6 +177,7 @@ export const configSchema = z
     cache: cacheSchema.optional(),
     api_keys: apiKeysSchema.optional(),
     forward_auth: forwardAuthSchema.optional(),
+    tracing: tracingSchema.optional(),
     pages: pagesSchema
       .optional()
       .describe('Operator templates and branding of the pages browsers see (docs/pages.md).'),

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Decision } from './decision.js';
 import type { Principal } from './principal.js';
 import type { GatehouseError } from '../errors/index.js';
+import type { RequestTrace } from './tracing.js';
 
 /**
  * Per-request state threaded through the pipeline. Created once per request by the server;
@@ -56,6 +57,8 @@ export interface RequestContext {
   upstreamEnd: number | undefined;
   /** Per-request scratch for stages (trace for explain, etc.). */
   readonly extra: Record<string, unknown>;
+  /** The request's spans when `tracing:` is configured (src/tracing); undefined otherwise. */
+  tracing?: RequestTrace | undefined;
 }
 
 /** The keys every route's configuration has, whatever features read besides. */

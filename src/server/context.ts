@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestContext } from '../pipeline/context.js';
 import type { CompiledRoute } from '../pipeline/route.js';
 import type { Principal } from '../pipeline/principal.js';
+import type { RequestTrace } from '../pipeline/tracing.js';
 import type { RuntimeState } from '../config/compile.js';
 import { canonicalIp, deriveClientIp } from '../util/ip.js';
 
@@ -36,6 +37,7 @@ export class Context implements RequestContext {
   upstreamStart: number | undefined = undefined;
   upstreamEnd: number | undefined = undefined;
   readonly extra: Record<string, unknown> = {};
+  tracing: RequestTrace | undefined = undefined;
   /** False when the Host header is missing or malformed (answered with GH_BAD_HOST). */
   hostValid: boolean;
 

@@ -10,6 +10,7 @@ import { normalizeTarget } from '../http/normalize.js';
 import { buildUpstreamHeaders } from '../upstream/headers.js';
 import { resourceMetadataParam } from '../identity/prm.js';
 import { forward } from '../upstream/forward.js';
+import { upstreamOf } from '../upstream/pool.js';
 import { Context } from './context.js';
 import { sendError } from './respond.js';
 import { errorPageOptions } from './error-page.js';
@@ -179,6 +180,7 @@ export class RequestHandler {
   /** Records a finished request (once) and frees its in-flight slot. */
   private record(ctx: RequestContext, status: number, bytes: number, err?: GatehouseError): void {
     this.host.admission.leave(ctx);
+    if (ctx.tracing !== undefined) ctx.tracing.end(status, err);
     this.host.recorder.record(ctx, status, bytes, err);
   }
 
@@ -189,6 +191,7 @@ export class RequestHandler {
     const host = this.host;
     const state = host.state;
     const req = ctx.req;
+    if (state.tracer !== undefined) ctx.tracing = state.tracer.start(ctx);
     try {
       const busy = host.admission.enter(ctx);
       if (busy !== undefined) throw busy;
@@ -260,6 +263,8 @@ export class RequestHandler {
   private forward(ctx: Context, expectContinue: boolean): void {
     const req = ctx.req;
     const headers = buildUpstreamHeaders(ctx);
+    if (ctx.tracing !== undefined)
+      ctx.tracing.upstream(headers, upstreamOf(ctx.route as NonNullable<Context['route']>).authority);
     const hasBody = requestHasBody(req);
     if (expectContinue && hasBody) ctx.res.writeContinue();
     forward(

@@ -1,7 +1,8 @@
 import type { RequestContext } from '../pipeline/context.js';
 import type { Principal } from '../pipeline/principal.js';
 import type { CompiledRoute } from '../pipeline/route.js';
-import type { AuthnResult, LimitResult, Limiter, Mutator } from '../pipeline/stages.js';
+import type { Authenticator, AuthnResult, LimitResult, Limiter, Mutator } from '../pipeline/stages.js';
+import { ambient, type RequestTrace } from '../pipeline/tracing.js';
 import { GatehouseError } from '../errors/index.js';
 import { denyError } from '../authz/deny.js';
 
@@ -20,8 +21,10 @@ function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
  */
 export function runStages(ctx: RequestContext): StageOutcome {
   const auths = (ctx.route as CompiledRoute).authenticators;
+  const t = ctx.tracing;
+  if (t !== undefined) t.authnStart();
   for (let i = 0; i < auths.length; i++) {
-    const r = auths[i]!.authenticate(ctx);
+    const r = t === undefined ? auths[i]!.authenticate(ctx) : tracedAuthenticate(auths[i]!, ctx, t);
     if (isThenable(r)) return authnAsync(ctx, i, r);
     if (r.kind === 'ok') return authenticated(ctx, r.principal);
   }
@@ -31,15 +34,31 @@ export function runStages(ctx: RequestContext): StageOutcome {
 async function authnAsync(ctx: RequestContext, i: number, pending: Promise<AuthnResult>): Promise<boolean> {
   const auths = (ctx.route as CompiledRoute).authenticators;
   let r = await pending;
+  const t = ctx.tracing;
   for (;;) {
     if (r.kind === 'ok') return authenticated(ctx, r.principal);
     if (++i >= auths.length) return authenticated(ctx, undefined);
-    r = await auths[i]!.authenticate(ctx);
+    r = await (t === undefined ? auths[i]!.authenticate(ctx) : tracedAuthenticate(auths[i]!, ctx, t));
+  }
+}
+
+/** Runs an authenticator with its request's trace as the ambient one (IdP calls become its children). */
+function tracedAuthenticate(
+  a: Authenticator,
+  ctx: RequestContext,
+  t: RequestTrace,
+): AuthnResult | Promise<AuthnResult> {
+  ambient.trace = t;
+  try {
+    return a.authenticate(ctx);
+  } finally {
+    ambient.trace = undefined;
   }
 }
 
 function authenticated(ctx: RequestContext, principal: Principal | undefined): StageOutcome {
   ctx.principal = principal;
+  if (ctx.tracing !== undefined) ctx.tracing.authnEnd(principal);
   const route = ctx.route as CompiledRoute;
   if (!principal && !route.public && route.authenticators.some((a) => a.challenge !== undefined))
     return challengeThenAuthorize(ctx);
@@ -65,7 +84,10 @@ async function challengeThenAuthorize(ctx: RequestContext): Promise<boolean> {
 export function runAuthorized(ctx: RequestContext, principal: Principal | undefined): StageOutcome {
   const route = ctx.route as CompiledRoute;
   ctx.principal = principal;
+  const t = ctx.tracing;
+  const start = t === undefined ? 0 : performance.now();
   const decision = route.authorizer.authorize(ctx, principal);
+  if (t !== undefined) t.authz(start, decision.allow, decision.rule, decision.reasons[0]);
   ctx.rule = decision.rule;
   for (const r of decision.reasons) ctx.reasons.push(r);
   if (!decision.allow) throw denyError(decision, ctx);
