@@ -158,6 +158,11 @@ export class KeySet {
     return this.loadedAt > 0;
   }
 
+  /** When the keys were last loaded (epoch ms of this set's clock; 0: never), and the stale limit. */
+  get freshness(): { readonly loadedAt: number; readonly staleAfterMs: number } {
+    return { loadedAt: this.loadedAt, staleAfterMs: this.opts.refreshMs + this.opts.staleMs };
+  }
+
   get size(): number {
     return this.entries.length;
   }

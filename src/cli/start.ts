@@ -30,7 +30,7 @@ async function runInstance(
     : { attachWorker: undefined, reportStart: undefined };
   let gw: Gateway;
   try {
-    gw = Gateway.create({ config: loaded.config, baseDir: loaded.baseDir });
+    gw = Gateway.create({ config: loaded.config, baseDir: loaded.baseDir, configFile: path });
   } catch (e) {
     io.stderr.write(`${describeFailure(e)}\n`);
     reportStart?.(describeFailure(e));

@@ -9,6 +9,7 @@ import { cacheFeature } from '../cache/feature.js';
 import { forwardAuthFeature } from '../forward/feature.js';
 import { guardFeature } from '../guard/feature.js';
 import { tracingFeature } from '../tracing/feature.js';
+import { adminFeature } from '../admin/feature.js';
 
 /** A feature as the assembler sees it: compiled against the whole config. */
 export type GatehouseFeature = Feature<GatehouseConfig, RouteConfig>;
@@ -29,4 +30,5 @@ export const features: readonly GatehouseFeature[] = [
   identityFeature,
   forwardAuthFeature,
   guardFeature,
+  adminFeature,
 ];

@@ -24,6 +24,7 @@ import { listenerSchema } from '../server/listener-schema.js';
 import { redirectListenerIssues } from '../server/https-redirect.js';
 import { upstreamSchema, type UpstreamConfig } from '../upstream/schema.js';
 import { pagesSchema } from '../pages/schema.js';
+import { adminSchema } from '../admin/schema.js';
 
 export { upstreamSchema, type UpstreamConfig };
 
@@ -182,6 +183,7 @@ export const configSchema = z
       .optional()
       .describe('Operator templates and branding of the pages browsers see (docs/pages.md).'),
     audit: auditSchema,
+    admin: adminSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -7,6 +7,7 @@ import { limitsCodes } from './codes-limits.js';
 import { protocolCodes } from './codes-protocol.js';
 import { explainCodes } from './codes-explain.js';
 import { kerberosCodes } from './codes-kerberos.js';
+import { adminCodes } from './codes-admin.js';
 
 import type { ErrorEntry } from './entry.js';
 
@@ -26,6 +27,7 @@ export const catalogue = {
   ...protocolCodes,
   ...explainCodes,
   ...kerberosCodes,
+  ...adminCodes,
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

@@ -37,6 +37,15 @@ export type DecisionOf = (
   err?: GatehouseError,
 ) => AuditEvent['decision'];
 
+/** Receives every finished request's decision (the admin console's feed). */
+export type DecisionFeed = (
+  ctx: RequestContext,
+  status: number,
+  decision: AuditEvent['decision'],
+  reasons: readonly string[],
+  err: GatehouseError | undefined,
+) => void;
+
 const US_PER_MS = 1000;
 
 /**
@@ -54,6 +63,12 @@ export interface RecordAs {
  * address and request id. Never logs credentials.
  */
 export class Recorder {
+  /**
+   * The admin console's decision feed (src/admin): called once per finished request with what
+   * the audit event was built from. Undefined (one check per request) without `admin`.
+   */
+  feed: DecisionFeed | undefined = undefined;
+
   constructor(
     private readonly logger: Logger,
     private readonly accessLog: AccessLog | undefined,
@@ -83,6 +98,7 @@ export class Recorder {
       }
     }
     this.metrics.observe(ctx, status, decision, reasons, err?.code);
+    if (this.feed !== undefined) this.feed(ctx, status, decision, reasons, err);
     if (!this.accessLog) return;
     const end = performance.now();
     const dispatched = ctx.upstreamDispatch;

@@ -76,6 +76,11 @@ export class MemorySessionStore implements SessionStore {
     ids.set(id, Math.max(ids.get(id) ?? 0, Date.now() + ttlMs));
   }
 
+  async members(index: string): Promise<string[]> {
+    const now = Date.now();
+    return [...(this.#indexes.get(index) ?? [])].filter(([, exp]) => exp > now).map(([id]) => id);
+  }
+
   async deleteByIndex(index: string): Promise<number> {
     const ids = this.#indexes.get(index);
     if (ids === undefined) return 0;

@@ -118,6 +118,11 @@ export class RedisSessionStore implements SessionStore {
     await this.#run('index', (c) => c.eval(INDEX, 1, this.#ikey(index), id, ttl));
   }
 
+  async members(index: string): Promise<string[]> {
+    const key = this.#ikey(index);
+    return this.#run('members', (c) => c.smembers(key));
+  }
+
   async deleteByIndex(index: string): Promise<number> {
     const key = this.#ikey(index);
     const ids = await this.#run('deleteByIndex', (c) => c.smembers(key));

@@ -31,6 +31,8 @@ export interface SessionStore {
   deleteByIndex(index: string): Promise<number>;
   /** Associate session `id` with the index key `index` for `ttlMs`. */
   index(index: string, id: string, ttlMs: number): Promise<void>;
+  /** The ids associated with `index` (may include ended sessions), e.g. a user's sessions for the admin console. */
+  members(index: string): Promise<string[]>;
   /**
    * Single-flight lock, across instances when the store is shared: runs `fn` while holding
    * `lock:<key>` for at most `ttlMs`. Other callers poll for up to `waitMs`, then reject with

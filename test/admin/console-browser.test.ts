@@ -1,0 +1,188 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { BrowserContext, Page } from 'playwright-core';
+import { shot, signIn, startConsoleDemo, type ConsoleDemo } from './console-demo.js';
+
+// One `gatehouse dev` (with its admin listener and demo admin alice) and one Chromium for the
+// whole file; the tests run in order and share the admin's signed-in console page.
+let demo: ConsoleDemo;
+let admin: Page;
+/** carol: a signed-in user whom payroll refuses (not in "staff"). */
+let carol: { context: BrowserContext; page: Page };
+
+before(
+  async () => {
+    demo = await startConsoleDemo();
+    const a = await demo.newPage();
+    admin = a.page;
+    await signIn(admin, demo.admin, demo.issuer, 'alice');
+    await admin.waitForSelector('nav[aria-label="Console sections"]');
+    carol = await demo.newPage();
+    await signIn(carol.page, `${demo.intranet}/`, demo.issuer, 'carol');
+  },
+  { timeout: 120_000 },
+);
+
+after(async () => {
+  await demo?.close();
+});
+
+// Browser-side code is passed as strings: the project's TypeScript has no DOM library.
+const ONLY_CAROL_REFUSALS = `(() => {
+  const rows = [...document.querySelectorAll('table.decisions tbody tr')];
+  return rows.length > 0 && rows.every((r) => r.textContent.includes('carol') && r.className.includes('deny'));
+})()`;
+const VERDICT_403 = `/403/.test(document.querySelector('aside.panel .verdict')?.textContent ?? '')`;
+const FOCUSED = `(() => {
+  const e = document.activeElement;
+  return { tag: e?.tagName ?? '', text: (e?.textContent ?? '').trim(), id: e?.getAttribute('data-id') ?? '' };
+})()`;
+const FOCUS_OUTLINE = `getComputedStyle(document.activeElement).outlineStyle`;
+/** Pixels of the "Request rate" series colour (#1d4ed8) on its canvas; 0 until there are some. */
+const SERIES_PIXELS = `(() => {
+  const fig = [...document.querySelectorAll('figure.chart')].find((f) =>
+    f.querySelector('figcaption')?.textContent?.startsWith('Request rate'),
+  );
+  const canvas = fig?.querySelector('canvas');
+  const g = canvas?.getContext('2d');
+  if (!canvas || !g || canvas.width === 0) return 0;
+  const px = g.getImageData(0, 0, canvas.width, canvas.height).data;
+  let n = 0;
+  for (let i = 0; i < px.length; i += 4)
+    if (Math.abs(px[i] - 29) < 40 && Math.abs(px[i + 1] - 78) < 40 && px[i + 2] > 170 && px[i + 3] > 100) n++;
+  return n > 8 ? n : 0;
+})()`;
+
+test('Live: a refused request appears in the stream with its reason, and its explanation opens', async () => {
+  await admin.goto(`${demo.admin}#/live`);
+  await admin.waitForSelector('.conn.live', { timeout: 30_000 });
+  // carol opens payroll after the console is listening: the row arrives over the stream.
+  const res = await carol.page.goto(`${demo.payroll}/`);
+  assert.equal(res?.status(), 403, 'payroll refuses carol');
+  const refusedRequestId = await res?.headerValue('x-request-id');
+  assert.ok(refusedRequestId, 'the refusal names its request id');
+  const row = admin.locator(`table.decisions tbody tr[data-id="${refusedRequestId}"]`);
+  await row.waitFor({ timeout: 30_000 });
+  const cells = await row.locator('td').allInnerTexts();
+  assert.match(cells.join(' | '), /carol/i);
+  assert.match(cells.join(' | '), /payroll/);
+  assert.equal(cells[5], 'deny');
+  assert.equal(cells[7], '403');
+  const reason = (cells[6] ?? '').trim();
+  assert.match(reason, /^[A-Za-z_]+[.:_][\w.:-]+$/, `a reason code is shown: ${reason}`);
+  assert.match(
+    (await admin.locator('#stream-count').innerText()) ?? '',
+    /\d+ decisions shown, [1-9]\d* refused/,
+  );
+  await shot(admin, 'live');
+
+  // Filters: decision = deny and user = carol leave only carol's refusals.
+  await admin.selectOption('select[name=decision]', 'deny');
+  await admin.fill('input[name=user]', 'carol');
+  await admin.waitForFunction(ONLY_CAROL_REFUSALS, undefined, { timeout: 30_000 });
+  await admin.locator(`table.decisions tbody tr[data-id="${refusedRequestId}"]`).click();
+  const panel = admin.locator('aside.panel');
+  await panel.waitFor();
+  await admin.waitForFunction(VERDICT_403, undefined, { timeout: 30_000 });
+  const text = await panel.innerText();
+  assert.match(text, /deny\s+403/);
+  assert.ok(text.includes(reason), `the explanation names the reason ${reason}`);
+  assert.match(text, /Checks/);
+  assert.ok(text.includes(refusedRequestId), 'the explanation is of that request');
+  // Secrets are never shown: not carol's session cookie, not any cookie value.
+  for (const c of await carol.context.cookies())
+    assert.ok(!text.includes(c.value), `cookie ${c.name} not shown`);
+  for (const c of await admin.context().cookies())
+    assert.ok(!text.includes(c.value), `cookie ${c.name} not shown`);
+  await shot(admin, 'explain');
+  await admin.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+});
+
+test('Keyboard: Tab reaches the section links, Enter follows them; Enter on a focused row opens its explanation', async () => {
+  await admin.goto(`${demo.admin}#/live`);
+  await admin.waitForSelector('table.decisions tbody tr', { timeout: 30_000 });
+  const focused = () => admin.evaluate<{ tag: string; text: string; id: string }>(FOCUSED);
+  let reached = false;
+  for (let i = 0; i < 10 && !reached; i++) {
+    await admin.keyboard.press('Tab');
+    const f = await focused();
+    reached = f.tag === 'A' && f.text === 'Health';
+  }
+  assert.ok(reached, 'Tab reaches the "Health" section link');
+  const outline = await admin.evaluate<string>(FOCUS_OUTLINE);
+  assert.notEqual(outline, 'none', 'the focused link shows a focus ring');
+  await admin.keyboard.press('Enter');
+  await admin.waitForURL(/#\/health$/);
+  assert.equal(await admin.getAttribute('a.tab[aria-current=page]', 'href'), '#/health');
+  await admin.waitForSelector('h2:text("Health")');
+  await shot(admin, 'health');
+
+  await admin.goto(`${demo.admin}#/live`);
+  await admin.waitForSelector('table.decisions tbody tr', { timeout: 30_000 });
+  let row = '';
+  for (let i = 0; i < 30 && !row; i++) {
+    await admin.keyboard.press('Tab');
+    const f = await focused();
+    if (f.tag === 'TR') row = f.id;
+  }
+  assert.ok(row, 'Tab reaches a decision row');
+  await admin.keyboard.press('Enter');
+  await admin.waitForSelector('aside.panel');
+  assert.ok(
+    (await admin.locator('aside.panel').innerText()).includes(row),
+    'the explanation of the focused row',
+  );
+  await admin.keyboard.press('Escape');
+  await admin.waitForSelector('aside.panel', { state: 'detached' });
+  assert.equal((await focused()).id, row, 'focus returns to the row');
+});
+
+test('Analytics: the request-rate chart draws its series from the traffic', async () => {
+  await admin.goto(`${demo.admin}#/analytics`);
+  await admin.waitForSelector('.tiles', { timeout: 30_000 });
+  const tile = await admin.locator('.tile', { hasText: 'requests' }).first().locator('.tile-v').innerText();
+  assert.ok(Number(tile.replace(/,/g, '')) > 0, `requests counted: ${tile}`);
+  const refused = await admin.locator('.tile', { hasText: 'refused' }).locator('.tile-v').innerText();
+  assert.ok(Number(refused.replace(/,/g, '')) > 0, `refusals counted: ${refused}`);
+  // The series colour of "Request rate" (#1d4ed8) is on its canvas: uPlot drew the data.
+  const drawn = await admin.waitForFunction(SERIES_PIXELS, undefined, { timeout: 30_000 });
+  assert.ok(Number(await drawn.jsonValue()) > 8, 'series pixels on the canvas');
+  const reasons = await admin.locator('table.small-table', { hasText: 'Top deny reasons' }).innerText();
+  assert.doesNotMatch(reasons, /No refusals/, 'the top deny reasons list the refusal');
+  await shot(admin, 'analytics');
+});
+
+test("Sessions: revoking all of a user's sessions signs that user out (the next request goes to login)", async () => {
+  const before = await carol.context.request.get(`${demo.intranet}/`, { maxRedirects: 0 });
+  assert.equal(before.status(), 200, 'carol is signed in on the intranet');
+  await admin.goto(`${demo.admin}#/sessions`);
+  await admin.fill('input[name=user]', 'carol');
+  await admin.click('button:text("Search")');
+  await admin.waitForSelector('table.sessions tbody tr[data-session]', { timeout: 30_000 });
+  await admin.click('button:text("Revoke all of carol")');
+  const dialog = admin.locator('dialog.confirm');
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /Revoke all sessions of carol\?/);
+  await shot(admin, 'revoke-confirm');
+  await dialog.locator('button:text("Revoke all")').click();
+  await admin.waitForSelector('.banner.ok:has-text("Revoked")', { timeout: 30_000 });
+  await admin.waitForSelector('table.sessions tbody tr:has-text("No active sessions of carol")', {
+    timeout: 30_000,
+  });
+
+  const after = await carol.context.request.get(`${demo.intranet}/`, { maxRedirects: 0 });
+  assert.equal(after.status(), 302, 'carol is sent to sign in');
+  const to = new URL(after.headers()['location'] ?? '', demo.intranet);
+  assert.ok(
+    to.href.startsWith(demo.issuer) || /\/\.gatehouse\//.test(to.pathname),
+    `the redirect goes to the login: ${to.href}`,
+  );
+  // The console's own admin session is untouched.
+  await admin.reload();
+  await admin.waitForSelector('table.sessions');
+});
+
+test('No JavaScript errors: no page error and no console error in any page of the run', () => {
+  assert.deepEqual(demo.errors, []);
+});
