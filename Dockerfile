@@ -13,6 +13,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console ./console
 RUN npm run build
 
 FROM node:24-slim AS deps
@@ -25,6 +26,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/console/dist ./console/dist
 COPY package.json ./
 COPY bin ./bin
 # Writable state (managed assertion keys, audit file) lives only in volumes; the rest is read-only.
