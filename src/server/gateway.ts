@@ -9,6 +9,7 @@ import { catalogue, type ErrorCode } from '../errors/index.js';
 import { AuditLog, buildRequestEvent, requestEventLine } from '../audit/log.js';
 import { decisionOf } from '../audit/build.js';
 import { auditMetrics } from '../audit/metrics.js';
+import { tracingMetrics } from '../tracing/metrics.js';
 import type { AuditEvent } from '../audit/event.js';
 import { bindListeners, reloadListenerCertificates, type BoundListener } from './listeners.js';
 import { RequestHandler, type HandlerHost } from './handler.js';
@@ -21,7 +22,6 @@ import { Admission } from './admission.js';
 import { lostDependencies } from './readiness.js';
 import { reindexListenerError } from './bind-errors.js';
 import { GatehouseError } from '../errors/error.js';
-import { AdminConsole } from '../admin/console.js';
 
 /** How to build a gateway. */
 export interface GatewayOptions {
@@ -32,8 +32,6 @@ export interface GatewayOptions {
   readonly logDestination?: DestinationStream;
   /** Extra in-memory audit capture (tests). */
   readonly auditCapture?: AuditEvent[];
-  /** The config file (the admin console's doctor runs on it). */
-  readonly configFile?: string;
 }
 
 /**
@@ -52,9 +50,6 @@ export class Gateway implements HandlerHost {
   /** Per-client connection and in-flight caps, shared by the listeners and the handler. */
   readonly admission: Admission;
   readonly baseDir: string;
-  readonly configFile: string | undefined;
-  /** The admin console (`admin`), fed by the recorder; undefined without `admin`. */
-  readonly admin: AdminConsole | undefined;
   #auditCapture: AuditEvent[] | undefined;
   /** Services that outlive reloads (the session store), shared by every compiled state. */
   readonly #persistent: Map<string, unknown>;
@@ -84,20 +79,13 @@ export class Gateway implements HandlerHost {
       requestEventLine,
     );
     for (const m of auditMetrics(audit)) this.recorder.metrics.registry.register(m);
+    for (const m of tracingMetrics()) this.recorder.metrics.registry.register(m);
     const server = opts.config.server;
     this.admission = new Admission(
       { connections: server.max_connections_per_client, inFlight: server.max_in_flight_per_client },
       (ip) => this.#state.trusted.has(ip),
     );
     this.handler = new RequestHandler(this);
-    this.configFile = opts.configFile;
-    this.admin = opts.config.admin === undefined ? undefined : new AdminConsole(this, opts.config.admin);
-    this.recorder.feed = this.admin?.feed;
-  }
-
-  /** Services that outlive reloads (the admin listener's URL, the session store). */
-  get persistent(): Map<string, unknown> {
-    return this.#persistent;
   }
 
   /** Compiles the config (throws ConfigError listing every problem) without binding anything. */
@@ -180,7 +168,6 @@ export class Gateway implements HandlerHost {
         if (bound) this.#listeners.push({ ...bound, name: l.name ?? `listener-${i}` });
       }
       await this.#state.start();
-      if (this.admin) await this.admin.start();
     } catch (e) {
       await this.#abortListeners();
       throw e;
@@ -249,11 +236,9 @@ export class Gateway implements HandlerHost {
       }
     } catch (e) {
       this.recorder.metrics.configReload('failure');
-      this.admin?.reloaded(undefined, e);
       throw e;
     }
     this.recorder.metrics.configReload('success');
-    this.admin?.reloaded(config);
     const old = this.#state;
     this.#state = next;
     if (JSON.stringify(old.config.server.listeners) !== JSON.stringify(config.server.listeners)) {
@@ -285,7 +270,7 @@ export class Gateway implements HandlerHost {
         for (const s of l.sockets) s.destroy();
       }
     }, deadlineMs);
-    await Promise.all([...closes, this.admin?.close()]);
+    await Promise.all(closes);
     clearTimeout(timer);
     clearInterval(sweep);
     await this.#state.close();
