@@ -22,6 +22,7 @@ import { Admission } from './admission.js';
 import { lostDependencies } from './readiness.js';
 import { reindexListenerError } from './bind-errors.js';
 import { GatehouseError } from '../errors/error.js';
+import { AdminConsole } from '../admin/console.js';
 
 /** How to build a gateway. */
 export interface GatewayOptions {
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   readonly logDestination?: DestinationStream;
   /** Extra in-memory audit capture (tests). */
   readonly auditCapture?: AuditEvent[];
+  /** The config file (the admin console's doctor runs on it). */
+  readonly configFile?: string;
 }
 
 /**
@@ -50,6 +53,9 @@ export class Gateway implements HandlerHost {
   /** Per-client connection and in-flight caps, shared by the listeners and the handler. */
   readonly admission: Admission;
   readonly baseDir: string;
+  readonly configFile: string | undefined;
+  /** The admin console (`admin`), fed by the recorder; undefined without `admin`. */
+  readonly admin: AdminConsole | undefined;
   #auditCapture: AuditEvent[] | undefined;
   /** Services that outlive reloads (the session store), shared by every compiled state. */
   readonly #persistent: Map<string, unknown>;
@@ -86,6 +92,14 @@ export class Gateway implements HandlerHost {
       (ip) => this.#state.trusted.has(ip),
     );
     this.handler = new RequestHandler(this);
+    this.configFile = opts.configFile;
+    this.admin = opts.config.admin === undefined ? undefined : new AdminConsole(this, opts.config.admin);
+    this.recorder.feed = this.admin?.feed;
+  }
+
+  /** Services that outlive reloads (the admin listener's URL, the session store). */
+  get persistent(): Map<string, unknown> {
+    return this.#persistent;
   }
 
   /** Compiles the config (throws ConfigError listing every problem) without binding anything. */
@@ -168,6 +182,7 @@ export class Gateway implements HandlerHost {
         if (bound) this.#listeners.push({ ...bound, name: l.name ?? `listener-${i}` });
       }
       await this.#state.start();
+      if (this.admin) await this.admin.start();
     } catch (e) {
       await this.#abortListeners();
       throw e;
@@ -236,9 +251,11 @@ export class Gateway implements HandlerHost {
       }
     } catch (e) {
       this.recorder.metrics.configReload('failure');
+      this.admin?.reloaded(undefined, e);
       throw e;
     }
     this.recorder.metrics.configReload('success');
+    this.admin?.reloaded(config);
     const old = this.#state;
     this.#state = next;
     if (JSON.stringify(old.config.server.listeners) !== JSON.stringify(config.server.listeners)) {
@@ -270,7 +287,7 @@ export class Gateway implements HandlerHost {
         for (const s of l.sockets) s.destroy();
       }
     }, deadlineMs);
-    await Promise.all(closes);
+    await Promise.all([...closes, this.admin?.close()]);
     clearTimeout(timer);
     clearInterval(sweep);
     await this.#state.close();
