@@ -12,8 +12,8 @@ import { SSO_SERVICE, type SsoRuntime } from '../sso/runtime.js';
 import type { AdminConfig, AdminGlobals } from './schema.js';
 import type { SessionRoute } from '../session/schema.js';
 
-/** The route name admin requests carry in audit events and `explain`. */
-export const ADMIN_ROUTE = 'admin';
+/** The route name console requests carry in audit events and `explain`. */
+export const ADMIN_ROUTE = '(admin console)';
 
 /** Set on admin-listener requests (`ctx.extra`): the decision feed leaves them out. */
 export const ADMIN_REQUEST = 'admin.request';

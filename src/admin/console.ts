@@ -9,7 +9,7 @@ import type { AuditEvent } from '../audit/event.js';
 import type { SinkStats } from '../audit/outbox.js';
 import type { GatehouseError } from '../errors/index.js';
 import { GatehouseError as AdminError } from '../errors/index.js';
-import { ADMIN_REQUEST, type AdminAccess } from './access.js';
+import { ADMIN_REQUEST, ADMIN_ROUTE, type AdminAccess } from './access.js';
 import { ADMIN_SERVICE } from './feature.js';
 import { Analytics } from './analytics.js';
 import { handleApi, type AdminApiHost } from './api.js';
@@ -159,7 +159,7 @@ export class AdminConsole implements AdminApiHost {
       time: new Date().toISOString(),
       type: 'admin.action',
       request_id: ctx.id,
-      route: 'admin',
+      route: ADMIN_ROUTE,
       method: ctx.method,
       path: ctx.path,
       client_ip: ctx.clientIp,

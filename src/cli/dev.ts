@@ -39,6 +39,9 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/** The admin console's port in `gatehouse dev` (with `--port 0`: a free one). */
+const DEV_ADMIN_PORT = 9901;
+
 /** The demo's hosts on loopback: browsers resolve every `*.localhost` name to 127.0.0.1. */
 export function devHosts(port: number): { login: string; intranet: string; payroll: string } {
   return {
@@ -46,6 +49,11 @@ export function devHosts(port: number): { login: string; intranet: string; payro
     intranet: `http://intranet.localhost:${port}`,
     payroll: `http://payroll.localhost:${port}`,
   };
+}
+
+/** The admin console's URL in `gatehouse dev`: the login host, on the admin port. */
+export function adminUrl(adminPort: number): string {
+  return `http://login.localhost:${adminPort}`;
 }
 
 /**
@@ -62,6 +70,7 @@ export function devConfig(
   sessionSecret: string,
   partners?: { issuer: string; clientSecret: string },
   assertion?: { keyDir: string },
+  adminPort?: number,
 ): Record<string, unknown> {
   const hosts = devHosts(port);
   // Headers, plus (with `assertion`) the signed assertion: ES256 for the intranet, RS256 for payroll.
@@ -79,6 +88,15 @@ export function devConfig(
     server: { listeners: [{ address: '127.0.0.1', port }], external_url: hosts.login },
     log: { level: 'warn', access_log: false },
     ...(assertion && { identity: { assertion: { key_dir: assertion.keyDir } } }),
+    // The admin console (docs/console.md) on its own loopback port, reached on the login host so
+    // the login host's session cookie signs admins in; the "admins" group (alice) may open it.
+    ...(adminPort !== undefined && {
+      admin: {
+        listen: `127.0.0.1:${adminPort}`,
+        public_url: adminUrl(adminPort),
+        access: { rules: [{ name: 'console-admins', effect: 'allow', when: { group: 'admins' } }] },
+      },
+    }),
     upstreams: { intranet: { url: apps.intranet }, payroll: { url: apps.payroll } },
     providers: {
       dev: { issuer, audiences: [CLIENT_ID], login_client_ids: [CLIENT_ID] },
@@ -165,6 +183,7 @@ function banner(
   idp: DevProvider,
   apps: { intranet: DemoApp; payroll: DemoApp },
   partnerIdp?: DevProvider,
+  adminPort?: number,
 ): string {
   const row = (u: (typeof DEMO_USERS)[number]) =>
     `    ${u.id.padEnd(6)} ${u.password.padEnd(20)} groups: ${u.groups.join(', ') || '–'}`;
@@ -185,6 +204,7 @@ ${users}
   (alice, bob); carol is refused with a reason. /.gatehouse/userinfo shows your session.
   (Browsers resolve *.localhost to this machine; Open http://127.0.0.1:${port}/ works too.)
 
+${adminPort === undefined ? '' : `  Admin console:     ${adminUrl(adminPort)}/  (sign in as alice: the "admins" group; bob and carol are refused)\n`}
   Identity provider: ${idp.issuer}${partnerIdp ? ` (staff), ${partnerIdp.issuer} (partners)` : ''}  (embedded oidc-provider — FOR DEVELOPMENT ONLY: demo users,
   in-memory state, keys generated at start; never use it for real users)
   Demo apps:         ${apps.intranet.url} (intranet), ${apps.payroll.url} (payroll) — reached only through Gatehouse
@@ -213,6 +233,7 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
     return 2;
   }
   const gwPort = port === 0 ? await freeLoopbackPort() : port;
+  const adminPort = port === 0 ? await freeLoopbackPort() : DEV_ADMIN_PORT;
   const hosts = devHosts(gwPort);
   const clientSecret = randomBytes(24).toString('base64url');
   const line = (s: string) => io.stdout.write(`${s}\n`);
@@ -293,6 +314,7 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
         randomBytes(32).toString('base64url'),
         partnerIdp && { issuer: partnerIdp.issuer, clientSecret: partnerSecret },
         { keyDir },
+        adminPort,
       ),
     );
     gw = Gateway.create({
@@ -310,7 +332,7 @@ export async function runDev(argv: readonly string[], io: CliIo, opts: DevOption
     );
     return 1;
   }
-  io.stdout.write(banner(gwPort, idp, { intranet: app, payroll }, partnerIdp));
+  io.stdout.write(banner(gwPort, idp, { intranet: app, payroll }, partnerIdp, adminPort));
   opts.onReady?.(hosts.intranet);
   return new Promise<number>((resolve) => {
     let stopping = false;

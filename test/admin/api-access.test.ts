@@ -50,7 +50,9 @@ describe('admin listener: access control', { timeout: 120_000 }, () => {
     const page = await bob.send(`${f.adminUrl}/`);
     assert.equal(page.status, 403);
     assert.match(page.headers.get('content-type') ?? '', /text\/html/);
-    const ev = f.gw.audit.find((e) => e.route === 'admin' && e.subject === 'bob' && e.status === 403);
+    const ev = f.gw.audit.find(
+      (e) => e.route === '(admin console)' && e.subject === 'bob' && e.status === 403,
+    );
     assert.ok(ev, 'the refused console request is audited');
     assert.equal(ev.decision, 'deny');
   });

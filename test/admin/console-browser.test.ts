@@ -13,7 +13,7 @@ let carol: { context: BrowserContext; page: Page };
 before(
   async () => {
     demo = await startConsoleDemo();
-    const a = await demo.newPage();
+    const a = await demo.newPage(true);
     admin = a.page;
     await signIn(admin, demo.admin, demo.issuer, 'alice');
     await admin.waitForSelector('nav[aria-label="Console sections"]');

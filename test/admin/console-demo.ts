@@ -1,16 +1,15 @@
 /**
- * Shared setup of the admin console's Chromium tests: `gatehouse dev --port 0` (embedded OpenID
- * provider, demo apps, the admin listener with its demo admin), a headless Chromium, sign-in
- * helpers and the console build when console/dist is missing.
+ * Shared setup of the admin console's Chromium tests: a real Gatehouse with its admin listener
+ * and the dev OpenID provider (test/admin/helpers.ts), a headless Chromium, sign-in helpers, and
+ * the console build when console/dist is missing.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { runDev } from '../../src/cli/dev.js';
+import { startAdminFixture } from './helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -29,96 +28,71 @@ export function ensureConsoleBuilt(): void {
   );
 }
 
-function sink(): { stream: Writable; text: () => string } {
-  let out = '';
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      out += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => out };
-}
-
-/** A running `gatehouse dev` with its admin console and a browser. */
+/** A running Gatehouse (SSO fixture: dev OpenID provider, upstream, admin listener) and a browser. */
 export interface ConsoleDemo {
-  readonly intranet: string;
-  readonly payroll: string;
+  /** The proxy's base URL (`http://127.0.0.1:<port>`). */
+  readonly proxy: string;
   readonly issuer: string;
   /** The admin listener's console URL (ends with `/`). */
   readonly admin: string;
   readonly browser: Browser;
-  /** Page errors and console errors of every page opened through {@link ConsoleDemo.newPage}. */
+  /** Page errors and console errors of the pages opened with `watch` (the console's). */
   readonly errors: string[];
-  /** A fresh browser context (its own cookies) with one page, errors collected. */
-  newPage(): Promise<{ context: BrowserContext; page: Page }>;
+  /**
+   * A fresh browser context (its own cookies) with one page; `watch` collects its errors (not
+   * for users' pages: Chromium logs every 403 page as a console error).
+   */
+  newPage(watch?: boolean): Promise<{ context: BrowserContext; page: Page }>;
   close(): Promise<void>;
 }
 
-/** Starts `gatehouse dev --port 0` and Chromium. */
+/**
+ * Starts Gatehouse with its admin listener (admins: the group `admins`, i.e. alice; `/admin` of
+ * the proxy is for admins too, so bob is refused there) and Chromium.
+ */
 export async function startConsoleDemo(): Promise<ConsoleDemo> {
   if (!existsSync(CHROMIUM))
     throw new Error(`${CHROMIUM} is required by this test: install chromium (apt-get install -y chromium)`);
   ensureConsoleBuilt();
   mkdirSync(SHOTS, { recursive: true });
-  const out = sink();
-  const err = sink();
-  const ac = new AbortController();
-  let intranet = '';
-  let markReady: () => void = () => undefined;
-  const ready = new Promise<void>((resolve) => (markReady = resolve));
-  const exit = runDev(
-    ['--port', '0'],
-    { stdout: out.stream, stderr: err.stream },
-    {
-      signal: ac.signal,
-      onReady: (u) => {
-        intranet = u;
-        markReady();
-      },
-    },
-  );
-  void exit.then(() => markReady());
-  await ready;
-  assert.match(intranet, /^http:\/\/intranet\.localhost:\d+$/, `stderr: ${err.text()}`);
-  const port = new URL(intranet).port;
-  const issuer = /Identity provider: (http:\/\/127\.0\.0\.1:\d+)/.exec(out.text())?.[1];
-  assert.ok(issuer, out.text());
-  const adminUrl = /Admin console:\s+(https?:\/\/\S+)/.exec(out.text())?.[1];
-  assert.ok(adminUrl, `gatehouse dev prints the admin console's URL:\n${out.text()}`);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--host-resolver-rules=MAP *.localhost 127.0.0.1',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const f = await startAdminFixture();
+  let browser: Browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-background-networking',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
+  } catch (e) {
+    await f.close();
+    throw e;
+  }
   const errors: string[] = [];
   return {
-    intranet,
-    payroll: `http://payroll.localhost:${port}`,
-    issuer,
-    admin: adminUrl.endsWith('/') ? adminUrl : `${adminUrl}/`,
+    proxy: f.url,
+    issuer: f.idp.issuer,
+    admin: `${f.adminUrl.replace(/\/+$/, '')}/`,
     browser,
     errors,
-    async newPage() {
+    async newPage(watch = false) {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
       const page = await context.newPage();
-      page.on('pageerror', (e) => errors.push(`pageerror ${page.url()}: ${e.message}`));
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`console.error ${page.url()}: ${m.text()}`);
-      });
+      if (watch) {
+        page.on('pageerror', (e) => errors.push(`pageerror ${page.url()}: ${e.message}`));
+        page.on('console', (m) => {
+          if (m.type() === 'error') errors.push(`console.error ${page.url()}: ${m.text()}`);
+        });
+      }
       return { context, page };
     },
     async close() {
       await browser.close();
-      ac.abort();
-      assert.equal(await exit, 0, err.text());
+      await f.close();
     },
   };
 }

@@ -66,11 +66,29 @@ test('gatehouse dev --port 0 starts a working demo: one sign-in for intranet.loc
       'one sign-in',
     );
 
+    // The admin console: printed URL on the login host, alice (admins) may use it, bob may not.
+    const consoleUrl = /Admin console:\s+(http:\/\/login\.localhost:\d+)\//.exec(printed)?.[1];
+    assert.ok(consoleUrl !== undefined, `admin console URL printed: ${printed}`);
+    assert.notEqual(new URL(consoleUrl).port, port, 'a port of its own');
+    // Browsers keep cookies per host, not per port; this scripted browser keys them by host:port.
+    const shareLoginCookies = (br: EstateBrowser) => {
+      for (const [k, v] of br.cookies(`http://login.localhost:${port}/`)) br.cookies(consoleUrl).set(k, v);
+    };
+    shareLoginCookies(b);
+    const who = await b.navigate(`${consoleUrl}/api/whoami`);
+    assert.equal(who.status, 200, who.chain.join(' -> '));
+    assert.equal((JSON.parse(who.body) as { subject: string }).subject, 'alice');
+    const seen = await b.navigate(`${consoleUrl}/api/decisions?route=admin&limit=5`);
+    const items = (JSON.parse(seen.body) as { items: { principal: { name: string } }[] }).items;
+    assert.ok(items.length > 0 && items[0]?.principal.name === 'alice@contoso.example', seen.body);
+
     const b2 = new EstateBrowser();
     const bobHome = await b2.signIn(`${url}/admin`, 'bob');
     assert.equal(bobHome.status, 403, 'bob is not in admins');
     assert.equal((await b2.navigate(`${url}/`)).status, 200);
     assert.equal((await b2.navigate(`${payroll}/`)).status, 200, 'bob is staff');
+    shareLoginCookies(b2);
+    assert.equal((await b2.navigate(`${consoleUrl}/api/whoami`)).status, 403, 'bob is no console admin');
     const carol = new EstateBrowser();
     assert.equal((await carol.signIn(`${payroll}/`, 'carol')).status, 403, 'carol is not staff');
     const ip = await new EstateBrowser().navigate(`http://127.0.0.1:${port}/`, (u) => u.includes('/auth?'));
