@@ -6,20 +6,21 @@ import type { IdentityGlobals, IdentityRoute } from './schema.js';
 /** Default managed key directory, relative to the config file. */
 export const DEFAULT_KEY_DIR = '.gatehouse/assertion-keys';
 
-/** Algorithms routes ask for (`routes[].identity.assertion.alg`) other than the default. */
+/**
+ * Algorithms the routes sign with (`routes[].identity.assertion.alg`, else `dflt`), default
+ * first; `[dflt]` when no route has an assertion. Only these get a signing key.
+ */
 export function routeAlgs(routes: readonly IdentityRoute[], dflt: AssertionAlgorithm): AssertionAlgorithm[] {
   const out = new Set<AssertionAlgorithm>();
-  for (const r of routes) {
-    const a = r.identity?.assertion?.alg;
-    if (a !== undefined && a !== dflt) out.add(a);
-  }
+  for (const r of routes) if (r.identity?.assertion) out.add(r.identity.assertion.alg ?? dflt);
+  if (out.size === 0 || out.has(dflt)) return [dflt, ...[...out].filter((a) => a !== dflt)];
   return [...out];
 }
 
 /**
  * Where the assertion keys of `config` come from (paths resolved against `baseDir`), or
- * undefined when no signed assertion is configured. `key_file` signs its algorithm only, so
- * route algorithms are added with `key_dir` alone (feature.ts reports the others).
+ * undefined when no signed assertion is configured. With `key_dir`, one key per algorithm the
+ * routes use; `key_file` signs `algorithm` only (feature.ts reports routes asking for another).
  */
 export function assertionKeyOptions(
   config: Pick<IdentityGlobals, 'identity' | 'routes'>,
@@ -28,10 +29,11 @@ export function assertionKeyOptions(
   const ac = config.identity?.assertion;
   if (!ac && !config.routes.some((r) => r.identity?.assertion !== undefined)) return undefined;
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
-  const alg = ac?.algorithm ?? 'ES256';
+  const dflt = ac?.algorithm ?? 'ES256';
+  const [alg, ...extraAlgs] = ac?.key_file === undefined ? routeAlgs(config.routes, dflt) : [dflt];
   return {
-    alg,
-    extraAlgs: ac?.key_file === undefined ? routeAlgs(config.routes, alg) : [],
+    alg: alg as AssertionAlgorithm,
+    extraAlgs,
     keyFile: ac?.key_file === undefined ? undefined : path(ac.key_file),
     previousKeyFiles: (ac?.previous_key_files ?? []).map(path),
     keyDir: path(ac?.key_dir ?? DEFAULT_KEY_DIR),

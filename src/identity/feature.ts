@@ -299,8 +299,8 @@ function compileRoute(
     );
   }
   let assertion: { header: string; signer: RouteAssertion } | undefined;
+  const dflt = cctx.config.identity?.assertion?.algorithm ?? 'ES256';
   if (idc.assertion?.alg !== undefined && g.keys && !g.keys.algorithms().includes(idc.assertion.alg)) {
-    const dflt = g.keys.algorithms()[0];
     cctx.issue(
       `${keyPath}.identity.assertion.alg`,
       `${idc.assertion.alg} needs its own signing key, but identity.assertion.key_file signs ${dflt} only: use identity.assertion.key_dir (managed keys, one per algorithm), or set identity.assertion.algorithm: ${idc.assertion.alg}`,
@@ -321,7 +321,7 @@ function compileRoute(
         roles: filter(a.roles),
         claims: a.claims,
         ttlMs: a.ttl,
-        alg: a.alg,
+        alg: a.alg ?? cctx.config.identity?.assertion?.algorithm ?? 'ES256',
       }),
     };
   }

@@ -39,8 +39,10 @@ function mcs(name: string, args: string[], ms: Record<string, number>): void {
 /**
  * Compiles the module against the .NET Framework 4.7.2 API surface in C# 5 (what the csc.exe
  * shipped with .NET Framework 4.x accepts) and, without ES256, against the 4.6.2 API; the test host and the test app into `dir`, as `README.md` describes.
+ * `only: 'runtime'` builds just the module (4.7.2), the host and the app: what a test that sends
+ * requests needs.
  */
-export function buildAll(dir: string): Build {
+export function buildAll(dir: string, opts: { only?: 'runtime' } = {}): Build {
   requireBinary('mono', 'mono-devel');
   mkdirSync(dir, { recursive: true });
   const ms: Record<string, number> = {};
@@ -52,11 +54,12 @@ export function buildAll(dir: string): Build {
     ['-langversion:5', '-sdk:4.7.2-api', ...lib, `-out:${join(dir, 'Gatehouse.AspNet.dll')}`, ...src],
     ms,
   );
-  mcs(
-    'module 4.6.2',
-    ['-sdk:4.6.2-api', '-define:GATEHOUSE_NO_ES256', ...lib, `-out:${join(dir, 'net462.dll')}`, ...src],
-    ms,
-  );
+  if (opts.only !== 'runtime')
+    mcs(
+      'module 4.6.2',
+      ['-sdk:4.6.2-api', '-define:GATEHOUSE_NO_ES256', ...lib, `-out:${join(dir, 'net462.dll')}`, ...src],
+      ms,
+    );
   mcs(
     'test host',
     [
@@ -80,6 +83,7 @@ export function buildAll(dir: string): Build {
     ],
     ms,
   );
+  if (opts.only === 'runtime') return { dir, ms };
   mcs(
     'unit tests',
     [
@@ -113,6 +117,29 @@ export function buildAll(dir: string): Build {
   }
   ms['csproj (xbuild)'] = Date.now() - t;
   return { dir, ms };
+}
+
+/**
+ * Compiles test/aspnet/xmlcheck (XmlDocument over each file) and runs it over `files`: per file,
+ * whether .NET parses it, and its element paths and attributes (`E path`, `A path@name=value`).
+ */
+export function checkXml(
+  build: Build,
+  files: readonly string[],
+): Map<string, { ok: boolean; lines: string[] }> {
+  const exe = join(build.dir, 'XmlCheck.exe');
+  mcs(
+    'xml check',
+    ['-sdk:4.7.2-api', '-r:System.Xml.dll', `-out:${exe}`, join(import.meta.dirname, 'xmlcheck/XmlCheck.cs')],
+    build.ms,
+  );
+  const out = execFileSync(requireBinary('mono', 'mono-devel'), [exe, ...files], { encoding: 'utf8' });
+  const res = new Map<string, { ok: boolean; lines: string[] }>();
+  for (const part of out.split('=== ').slice(1)) {
+    const [file, status, ...lines] = part.split('\n').filter((l) => l !== '');
+    res.set(file as string, { ok: status === 'OK', lines: status === 'OK' ? lines : [status ?? ''] });
+  }
+  return res;
 }
 
 /** Runs the C# unit tests (their own runner); resolves with exit code and output. */

@@ -197,3 +197,41 @@ test('dry run (gatehouse validate) with a route alg writes nothing and still sig
     assert.equal(ks.signingKey('RS256').alg, 'RS256');
     assert.throws(() => readdirSync(keys), /ENOENT/);
   }));
+
+test('only the algorithms routes use get a key: every route RS256 means no ES256 key is generated or published', () =>
+  withDir(async (dir) => {
+    const c = compileIdentity(
+      {
+        server: { external_url: 'https://gw.example.com' },
+        identity: { assertion: { key_dir: 'keys' } },
+        routes: [
+          {
+            upstream: UP,
+            auth: 'bearer',
+            identity: { assertion: { audience: 'https://iis', alg: 'RS256' } },
+          },
+        ],
+      },
+      { baseDir: dir },
+    );
+    assert.deepEqual(
+      c.issues.filter((i) => i.severity === 'error'),
+      [],
+    );
+    assert.deepEqual(
+      readdirSync(join(dir, 'keys'))
+        .filter((f) => f.endsWith('.pem'))
+        .map((f) => f.replace(/^\d{13}\./, '')),
+      ['RS256.key.pem'],
+    );
+    const jctx = fakeCtx({ path: JWKS_PATH });
+    await c.endpoints.find((e) => e.path === JWKS_PATH)!.handle(jctx, NO_STATE);
+    const set = JSON.parse(jctx.written.body!) as JSONWebKeySet;
+    assert.deepEqual(
+      set.keys.map((k) => k.alg),
+      ['RS256'],
+    );
+    const ctx = fakeCtx({ principal: userPrincipal() });
+    await runMutators(c.stages[0]!, ctx);
+    assert.equal(decodeProtectedHeader(ctx.inject.get('X-Gatehouse-Assertion')!).alg, 'RS256');
+  }));
