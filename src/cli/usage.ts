@@ -47,7 +47,8 @@ exit status: 0 allowed, 1 refused, 2 usage, configuration or input error (GH_EXP
 
 Local demo on loopback: an embedded OpenID provider (development only), a demo "legacy
 intranet" app, and Gatehouse in front of it with single sign-on. Prints the URL and the demo
-users. Ctrl+C stops everything.
+users. The demo apps verify Gatehouse's signed assertion against its JWKS
+(/.well-known/gatehouse/jwks.json) and show the result. Ctrl+C stops everything.
 
   -p, --port N   gateway port (default 8080; 0 picks a free one)
   --partners     also a second demo identity provider for "partners" (other users): the
