@@ -13,6 +13,7 @@ import { ownCookies } from '../guard/cookies.js';
 import { ConfigError, type ConfigProblem } from './load.js';
 import { checkSharedState } from '../cluster/shared-state.js';
 import { PAGES_SERVICE, loadPages } from '../pages/index.js';
+import { kerberosAssembly } from '../kerberos/assemble.js';
 import type { RequestTracer } from '../pipeline/tracing.js';
 import { TRACER_SERVICE } from '../tracing/feature.js';
 
@@ -125,11 +126,22 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
   for (const p of pages.problems) issue(p.path, p.message);
   services.set(PAGES_SERVICE, pages.pages);
 
+  const entra = Object.entries(config.providers ?? {}).filter(([, p]) => p.preset.startsWith('entra'));
+  const krb = kerberosAssembly(
+    opts.baseDir,
+    new Set(entra.map(([n]) => n)),
+    opts.logger,
+    issue,
+    opts.dryRun ?? false,
+  );
+  startTasks.push(() => krb.start());
+  closeTasks.push(() => krb.close());
   const upstreams = new Map<string, UpstreamHandle>();
   for (const [name, u] of Object.entries(config.upstreams)) {
+    const at = `upstreams.${name}`;
     upstreams.set(
       name,
-      createUpstream(name, u, opts.baseDir, issue, `upstreams.${name}`, healthLog(opts.logger, name)),
+      krb.wrap(createUpstream(name, u, opts.baseDir, issue, at, healthLog(opts.logger, name)), u, at),
     );
     if (u.tls?.insecure_skip_verify) {
       opts.logger.warn(
@@ -159,13 +171,17 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
         );
       }
     } else {
-      upstream = createUpstream(
-        `${name}`,
+      upstream = krb.wrap(
+        createUpstream(
+          `${name}`,
+          r.upstream,
+          opts.baseDir,
+          issue,
+          `${keyPath}.upstream`,
+          healthLog(opts.logger, name),
+        ),
         r.upstream,
-        opts.baseDir,
-        issue,
         `${keyPath}.upstream`,
-        healthLog(opts.logger, name),
       );
       if (r.upstream.tls?.insecure_skip_verify) {
         opts.logger.warn(
@@ -202,6 +218,8 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       const hp = routeHostProblem(h);
       if (hp) issue(`${keyPath}.match.host${Array.isArray(hosts) ? `[${hi}]` : ''}`, hp);
     });
+    if (stages.websocket && upstream?.delegate)
+      issue(`${keyPath}.websocket`, 'WebSocket upgrades are not supported to an upstream with auth.kerberos');
     const authorizer = stages.authorizer ?? (isPublic ? PUBLIC_AUTHORIZER : DENY_ALL);
     if (!upstream) return;
     routes.push(

@@ -102,7 +102,8 @@ function dispatch(
   const req = { method: ctx.method, path: upstreamPath(ctx), headers, body, contentLength };
   const upstream = upstreamOf(route);
   const farm = upstream.farm;
-  ex.exchange = farm === undefined ? upstream.client.request(req, ex) : farm.request(ctx, req, ex);
+  if (upstream.delegate !== undefined) ex.exchange = upstream.delegate.request(ctx, req, ex);
+  else ex.exchange = farm === undefined ? upstream.client.request(req, ex) : farm.request(ctx, req, ex);
 }
 
 /** One proxied exchange: relays the upstream response to the client as it streams. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { H1Pool } from './h1/client.js';
+import { H1Pool, type H1Exchange, type H1Handler, type H1Request } from './h1/client.js';
 import type { UpstreamConfig } from './schema.js';
 import { Farm } from './farm/farm.js';
 import { FarmTarget, type PassivePolicy } from './farm/target.js';
@@ -8,6 +8,7 @@ import { createBalancer } from './farm/balancer.js';
 import { HealthChecker, type HealthListener } from './farm/health.js';
 import type { UpstreamTarget } from './target.js';
 import type { CompiledRoute } from '../pipeline/route.js';
+import type { RequestContext } from '../pipeline/context.js';
 
 /**
  * The upstream handle of a compiled route. Routes reach the pipeline with the narrow
@@ -30,6 +31,11 @@ export interface UpstreamHandle {
    * of `client`. Undefined for a single `url:` so its hot path stays one pool call.
    */
   readonly farm: Farm | undefined;
+  /**
+   * Set when requests are sent on the user's behalf over connections pinned to her (Kerberos
+   * delegation, `auth.kerberos`): every request goes through it instead of `client`.
+   */
+  readonly delegate: UpstreamDelegate | undefined;
   readonly origin: string;
   /** `host[:port]` sent as Host when a route does not preserve it (`host_header`, else the (first) URL's). */
   readonly authority: string;
@@ -43,6 +49,23 @@ export interface UpstreamHandle {
   close(): Promise<void>;
   /** Closes every connection now. */
   destroy(): Promise<void>;
+}
+
+/** Sends an upstream's requests itself, e.g. over per-user authenticated connections. */
+export interface UpstreamDelegate {
+  request(ctx: RequestContext, req: H1Request, handler: H1Handler): H1Exchange;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** The handle with `delegate` sending its requests (closed and destroyed with it). */
+export function withDelegate(handle: UpstreamHandle, delegate: UpstreamDelegate): UpstreamHandle {
+  return Object.freeze({
+    ...handle,
+    delegate,
+    close: () => Promise.all([handle.close(), delegate.close()]).then(() => undefined),
+    destroy: () => Promise.all([handle.destroy(), delegate.destroy()]).then(() => undefined),
+  });
 }
 
 /**
@@ -139,6 +162,7 @@ export function createUpstream(
       client,
       target,
       farm: undefined,
+      delegate: undefined,
       start: () => undefined,
       close: () => client.close(),
       destroy: () => client.destroy(),
@@ -167,6 +191,7 @@ export function createUpstream(
     client: head.pool,
     target: head.address,
     farm,
+    delegate: undefined,
     start: () => farm.start(),
     close: () => farm.close(),
     destroy: () => farm.destroy(),

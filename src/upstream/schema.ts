@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, httpUrl } from '../util/units.js';
+import { upstreamAuthSchema } from '../kerberos/schema.js';
 
 const tlsVersion = z.enum(['TLSv1.2', 'TLSv1.3']);
 
@@ -129,6 +130,7 @@ export const upstreamSchema = z
       })
       .strict()
       .optional(),
+    auth: upstreamAuthSchema.optional(),
   })
   .strict()
   .superRefine((u, ctx) => {
@@ -136,6 +138,12 @@ export const upstreamSchema = z
       ctx.addIssue({ code: 'custom', path: ['url'], message: 'give either url or targets' });
     if (u.url !== undefined && u.targets !== undefined)
       ctx.addIssue({ code: 'custom', path: ['targets'], message: 'give either url or targets, not both' });
+    if (u.auth?.kerberos && (u.targets !== undefined || u.health_check !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: [u.targets !== undefined ? 'targets' : 'health_check'],
+        message: 'auth.kerberos needs a single url (no targets, no health_check)',
+      });
   });
 
 /** A validated upstream. */

@@ -287,6 +287,12 @@ class Connection implements ParserEvents {
       ex.handler.onComplete();
     }
     this.reused = true;
+    // A handler may have paused reading on a chunk whose read also held the end: the next
+    // exchange must find the socket flowing.
+    if (this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
     if (this.reusable && !this.closed && this.socket.readyState === 'open') this.pool.release(this, false);
     else this.destroy();
   }
