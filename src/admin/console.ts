@@ -35,6 +35,14 @@ const VERSION = (
 
 const INSTANCE_TTL_MS = 60_000;
 
+let consoles = 0;
+
+/** `host/pid`, numbered when one process runs several gateways (tests). */
+function instanceName(): string {
+  const n = consoles++;
+  return `${hostname()}/${process.pid}${n === 0 ? '' : `#${n + 1}`}`;
+}
+
 /** A short digest of a config: its version in the console. */
 export function configVersion(config: GatehouseConfig): string {
   return createHash('sha256').update(JSON.stringify(config)).digest('hex').slice(0, 12);
@@ -45,7 +53,7 @@ export function configVersion(config: GatehouseConfig): string {
  * by the recorder (only when `admin` is configured), the admin listener and its API.
  */
 export class AdminConsole implements AdminApiHost {
-  readonly instance = `${hostname()}/${process.pid}`;
+  readonly instance = instanceName();
   readonly version = VERSION;
   readonly started = new Date();
   readonly ring: DecisionRing;

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import type { BrowserContext, Page } from 'playwright-core';
 import { shot, signIn, startConsoleDemo, type ConsoleDemo } from './console-demo.js';
 
-// One `gatehouse dev` (with its admin listener and demo admin alice) and one Chromium for the
-// whole file; the tests run in order and share the admin's signed-in console page.
+// One Gatehouse (with its admin listener; admins: group `admins`, i.e. alice) and one Chromium
+// for the whole file; the tests run in order and share the admin's signed-in console page.
 let demo: ConsoleDemo;
 let admin: Page;
-/** carol: a signed-in user whom payroll refuses (not in "staff"). */
-let carol: { context: BrowserContext; page: Page };
+/** bob: a signed-in user whom the proxy's `/admin` refuses (not in "admins"). */
+let bob: { context: BrowserContext; page: Page };
 
 before(
   async () => {
@@ -17,8 +17,9 @@ before(
     admin = a.page;
     await signIn(admin, demo.admin, demo.issuer, 'alice');
     await admin.waitForSelector('nav[aria-label="Console sections"]');
-    carol = await demo.newPage();
-    await signIn(carol.page, `${demo.intranet}/`, demo.issuer, 'carol');
+    bob = await demo.newPage();
+    await signIn(bob.page, `${demo.proxy}/`, demo.issuer, 'bob');
+    for (const p of ['/', '/reports/2026-11', '/team']) await bob.page.goto(`${demo.proxy}${p}`);
   },
   { timeout: 120_000 },
 );
@@ -28,9 +29,9 @@ after(async () => {
 });
 
 // Browser-side code is passed as strings: the project's TypeScript has no DOM library.
-const ONLY_CAROL_REFUSALS = `(() => {
+const ONLY_BOB_REFUSALS = `(() => {
   const rows = [...document.querySelectorAll('table.decisions tbody tr')];
-  return rows.length > 0 && rows.every((r) => r.textContent.includes('carol') && r.className.includes('deny'));
+  return rows.length > 0 && rows.every((r) => r.textContent.includes('bob') && r.className.includes('deny'));
 })()`;
 const VERDICT_403 = `/403/.test(document.querySelector('aside.panel .verdict')?.textContent ?? '')`;
 const FOCUSED = `(() => {
@@ -56,16 +57,16 @@ const SERIES_PIXELS = `(() => {
 test('Live: a refused request appears in the stream with its reason, and its explanation opens', async () => {
   await admin.goto(`${demo.admin}#/live`);
   await admin.waitForSelector('.conn.live', { timeout: 30_000 });
-  // carol opens payroll after the console is listening: the row arrives over the stream.
-  const res = await carol.page.goto(`${demo.payroll}/`);
-  assert.equal(res?.status(), 403, 'payroll refuses carol');
+  // bob opens /admin after the console is listening: the row arrives over the stream.
+  const res = await bob.page.goto(`${demo.proxy}/admin/payroll-export`);
+  assert.equal(res?.status(), 403, '/admin refuses bob');
   const refusedRequestId = await res?.headerValue('x-request-id');
   assert.ok(refusedRequestId, 'the refusal names its request id');
   const row = admin.locator(`table.decisions tbody tr[data-id="${refusedRequestId}"]`);
   await row.waitFor({ timeout: 30_000 });
   const cells = await row.locator('td').allInnerTexts();
-  assert.match(cells.join(' | '), /carol/i);
-  assert.match(cells.join(' | '), /payroll/);
+  assert.match(cells.join(' | '), /bob/i);
+  assert.match(cells.join(' | '), /\/admin\/payroll-export/);
   assert.equal(cells[5], 'deny');
   assert.equal(cells[7], '403');
   const reason = (cells[6] ?? '').trim();
@@ -76,10 +77,10 @@ test('Live: a refused request appears in the stream with its reason, and its exp
   );
   await shot(admin, 'live');
 
-  // Filters: decision = deny and user = carol leave only carol's refusals.
+  // Filters: decision = deny and user = bob leave only bob's refusals.
   await admin.selectOption('select[name=decision]', 'deny');
-  await admin.fill('input[name=user]', 'carol');
-  await admin.waitForFunction(ONLY_CAROL_REFUSALS, undefined, { timeout: 30_000 });
+  await admin.fill('input[name=user]', 'bob');
+  await admin.waitForFunction(ONLY_BOB_REFUSALS, undefined, { timeout: 30_000 });
   await admin.locator(`table.decisions tbody tr[data-id="${refusedRequestId}"]`).click();
   const panel = admin.locator('aside.panel');
   await panel.waitFor();
@@ -89,8 +90,8 @@ test('Live: a refused request appears in the stream with its reason, and its exp
   assert.ok(text.includes(reason), `the explanation names the reason ${reason}`);
   assert.match(text, /Checks/);
   assert.ok(text.includes(refusedRequestId), 'the explanation is of that request');
-  // Secrets are never shown: not carol's session cookie, not any cookie value.
-  for (const c of await carol.context.cookies())
+  // Secrets are never shown: not bob's session cookie, not any cookie value.
+  for (const c of await bob.context.cookies())
     assert.ok(!text.includes(c.value), `cookie ${c.name} not shown`);
   for (const c of await admin.context().cookies())
     assert.ok(!text.includes(c.value), `cookie ${c.name} not shown`);
@@ -135,7 +136,13 @@ test('Keyboard: Tab reaches the section links, Enter follows them; Enter on a fo
   );
   await admin.keyboard.press('Escape');
   await admin.waitForSelector('aside.panel', { state: 'detached' });
-  assert.equal((await focused()).id, row, 'focus returns to the row');
+  await admin.waitForFunction(
+    `document.activeElement?.getAttribute('data-id') === ${JSON.stringify(row)}`,
+    undefined,
+    {
+      timeout: 10_000,
+    },
+  );
 });
 
 test('Analytics: the request-rate chart draws its series from the traffic', async () => {
@@ -154,26 +161,26 @@ test('Analytics: the request-rate chart draws its series from the traffic', asyn
 });
 
 test("Sessions: revoking all of a user's sessions signs that user out (the next request goes to login)", async () => {
-  const before = await carol.context.request.get(`${demo.intranet}/`, { maxRedirects: 0 });
-  assert.equal(before.status(), 200, 'carol is signed in on the intranet');
+  const before = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0 });
+  assert.equal(before.status(), 200, 'bob is signed in');
   await admin.goto(`${demo.admin}#/sessions`);
-  await admin.fill('input[name=user]', 'carol');
+  await admin.fill('input[name=user]', 'bob');
   await admin.click('button:text("Search")');
   await admin.waitForSelector('table.sessions tbody tr[data-session]', { timeout: 30_000 });
-  await admin.click('button:text("Revoke all of carol")');
+  await admin.click('button:text("Revoke all of bob")');
   const dialog = admin.locator('dialog.confirm');
   await dialog.waitFor();
-  assert.match(await dialog.innerText(), /Revoke all sessions of carol\?/);
+  assert.match(await dialog.innerText(), /Revoke all sessions of bob\?/);
   await shot(admin, 'revoke-confirm');
   await dialog.locator('button:text("Revoke all")').click();
   await admin.waitForSelector('.banner.ok:has-text("Revoked")', { timeout: 30_000 });
-  await admin.waitForSelector('table.sessions tbody tr:has-text("No active sessions of carol")', {
+  await admin.waitForSelector('table.sessions tbody tr:has-text("No active sessions of bob")', {
     timeout: 30_000,
   });
 
-  const after = await carol.context.request.get(`${demo.intranet}/`, { maxRedirects: 0 });
-  assert.equal(after.status(), 302, 'carol is sent to sign in');
-  const to = new URL(after.headers()['location'] ?? '', demo.intranet);
+  const after = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0 });
+  assert.equal(after.status(), 302, 'bob is sent to sign in');
+  const to = new URL(after.headers()['location'] ?? '', demo.proxy);
   assert.ok(
     to.href.startsWith(demo.issuer) || /\/\.gatehouse\//.test(to.pathname),
     `the redirect goes to the login: ${to.href}`,
