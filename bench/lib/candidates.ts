@@ -16,6 +16,7 @@ import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 import { gatehouseFarm, nginxFarm } from './cand-farm.js';
 import { gatehouseTls, nginxTls } from './cand-tls.js';
 import { haproxyJwtEs256, haproxyJwtRs256, haproxyPlain } from './cand-haproxy.js';
+import { gatehousePlainTraced } from './cand-tracing.js';
 
 function bearer(id: string): Candidate {
   const c = bearerCandidates.find((b) => b.id === id);
@@ -40,6 +41,7 @@ export const CANDIDATES: readonly Candidate[] = [
   rawAll,
   haproxyPlain,
   gatehousePlain,
+  gatehousePlainTraced,
   gatehousePost,
   gatehousePostStream,
   gatehouseCluster,
