@@ -2,6 +2,7 @@ import type { RequestContext } from '../pipeline/context.js';
 import { forwardedNode } from '../util/ip.js';
 import { isOwnCookie, noteDroppedCookie } from '../guard/cookies.js';
 import { upstreamOf } from './pool.js';
+import { markParsed } from './h1/request-head.js';
 import {
   classifyHeader,
   HeaderClass,
@@ -45,6 +46,8 @@ function connectionNames(value: string | undefined): Set<string> | undefined {
  * injected headers, which `Connection` can never remove; then forwarding headers (RFC 7239 and
  * X-Forwarded-*), appended to a trusted proxy's values and replacing an untrusted client's.
  * Every removed header is reported in `ctx.extra.strippedHeaders` with one reason per class.
+ * The list is a `ParsedHeaderList` (`h1/request-head.ts`): the client's values, passed on unchanged from the
+ * parsed request head, are not scanned for control characters a second time.
  */
 export function buildUpstreamHeaders(ctx: RequestContext): string[] {
   const route = ctx.route;
@@ -95,6 +98,8 @@ export function buildUpstreamHeaders(ctx: RequestContext): string[] {
     if (conn?.has(lower) || ctx.drop.has(lower) || injected?.has(lower)) continue;
     out.push(name, value);
   }
+  // Values so far are the parser's own (see ParsedHeaderList); what follows is Gatehouse's.
+  markParsed(out, out.length);
   if (stripped) {
     ctx.extra.strippedHeaders = stripped;
     for (let c = 1; c < STRIP_REASONS.length; c++)

@@ -34,6 +34,20 @@ export class H1Error extends Error {
 const BAD_TARGET = /[\0-\x20\x7f]/;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 
+/**
+ * A header list whose first `parsedValues` entries (names and values, from index 0) were taken
+ * unchanged from a request head that an HTTP parser accepted (Gatehouse's fast lane or Node's
+ * llhttp, strict mode): their values hold no control character but HTAB and nothing above
+ * U+00FF, so {@link requestHead} does not scan them again (a bearer token is most of a head).
+ * Their names are still checked.
+ */
+export type ParsedHeaderList = readonly string[] & { readonly parsedValues?: number };
+
+/** Marks the first `n` entries of `headers` as taken unchanged from a parsed request head. */
+export function markParsed(headers: string[], n: number): void {
+  (headers as string[] & { parsedValues?: number }).parsedValues = n;
+}
+
 /** True for a stream body sent with chunked transfer coding (no declared length). */
 export function isChunked(req: H1Request): boolean {
   return req.body !== null && !Buffer.isBuffer(req.body) && req.contentLength === undefined;
@@ -59,11 +73,12 @@ export function requestHead(req: H1Request, chunked: boolean): string {
     throw new H1Error('ERR_INVALID_REQUEST_TARGET', 'invalid upstream request target');
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
   const h = req.headers;
+  const parsed = (h as ParsedHeaderList).parsedValues ?? 0;
   for (let i = 0; i < h.length; i += 2) {
     const name = h[i] as string;
     const value = h[i + 1] as string;
     // Tested apart, not as one `name: value` string: joining would copy every long value (a token).
-    if (!TOKEN.test(name) || FIELD_CTL.test(value))
+    if (!TOKEN.test(name) || (i >= parsed && FIELD_CTL.test(value)))
       throw new H1Error('ERR_INVALID_HEADER', `invalid upstream request header ${JSON.stringify(name)}`);
     if (isFraming(name)) continue;
     head += `${name}: ${value}\r\n`;
