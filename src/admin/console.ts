@@ -29,9 +29,18 @@ export interface AdminConsoleHost extends AdminListenerHost {
   readonly persistent: Map<string, unknown>;
 }
 
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
+/** The package version (shown in whoami and instances); `unknown` when package.json is not beside the code. */
+function packageVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const VERSION = packageVersion();
 
 const INSTANCE_TTL_MS = 60_000;
 
@@ -106,6 +115,12 @@ export class AdminConsole implements AdminApiHost {
   };
 
   async start(): Promise<string> {
+    const cfg = this.host.state.config.admin;
+    if (cfg?.insecure_non_loopback === true && cfg.tls === undefined)
+      this.host.logger.warn(
+        { listen: cfg.listen },
+        'INSECURE: admin.insecure_non_loopback is on: the admin console and its session cookie travel in clear text',
+      );
     const url = await this.listener.start(this.host.persistent);
     this.host.logger.info({ url }, `admin console on ${url}`);
     await this.#register();
