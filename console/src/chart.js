@@ -8,6 +8,11 @@ import { html } from './html.js';
 
 /** @typedef {{ label: string, color: string, values: (number | null)[], dash?: number[] }} Series */
 
+/** True when some value stands alone between gaps: a line cannot show it, a point must. @param {(number | null)[]} vs */
+function isolated(vs) {
+  return vs.some((v, i) => v !== null && (vs[i - 1] ?? null) === null && (vs[i + 1] ?? null) === null);
+}
+
 /** `14:05` of a time in seconds. @param {number} s */
 const hhmm = (s) =>
   new Date(s * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', hour12: false });
@@ -27,7 +32,7 @@ export function Chart({
 }) {
   const box = useRef(/** @type {HTMLDivElement | null} */ (null));
   const plot = useRef(/** @type {uPlot | null} */ (null));
-  const shape = series.map((s) => s.label).join('|');
+  const shape = series.map((s) => `${s.label}${isolated(s.values) ? '•' : ''}`).join('|');
   const data = /** @type {uPlot.AlignedData} */ ([xs, ...series.map((s) => s.values)]);
 
   useEffect(() => {
@@ -66,7 +71,7 @@ export function Chart({
           width: 2,
           dash: s.dash,
           spanGaps: false,
-          points: { show: xs.length < 3 },
+          points: { show: isolated(s.values), size: 6 },
           value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) =>
             v === null || v === undefined ? '—' : `${fmt(v)}${unit}`,
         })),

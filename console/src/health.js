@@ -161,8 +161,8 @@ export function Health() {
                       ${instances.map(
                         (i) =>
                           html`<li>
-                            <span class="chip">${i.instance}</span> v${i.version} · started
-                            ${dateTime(i.started)}
+                            <span class="chip">${i.instance}</span>
+                            ${`v${i.version} · started ${dateTime(i.started)}`}
                           </li>`,
                       )}
                     </ul>`
@@ -214,6 +214,15 @@ export function Health() {
                   </tr>
                 </thead>
                 <tbody>
+                  ${
+                    (h.upstreams ?? []).length === 0
+                      ? html`<tr>
+                          <td colspan="3" class="muted">
+                            No upstream with several targets or health checks.
+                          </td>
+                        </tr>`
+                      : null
+                  }
                   ${(h.upstreams ?? []).flatMap((/** @type {any} */ u) =>
                     (u.targets ?? []).map(
                       (/** @type {any} */ t) =>

@@ -7,6 +7,8 @@ import { shot, signIn, startConsoleDemo, type ConsoleDemo } from './console-demo
 // for the whole file; the tests run in order and share the admin's signed-in console page.
 let demo: ConsoleDemo;
 let admin: Page;
+/** What a browser sends when it opens a page (Gatehouse answers those with a login redirect, not 401). */
+const NAVIGATION = { accept: 'text/html', 'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document' };
 /** bob: a signed-in user whom the proxy's `/admin` refuses (not in "admins"). */
 let bob: { context: BrowserContext; page: Page };
 
@@ -27,6 +29,20 @@ before(
 after(async () => {
   await demo?.close();
 });
+
+/**
+ * Polls `expr` (evaluated in the page over the DevTools protocol, which the console's CSP allows;
+ * `waitForFunction` would need `unsafe-eval`) until it is truthy; returns its value.
+ */
+async function until<T>(page: Page, expr: string, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await page.evaluate<T>(expr);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`not true within ${ms} ms: ${expr}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 // Browser-side code is passed as strings: the project's TypeScript has no DOM library.
 const ONLY_BOB_REFUSALS = `(() => {
@@ -80,11 +96,11 @@ test('Live: a refused request appears in the stream with its reason, and its exp
   // Filters: decision = deny and user = bob leave only bob's refusals.
   await admin.selectOption('select[name=decision]', 'deny');
   await admin.fill('input[name=user]', 'bob');
-  await admin.waitForFunction(ONLY_BOB_REFUSALS, undefined, { timeout: 30_000 });
+  await until(admin, ONLY_BOB_REFUSALS);
   await admin.locator(`table.decisions tbody tr[data-id="${refusedRequestId}"]`).click();
   const panel = admin.locator('aside.panel');
   await panel.waitFor();
-  await admin.waitForFunction(VERDICT_403, undefined, { timeout: 30_000 });
+  await until(admin, VERDICT_403);
   const text = await panel.innerText();
   assert.match(text, /deny\s+403/);
   assert.ok(text.includes(reason), `the explanation names the reason ${reason}`);
@@ -102,6 +118,7 @@ test('Live: a refused request appears in the stream with its reason, and its exp
 
 test('Keyboard: Tab reaches the section links, Enter follows them; Enter on a focused row opens its explanation', async () => {
   await admin.goto(`${demo.admin}#/live`);
+  await admin.reload();
   await admin.waitForSelector('table.decisions tbody tr', { timeout: 30_000 });
   const focused = () => admin.evaluate<{ tag: string; text: string; id: string }>(FOCUSED);
   let reached = false;
@@ -136,13 +153,7 @@ test('Keyboard: Tab reaches the section links, Enter follows them; Enter on a fo
   );
   await admin.keyboard.press('Escape');
   await admin.waitForSelector('aside.panel', { state: 'detached' });
-  await admin.waitForFunction(
-    `document.activeElement?.getAttribute('data-id') === ${JSON.stringify(row)}`,
-    undefined,
-    {
-      timeout: 10_000,
-    },
-  );
+  await until(admin, `document.activeElement?.getAttribute('data-id') === ${JSON.stringify(row)}`, 10_000);
 });
 
 test('Analytics: the request-rate chart draws its series from the traffic', async () => {
@@ -153,15 +164,15 @@ test('Analytics: the request-rate chart draws its series from the traffic', asyn
   const refused = await admin.locator('.tile', { hasText: 'refused' }).locator('.tile-v').innerText();
   assert.ok(Number(refused.replace(/,/g, '')) > 0, `refusals counted: ${refused}`);
   // The series colour of "Request rate" (#1d4ed8) is on its canvas: uPlot drew the data.
-  const drawn = await admin.waitForFunction(SERIES_PIXELS, undefined, { timeout: 30_000 });
-  assert.ok(Number(await drawn.jsonValue()) > 8, 'series pixels on the canvas');
+  const drawn = await until<number>(admin, SERIES_PIXELS);
+  assert.ok(drawn > 8, 'series pixels on the canvas');
   const reasons = await admin.locator('table.small-table', { hasText: 'Top deny reasons' }).innerText();
   assert.doesNotMatch(reasons, /No refusals/, 'the top deny reasons list the refusal');
   await shot(admin, 'analytics');
 });
 
 test("Sessions: revoking all of a user's sessions signs that user out (the next request goes to login)", async () => {
-  const before = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0 });
+  const before = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0, headers: NAVIGATION });
   assert.equal(before.status(), 200, 'bob is signed in');
   await admin.goto(`${demo.admin}#/sessions`);
   await admin.fill('input[name=user]', 'bob');
@@ -178,7 +189,7 @@ test("Sessions: revoking all of a user's sessions signs that user out (the next 
     timeout: 30_000,
   });
 
-  const after = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0 });
+  const after = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0, headers: NAVIGATION });
   assert.equal(after.status(), 302, 'bob is sent to sign in');
   const to = new URL(after.headers()['location'] ?? '', demo.proxy);
   assert.ok(
