@@ -88,6 +88,12 @@ describe('request audit line', () => {
           mergedReasons(ctx, err),
         );
         assert.equal(line, JSON.stringify(buildRequestEvent(ctx, c.status, err)));
+        // The same principal and route objects in another request (a cached token's next use).
+        const again = { ...ctx, id: `${c.id}-2`, path: `${c.path}/2` } as RequestContext;
+        assert.equal(
+          requestEventLine(again, c.status, err, decisionOf(again, c.status, err), mergedReasons(again, err)),
+          JSON.stringify(buildRequestEvent(again, c.status, err)),
+        );
       }),
       { numRuns: 1500 },
     );
