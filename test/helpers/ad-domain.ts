@@ -6,11 +6,11 @@ import { freePort } from './ports.js';
 import {
   applyDirectoryOps,
   configureKdcOnly,
-  provisionDomain,
   startSamba,
   type DirectoryOp,
   type SambaProcess,
 } from './kerberos/samba.js';
+import { copyTemplate, domainTemplate } from './kerberos/template.js';
 import { mustRunKrb5Tool, runKrb5Tool, type ToolResult } from './kerberos/krb5-tools.js';
 
 /** The realm of every throwaway domain. */
@@ -25,8 +25,10 @@ export const IIS_SPN = 'HTTP/iis.corp.test';
 /** Options of {@link startAdDomain}. */
 export interface AdDomainOptions {
   /**
-   * Lifetime of every ticket the KDC issues (TGTs and service tickets), in seconds; default: the
-   * KDC's (10 h). krb5.conf gets `clockskew = 5` with it, so a stale ticket is refused promptly.
+   * Ticket lifetime in seconds, as krb5.conf `ticket_lifetime` (Samba's KDC policy counts whole
+   * hours): every TGT obtained with this krb5.conf lasts that long, and the tickets obtained with
+   * a TGT never outlive it. Default: the KDC's 10 h. krb5.conf then also gets `clockskew = 5`, so
+   * a stale ticket is refused promptly.
    */
   ticketLifetimeSeconds?: number;
 }
@@ -117,45 +119,51 @@ function password(): string {
   return `Pw-${randomBytes(9).toString('base64url')}!9a`;
 }
 
+const TEMPLATE = {
+  version: 'corp.test v1: alice bob carol, payroll-admins, hr, svc-gateway -> HTTP/iis.corp.test, svc-iis',
+  users: ['alice', 'bob', 'carol'],
+  ops: (passwords: Record<string, string>, dir: string): DirectoryOp[] => [
+    ...['alice', 'bob', 'carol'].map((name) => ({ op: 'user', name, password: passwords[name] })),
+    { op: 'group', name: 'payroll-admins', members: ['alice'] },
+    { op: 'group', name: 'hr', members: ['bob', 'carol'] },
+    { op: 'user', name: GATEWAY_ACCOUNT, password: password(), spns: [GATEWAY_SPN], enctypes: 24 },
+    { op: 'user', name: IIS_ACCOUNT, password: password(), spns: [IIS_SPN], enctypes: 24 },
+    { op: 'delegation', account: GATEWAY_ACCOUNT, any_protocol: true, services: [IIS_SPN] },
+    { op: 'keytab', principal: `${GATEWAY_ACCOUNT}@${REALM}`, file: join(dir, 'svc-gateway.keytab') },
+    { op: 'keytab', principal: `${IIS_SPN}@${REALM}`, file: join(dir, 'iis.keytab') },
+  ],
+};
+
 /**
- * Provisions a throwaway AD domain CORP.TEST with Samba (KDC only, ephemeral loopback port) and
- * fills it: users alice, bob, carol; group payroll-admins (alice); svc-gateway with SPN
+ * A throwaway AD domain CORP.TEST with Samba (KDC only, ephemeral loopback port): users alice, bob,
+ * carol; groups payroll-admins (alice) and hr (bob, carol); svc-gateway with SPN
  * HTTP/gateway.corp.test, protocol transition on and msDS-AllowedToDelegateTo HTTP/iis.corp.test;
  * svc-iis with SPN HTTP/iis.corp.test; AES keys; keytabs for both. Needs root (samba-tool provision
- * chowns sysvol). About 10 s: provision once per test file.
+ * chowns sysvol). The provisioned domain is built once per machine and copied (see
+ * kerberos/template.ts): a domain then starts in about a second; every copy is independent.
  */
 export async function startAdDomain(opts: AdDomainOptions = {}): Promise<AdDomain> {
   if (process.getuid?.() !== 0) throw new Error('startAdDomain needs root (samba-tool domain provision)');
+  const template = await domainTemplate(TEMPLATE);
   const dir = mkdtempSync(join(tmpdir(), 'gh-ad-'));
   chmodSync(dir, 0o755);
   const domainDir = join(dir, 'dc');
   let samba: SambaProcess | undefined;
   try {
-    await provisionDomain(domainDir, password());
+    await copyTemplate(template, dir);
+    chmodSync(dir, 0o755);
     const kdcPort = await freePort();
     const kpasswdPort = await freePort();
-    const hours = opts.ticketLifetimeSeconds !== undefined ? opts.ticketLifetimeSeconds / 3600 : undefined;
-    const smbConf = configureKdcOnly(domainDir, kdcPort, kpasswdPort, hours);
+    const smbConf = configureKdcOnly(domainDir, kdcPort, kpasswdPort);
     const krb5Conf = join(dir, 'krb5.conf');
     writeKrb5Conf(krb5Conf, kdcPort, kpasswdPort, opts.ticketLifetimeSeconds);
     const gatewayKeytab = join(dir, 'svc-gateway.keytab');
     const iisKeytab = join(dir, 'iis.keytab');
-    const passwords: Record<string, string> = {};
-    for (const u of ['alice', 'bob', 'carol']) passwords[u] = password();
+    const passwords = template.passwords;
     const gatewayPrincipal = `${GATEWAY_ACCOUNT}@${REALM}`;
-    const kvno = await applyDirectoryOps(smbConf, [
-      ...['alice', 'bob', 'carol'].map((name) => ({ op: 'user', name, password: passwords[name] })),
-      { op: 'group', name: 'payroll-admins', members: ['alice'] },
-      { op: 'group', name: 'hr', members: ['bob', 'carol'] },
-      { op: 'user', name: GATEWAY_ACCOUNT, password: password(), spns: [GATEWAY_SPN], enctypes: 24 },
-      { op: 'user', name: IIS_ACCOUNT, password: password(), spns: [IIS_SPN], enctypes: 24 },
-      { op: 'delegation', account: GATEWAY_ACCOUNT, any_protocol: true, services: [IIS_SPN] },
-      { op: 'keytab', principal: gatewayPrincipal, file: gatewayKeytab },
-      { op: 'keytab', principal: `${IIS_SPN}@${REALM}`, file: iisKeytab },
-    ]);
-    let gatewayKvno = kvno[GATEWAY_ACCOUNT] ?? 0;
+    let gatewayKvno = template.gatewayKvno;
     let delegateTo = [IIS_SPN];
-    samba = await startSamba(smbConf, domainDir, kdcPort);
+    samba = await startSamba(smbConf, domainDir, kdcPort, dir);
     const apply = (ops: DirectoryOp[]) => applyDirectoryOps(smbConf, ops);
     const setDelegation = (spns: string[]) =>
       apply([{ op: 'delegation', account: GATEWAY_ACCOUNT, any_protocol: true, services: spns }]).then(() => {
@@ -177,7 +185,7 @@ export async function startAdDomain(opts: AdDomainOptions = {}): Promise<AdDomai
         samba = undefined;
       },
       startKdc: async () => {
-        if (!samba) samba = await startSamba(smbConf, domainDir, kdcPort);
+        if (!samba) samba = await startSamba(smbConf, domainDir, kdcPort, dir);
       },
       rotateGatewayKeytab: async (path = gatewayKeytab) => {
         const k = await apply([

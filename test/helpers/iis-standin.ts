@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
   copyFileSync,
@@ -14,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBinary } from './binaries.js';
 import { freePort, waitFor } from './ports.js';
+import { spawnGroup } from './kerberos/process-group.js';
 
 const MODULES = '/usr/lib/apache2/modules';
 
@@ -51,17 +51,6 @@ export interface IisStandinOptions {
   connectionBound?: boolean;
 }
 
-const running = new Set<number>();
-process.once('exit', () => {
-  for (const pid of running) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-});
-
 function apacheConf(dir: string, port: number, keytab: string, connectionBound: boolean): string {
   const asRoot = process.getuid?.() === 0;
   return `ServerRoot ${dir}
@@ -83,6 +72,8 @@ LoadModule mime_module ${MODULES}/mod_mime.so
 LoadModule setenvif_module ${MODULES}/mod_setenvif.so
 LoadModule alias_module ${MODULES}/mod_alias.so
 StartServers 1
+MinSpareThreads 8
+MaxSpareThreads 64
 ServerLimit 2
 ThreadsPerChild 32
 MaxRequestWorkers 64
@@ -147,15 +138,10 @@ export async function startIisStandin(opts: IisStandinOptions): Promise<IisStand
   writeFileSync(join(dir, 'www', 'whoami.json'), WHOAMI);
   const port = await freePort();
   writeFileSync(join(dir, 'httpd.conf'), apacheConf(dir, port, keytab, opts.connectionBound ?? true));
-  const child: ChildProcess = spawn(bin, ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const group = spawnGroup(bin, ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], {
     env: { ...process.env, KRB5_CONFIG: opts.krb5Conf, APACHE_RUN_DIR: join(dir, 'run') },
+    removeOnDeath: dir,
   });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
-  const pid = child.pid ?? 0;
-  running.add(pid);
   const errorLog = () => {
     try {
       return readFileSync(join(dir, 'logs', 'error.log'), 'utf8');
@@ -163,33 +149,11 @@ export async function startIisStandin(opts: IisStandinOptions): Promise<IisStand
       return '';
     }
   };
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      running.delete(pid);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      try {
-        process.kill(-pid, 'SIGTERM');
-      } catch {
-        return resolve();
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 5000).unref();
-    });
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code) => reject(new Error(`apache2 exited (${code})`))),
-  );
-  exited.catch(() => undefined);
   try {
-    await Promise.race([waitFor(() => challenges(port), 20_000, `apache2 on port ${port}`), exited]);
+    await Promise.race([waitFor(() => challenges(port), 20_000, `apache2 on port ${port}`), group.exited]);
   } catch (e) {
-    await stop();
-    throw new Error(`IIS stand-in did not start: ${(e as Error).message} ${stderr} ${errorLog()}`);
+    await group.stop(5000);
+    throw new Error(`IIS stand-in did not start: ${(e as Error).message} ${group.output()} ${errorLog()}`);
   }
   return {
     port,
@@ -197,7 +161,7 @@ export async function startIisStandin(opts: IisStandinOptions): Promise<IisStand
     dir,
     errorLog,
     close: async () => {
-      await stop();
+      await group.stop(5000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requireBinary } from '../binaries.js';
 import { waitFor } from '../ports.js';
+import { spawnGroup } from './process-group.js';
 
 const ADMIN_SCRIPT = fileURLToPath(new URL('./samba-admin.py', import.meta.url));
 
@@ -40,14 +41,9 @@ export function provisionDomain(dir: string, adminPassword: string): Promise<voi
 
 /**
  * Rewrites the provisioned smb.conf for a KDC-only DC on `kdcPort`/`kpasswdPort` (loopback) with
- * every runtime path under `dir`; `ticketLifetimeHours` shortens user and service tickets.
+ * every runtime path under `dir`.
  */
-export function configureKdcOnly(
-  dir: string,
-  kdcPort: number,
-  kpasswdPort: number,
-  ticketLifetimeHours?: number,
-): string {
+export function configureKdcOnly(dir: string, kdcPort: number, kpasswdPort: number): string {
   const conf = join(dir, 'etc', 'smb.conf');
   mkdirSync(join(dir, 'log'), { recursive: true });
   mkdirSync(join(dir, 'run'), { recursive: true });
@@ -62,11 +58,6 @@ export function configureKdcOnly(
     `\tkpasswd port = ${kpasswdPort}`,
     `\tdns port = 0`,
   ];
-  if (ticketLifetimeHours !== undefined) {
-    lines.push(`\tkdc:user ticket lifetime = ${ticketLifetimeHours}`);
-    lines.push(`\tkdc:service ticket lifetime = ${ticketLifetimeHours}`);
-    lines.push(`\tkdc:renewal lifetime = ${ticketLifetimeHours}`);
-  }
   const text = readFileSync(conf, 'utf8')
     .split('\n')
     .filter((l) => !/^\s*(server services|log file)\s*=/.test(l))
@@ -110,56 +101,23 @@ export interface SambaProcess {
   readonly pid: number;
 }
 
-const running = new Set<number>();
-process.once('exit', () => {
-  for (const pid of running) {
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-});
-
 /** Starts samba in the foreground (own process group) and waits until the KDC accepts TCP on `kdcPort`. */
-export async function startSamba(smbConf: string, dir: string, kdcPort: number): Promise<SambaProcess> {
+export async function startSamba(
+  smbConf: string,
+  dir: string,
+  kdcPort: number,
+  removeOnDeath?: string,
+): Promise<SambaProcess> {
   const bin = requireBinary('samba', 'samba');
-  const child: ChildProcess = spawn(bin, ['-i', '-M', 'single', '-s', smbConf], {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (d) => (output = (output + String(d)).slice(-4000)));
-  child.stderr?.on('data', (d) => (output = (output + String(d)).slice(-4000)));
-  const pid = child.pid ?? 0;
-  running.add(pid);
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      running.delete(pid);
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      try {
-        process.kill(-pid, 'SIGTERM');
-      } catch {
-        return resolve();
-      }
-      setTimeout(() => {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }, 3000).unref();
-    });
-  const exited = new Promise<never>((_, reject) =>
-    child.once('exit', (code, signal) => reject(new Error(`samba exited (${code ?? signal})`))),
-  );
-  exited.catch(() => undefined);
+  const group = spawnGroup(bin, ['-i', '-M', 'single', '-s', smbConf], { removeOnDeath });
   try {
-    await Promise.race([waitFor(() => listening(kdcPort), 30_000, `samba KDC on port ${kdcPort}`), exited]);
+    await Promise.race([
+      waitFor(() => listening(kdcPort), 30_000, `samba KDC on port ${kdcPort}`),
+      group.exited,
+    ]);
   } catch (e) {
-    await stop();
-    throw new Error(`samba did not start (${(e as Error).message}); log in ${dir}/log: ${output}`);
+    await group.stop();
+    throw new Error(`samba did not start (${(e as Error).message}); log in ${dir}/log: ${group.output()}`);
   }
-  return { stop, pid };
+  return { stop: () => group.stop(), pid: group.pid };
 }

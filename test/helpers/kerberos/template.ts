@@ -1,0 +1,84 @@
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyDirectoryOps, provisionDomain, type DirectoryOp } from './samba.js';
+
+/** What a copy of the provisioned domain starts with. */
+export interface DomainTemplate {
+  /** Directory holding `dc/` (the provisioned DC), `svc-gateway.keytab`, `iis.keytab`, `template.json`. */
+  readonly dir: string;
+  readonly passwords: Record<string, string>;
+  readonly gatewayKvno: number;
+}
+
+interface TemplateSpec {
+  readonly users: readonly string[];
+  readonly ops: (passwords: Record<string, string>, dir: string) => DirectoryOp[];
+  /** Changes whenever `ops` changes, so an old template is not reused. */
+  readonly version: string;
+}
+
+function password(): string {
+  return `Pw-${randomBytes(9).toString('base64url')}!9a`;
+}
+
+function cpA(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('cp', ['-a', `${from}/.`, to], (err, _out, stderr) =>
+      err ? reject(new Error(`cp -a ${from} ${to}: ${stderr}`)) : resolve(),
+    ),
+  );
+}
+
+const ADMIN_SCRIPT = fileURLToPath(new URL('./samba-admin.py', import.meta.url));
+
+/**
+ * The provisioned and filled domain, built once per machine (samba-tool domain provision takes
+ * 5–10 s, much longer on a loaded machine) under the temp dir and reused by every test file: a
+ * domain is a copy of it. Built in a private directory and renamed into place, so parallel test
+ * files never see half of one; keyed by `spec.version` and samba-admin.py's content.
+ */
+export async function domainTemplate(spec: TemplateSpec): Promise<DomainTemplate> {
+  const key = createHash('sha256')
+    .update(spec.version)
+    .update(readFileSync(ADMIN_SCRIPT))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(tmpdir(), `gh-ad-template-${key}`);
+  const meta = join(dir, 'template.json');
+  if (!existsSync(meta)) {
+    const work = mkdtempSync(join(tmpdir(), 'gh-ad-building-'));
+    try {
+      await provisionDomain(join(work, 'dc'), password());
+      const passwords: Record<string, string> = {};
+      for (const u of spec.users) passwords[u] = password();
+      const kvno = await applyDirectoryOps(join(work, 'dc', 'etc', 'smb.conf'), spec.ops(passwords, work));
+      writeFileSync(join(work, 'template.json'), JSON.stringify({ passwords, kvno, built_in: work }));
+      try {
+        renameSync(work, dir);
+      } catch {
+        rmSync(work, { recursive: true, force: true }); // another test file was faster
+      }
+    } catch (e) {
+      rmSync(work, { recursive: true, force: true });
+      throw e;
+    }
+  }
+  const m = JSON.parse(readFileSync(meta, 'utf8')) as {
+    passwords: Record<string, string>;
+    kvno: Record<string, number>;
+  };
+  return { dir, passwords: { ...m.passwords }, gatewayKvno: m.kvno['svc-gateway'] ?? 0 };
+}
+
+/** Copies the template into `to` and points its smb.conf at the copy. */
+export async function copyTemplate(t: DomainTemplate, to: string): Promise<void> {
+  await cpA(t.dir, to);
+  const builtIn = (JSON.parse(readFileSync(join(t.dir, 'template.json'), 'utf8')) as { built_in: string })
+    .built_in;
+  const conf = join(to, 'dc', 'etc', 'smb.conf');
+  writeFileSync(conf, readFileSync(conf, 'utf8').replaceAll(builtIn, to));
+}
