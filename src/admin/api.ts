@@ -6,7 +6,7 @@ import type { AdminAccess } from './access.js';
 import { ADMIN_SERVICE } from './feature.js';
 import type { DecisionRing } from './feed.js';
 import type { LiveStream } from './stream.js';
-import type { Analytics } from './analytics.js';
+import { Analytics } from './analytics.js';
 import { decisionJson, matches, parseFilter, parseLimit } from './decisions.js';
 import { explainRequest } from './explain.js';
 import { checkCsrf, sendAdminJson } from './http.js';
@@ -112,7 +112,14 @@ const ROUTES: readonly ApiRoute[] = [
     path: '/api/analytics',
     handle: (ctx, host, q) => {
       const w = host.analytics.parseWindow(q.get('window'));
-      sendAdminJson(ctx, 200, host.analytics.query(w, q.get('route') || undefined));
+      const route = q.get('route') || undefined;
+      const who = q.get('principal');
+      if (who === null || who === '') return sendAdminJson(ctx, 200, host.analytics.query(w, route));
+      // One principal: computed from the decisions still in memory (no per-principal series are kept).
+      const one = new Analytics(host.analytics.windowMs);
+      const f = parseFilter(new URLSearchParams({ user: who }));
+      for (const e of host.ring.recent(host.ring.size, (x) => matches(f, x)).reverse()) one.add(e);
+      sendAdminJson(ctx, 200, { ...one.query(w, route), source: 'recent decisions' });
     },
   },
   {

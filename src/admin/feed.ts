@@ -72,15 +72,13 @@ export function entryOf(
 }
 
 /**
- * The most recent decisions in a fixed-size ring (`admin.retention.decisions`), newest last,
- * with an index by request id for explain. Memory is bounded by the ring size: the oldest entry
- * is overwritten (and unindexed) by the newest.
+ * The most recent decisions in a fixed-size ring (`admin.retention.decisions`), newest last.
+ * Memory is bounded by the ring size: the oldest entry is overwritten by the newest.
  */
 export class DecisionRing {
   readonly #items: (FeedEntry | undefined)[];
   #next = 0;
   #size = 0;
-  readonly #byId = new Map<string, FeedEntry>();
   readonly #listeners: FeedListener[] = [];
 
   constructor(readonly capacity: number) {
@@ -93,10 +91,7 @@ export class DecisionRing {
   }
 
   push(e: FeedEntry): void {
-    const old = this.#items[this.#next];
-    if (old !== undefined && this.#byId.get(old.id) === old) this.#byId.delete(old.id);
     this.#items[this.#next] = e;
-    this.#byId.set(e.id, e);
     this.#next = (this.#next + 1) % this.capacity;
     if (this.#size < this.capacity) this.#size++;
     for (const l of this.#listeners) l(e);
@@ -106,8 +101,9 @@ export class DecisionRing {
     return this.#size;
   }
 
+  /** The newest entry with this request id (a scan: explain is rare, the hot path pays no index). */
   get(id: string): FeedEntry | undefined {
-    return this.#byId.get(id);
+    return this.recent(1, (e) => e.id === id)[0];
   }
 
   /** Newest first, stopping after `limit` entries that pass `keep`. */

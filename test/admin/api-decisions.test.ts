@@ -197,6 +197,14 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
       s.reduce((n, p) => n + p.requests, 0),
       pub.requests,
     );
+    const bob = await api(alice, `${f.adminUrl}/api/analytics?window=15m&principal=bob`);
+    const bs = bob.json.series as { requests: number; denied: number }[];
+    assert.ok(bs.reduce((n, p) => n + p.denied, 0) >= 1, 'bob was refused');
+    assert.equal(
+      bs.reduce((n, p) => n + p.requests, 0),
+      feed.filter((d) => d.principal.name === 'bob@contoso.example').length,
+      'only his requests',
+    );
     const bad = await api(alice, `${f.adminUrl}/api/analytics?window=30d`);
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error, 'GH_ADMIN_BAD_REQUEST');
