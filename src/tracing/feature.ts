@@ -1,9 +1,9 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Feature } from '../pipeline/feature.js';
 import type { TracingGlobals } from './schema.js';
 import { ExportQueue } from './export.js';
 import { Tracer } from './tracer.js';
+import { otlpExporter } from './otlp.js';
 
 /** `cctx.services` key of the runtime state's {@link Tracer} (absent when tracing is off). */
 export const TRACER_SERVICE = 'tracing';
@@ -19,12 +19,7 @@ export const tracingFeature: Feature<TracingGlobals> = {
   compileGlobal(cctx) {
     const cfg = cctx.config.tracing;
     if (cfg === undefined || cctx.dryRun) return;
-    const exporter = new OTLPTraceExporter({
-      url: cfg.otlp.endpoint,
-      headers: { ...cfg.otlp.headers },
-      timeoutMillis: cfg.otlp.timeout,
-      concurrencyLimit: 2,
-    });
+    const exporter = otlpExporter(cfg.otlp);
     const logger = cctx.logger;
     const queue = new ExportQueue(exporter, resourceFromAttributes({ 'service.name': cfg.service_name }), {
       maxQueue: cfg.max_queue,

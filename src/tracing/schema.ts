@@ -8,10 +8,10 @@ const otlpSchema = z
       'OTLP/HTTP traces URL of the collector, path included, e.g. `http://collector:4318/v1/traces`.',
     ),
     protocol: z
-      .literal('http/json')
-      .default('http/json')
+      .enum(['http/protobuf', 'http/json'])
+      .default('http/protobuf')
       .describe(
-        'Encoding: `http/json` (OTLP JSON, accepted by the OpenTelemetry Collector, Jaeger, Tempo on port 4318).',
+        'Encoding: `http/protobuf` (the OTLP default; about a third of the CPU of JSON) or `http/json`. The OpenTelemetry Collector, Jaeger and Tempo take both on port 4318.',
       ),
     headers: z
       .record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'expected an HTTP header name'), z.string())

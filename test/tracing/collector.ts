@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { decodeTraceRequest } from './otlp-proto.js';
 
 /** One span as a collector received it (OTLP JSON), attributes flattened to plain values. */
 export interface ReceivedSpan {
@@ -13,7 +14,7 @@ export interface ReceivedSpan {
   readonly service: unknown;
 }
 
-/** A local OTLP/HTTP collector: decodes every JSON export request with JSON.parse. */
+/** A local OTLP/HTTP collector: decodes JSON export requests with JSON.parse, protobuf ones with {@link decodeTraceRequest}. */
 export interface Collector {
   readonly url: string;
   readonly spans: ReceivedSpan[];
@@ -54,7 +55,12 @@ export async function startCollector(): Promise<Collector> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       requests.push({ headers: req.headers });
-      const doc = JSON.parse(Buffer.concat(chunks).toString()) as {
+      const body = Buffer.concat(chunks);
+      const doc = (
+        req.headers['content-type'] === 'application/x-protobuf'
+          ? decodeTraceRequest(body)
+          : JSON.parse(body.toString())
+      ) as {
         resourceSpans: {
           resource?: { attributes?: Attr[] };
           scopeSpans: { spans: (Omit<ReceivedSpan, 'attributes' | 'service'> & { attributes?: Attr[] })[] }[];

@@ -37,7 +37,7 @@ test('tracing off: the client traceparent and tracestate pass untouched, no trac
   try {
     const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     for (const headers of [{ traceparent: tp, tracestate: 'v=1' }, { traceparent: 'garbage' }, {}]) {
-      const r = await send(gh.url, '/off', { headers });
+      const r = await send(gh.url, '/off', { headers: headers as Record<string, string> });
       assert.equal(r.status, 200);
       const got = up.received.at(-1)!.headers;
       assert.equal(got.traceparent, headers.traceparent);
@@ -131,6 +131,38 @@ test('a full queue drops new spans and counts them; requests are unaffected', as
     await gh.close();
     hang.closeAllConnections();
     hang.close();
+  }
+});
+
+test('both encodings: http/protobuf (default) and http/json carry the same spans', async () => {
+  for (const protocol of [undefined, 'http/json'] as const) {
+    const gh = await startGatehouse({
+      upstreams: { app: { url: up.url } },
+      routes,
+      tracing: {
+        otlp: { endpoint: collector.url, ...(protocol ? { protocol } : {}) },
+        batch_interval: '50ms',
+      },
+    });
+    try {
+      const seen = collector.requests.length;
+      assert.equal((await send(gh.url, '/enc')).status, 200);
+      const traceId = String(up.received.at(-1)!.headers.traceparent).split('-')[1];
+      const spans = await collector.waitFor((all) => all.filter((s) => s.traceId === traceId).length === 2);
+      const mine = spans.filter((s) => s.traceId === traceId);
+      assert.deepEqual(mine.map((s) => s.name).sort(), ['gatehouse.request', 'upstream']);
+      const req = mine.find((s) => s.name === 'gatehouse.request')!;
+      assert.equal(req.attributes['http.response.status_code'], 200);
+      assert.deepEqual(req.attributes['gatehouse.reasons'], ['route.public']);
+      assert.equal(mine.find((s) => s.name === 'upstream')!.parentSpanId, req.spanId);
+      const type = collector.requests.slice(seen).map((r) => r.headers['content-type']);
+      assert.ok(
+        type.includes(protocol === 'http/json' ? 'application/json' : 'application/x-protobuf'),
+        `${protocol ?? 'default'}: ${type.join(', ')}`,
+      );
+    } finally {
+      await gh.close();
+    }
   }
 });
 
