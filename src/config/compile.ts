@@ -218,7 +218,8 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
       const hp = routeHostProblem(h);
       if (hp) issue(`${keyPath}.match.host${Array.isArray(hosts) ? `[${hi}]` : ''}`, hp);
     });
-    if (stages.websocket && upstream?.delegate)
+    const upstreamCfg = typeof r.upstream === 'string' ? config.upstreams[r.upstream] : r.upstream;
+    if (stages.websocket && upstreamCfg?.auth?.kerberos)
       issue(`${keyPath}.websocket`, 'WebSocket upgrades are not supported to an upstream with auth.kerberos');
     const authorizer = stages.authorizer ?? (isPublic ? PUBLIC_AUTHORIZER : DENY_ALL);
     if (!upstream) return;

@@ -24,6 +24,8 @@ export interface TicketSettings {
   readonly work: string;
   /** Longest run of one kinit/kvno. */
   readonly toolTimeout: number;
+  /** The clock, epoch seconds (tests move it). */
+  readonly now?: (() => number) | undefined;
 }
 
 interface Validity {
@@ -39,7 +41,7 @@ interface UserEntry extends Validity {
   flying: Set<string>;
 }
 
-const nowS = () => Date.now() / 1000;
+const wallClock = () => Date.now() / 1000;
 
 /**
  * Tickets for constrained delegation: the gateway's own forwardable TGT from its keytab (`kinit
@@ -58,6 +60,9 @@ export class TicketManager {
   private readonly gwCache: string;
   private readonly env: Readonly<Record<string, string>>;
   private closed = false;
+  private readonly now: () => number;
+  /** Tool runs so far (tests, metrics). */
+  readonly runs = { kinit: 0, kvno: 0 };
 
   constructor(
     private readonly s: TicketSettings,
@@ -65,6 +70,7 @@ export class TicketManager {
     private readonly onEvict: (user: string) => void = () => undefined,
   ) {
     this.gwCache = join(s.work, 'gateway.ccache');
+    this.now = s.now ?? wallClock;
     this.env = s.krb5Conf === undefined ? {} : { KRB5_CONFIG: s.krb5Conf };
   }
 
@@ -73,8 +79,9 @@ export class TicketManager {
     return join(this.s.collection, `tkt_${user.name}`);
   }
 
-  private margin(v: Validity): number {
-    return Math.min(this.s.refreshBefore / 1000, (v.end - v.start) / 4);
+  /** Seconds before its end a ticket is replaced: `refresh_before`, at most `share` of its lifetime. */
+  private margin(v: Validity, share = 0.25): number {
+    return Math.min(this.s.refreshBefore / 1000, (v.end - v.start) * share);
   }
 
   /**
@@ -84,7 +91,7 @@ export class TicketManager {
    */
   ensure(user: UserPrincipal, spn: string): Promise<void> | undefined {
     const e = this.users.get(user.name);
-    const now = nowS();
+    const now = this.now();
     if (e && e.spns.has(spn) && now < e.end - 5) {
       this.users.delete(user.name);
       this.users.set(user.name, e);
@@ -146,6 +153,7 @@ export class TicketManager {
     try {
       const args = ['-c', `FILE:${gw}`, '-U', user.account, '-P', '--out-cache', `FILE:${out}`];
       args.push(...spns.map((s) => s.slice(0, s.lastIndexOf('@'))));
+      this.runs.kvno++;
       await runTool(this.s.kvno, args, this.env, this.s.toolTimeout);
       const v = await this.validity(out, spns);
       if (this.closed) throw new ToolError('failed', 'kerberos: shut down');
@@ -170,9 +178,11 @@ export class TicketManager {
   /** The gateway's TGT: valid now (a renewal may start in the background) or obtained first. */
   gatewayTgt(): Promise<void> {
     const t = this.tgt;
-    const now = nowS();
+    const now = this.now();
     if (t && now < t.end - 5) {
-      if (now >= t.end - this.margin(t) && this.tgtFlight === undefined)
+      // Renewed early: user tickets cannot outlive the TGT they come from, and a KDC may refuse
+      // S4U with a TGT close to its end (Samba: 2 minutes).
+      if (now >= t.end - this.margin(t, 0.75) && this.tgtFlight === undefined)
         this.kinit().catch((err: Error) =>
           this.log.warn(
             { err: err.message },
@@ -191,6 +201,7 @@ export class TicketManager {
       const next = join(this.s.work, `gateway-${randomBytes(6).toString('hex')}`);
       try {
         const { servicePrincipal: sp, keytab } = this.s;
+        this.runs.kinit++;
         await runTool(
           this.s.kinit,
           ['-f', '-k', '-t', keytab, '-c', `FILE:${next}`, sp],
