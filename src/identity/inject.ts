@@ -77,6 +77,9 @@ function applyForwardToken(ctx: RequestContext, p: Principal, mode: IdentityPlan
  */
 export function identityMutator(plan: IdentityPlan): Mutator {
   const easyCache = new WeakMap<Principal, string[]>();
+  // Templated header values per principal object (flat name/value list): a cached token's
+  // principal renders once, not on every request. Templates read the principal only.
+  const rendered = new WeakMap<Principal, string[]>();
   const enc = plan.encoding;
   const set = (ctx: RequestContext, name: string, value: string): number => {
     ctx.inject.set(name, value);
@@ -89,10 +92,16 @@ export function identityMutator(plan: IdentityPlan): Mutator {
       if (!p) return;
       applyForwardToken(ctx, p, plan.forwardToken);
       let total = 0;
-      for (const h of plan.headers) {
-        const v = h.render(p);
-        if (v !== undefined) total += set(ctx, h.name, v);
+      let hv = rendered.get(p);
+      if (hv === undefined) {
+        hv = [];
+        for (const h of plan.headers) {
+          const v = h.render(p);
+          if (v !== undefined) hv.push(h.name, v);
+        }
+        rendered.set(p, hv);
       }
+      for (let i = 0; i < hv.length; i += 2) total += set(ctx, hv[i] as string, hv[i + 1] as string);
       const ea = plan.easyAuth;
       if (ea) {
         let vals = easyCache.get(p);
