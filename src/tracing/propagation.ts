@@ -1,4 +1,5 @@
 import { randomFillSync } from 'node:crypto';
+import { parseTraceParent } from '@opentelemetry/core';
 
 /** A parsed, valid W3C `traceparent` (Trace Context Level 1 §3.2). */
 export interface ParentContext {
@@ -7,30 +8,20 @@ export interface ParentContext {
   readonly sampled: boolean;
 }
 
-const HEX = /^[0-9a-f]+$/;
 const ZERO_TRACE = '0'.repeat(32);
 const ZERO_SPAN = '0'.repeat(16);
 
 /**
- * Parses a `traceparent` value; undefined when it is absent or invalid (the request then starts
- * a new trace, never an error). Version `00` must be exactly 55 characters; a later version
- * (not `ff`) is read by its version-00 prefix when followed by the end or `-` (§4.3). Upper-case
- * hex, all-zero ids and repeated headers (joined with `,`) are invalid.
+ * Parses a `traceparent` value with OpenTelemetry's W3C parser; undefined when it is absent or
+ * invalid (the request then starts a new trace, never an error). Version `00` must be exactly
+ * `00-<32 hex>-<16 hex>-<2 hex>`; a later version (not `ff`) is read by its version-00 prefix
+ * (§4.3). Upper-case hex, all-zero ids and repeated headers (joined with `,`) are invalid.
  */
 export function parseTraceparent(value: string | string[] | undefined): ParentContext | undefined {
-  if (typeof value !== 'string' || value.length < 55) return undefined;
-  const version = value.slice(0, 2);
-  if (!HEX.test(version) || version === 'ff') return undefined;
-  if (version === '00' ? value.length !== 55 : value.length > 55 && value.charCodeAt(55) !== 45)
-    return undefined;
-  if (value.charCodeAt(2) !== 45 || value.charCodeAt(35) !== 45 || value.charCodeAt(52) !== 45)
-    return undefined;
-  const traceId = value.slice(3, 35);
-  const spanId = value.slice(36, 52);
-  const flags = value.slice(53, 55);
-  if (!HEX.test(traceId) || !HEX.test(spanId) || !HEX.test(flags)) return undefined;
-  if (traceId === ZERO_TRACE || spanId === ZERO_SPAN) return undefined;
-  return { traceId, spanId, sampled: (parseInt(flags, 16) & 1) === 1 };
+  if (typeof value !== 'string') return undefined;
+  const sc = parseTraceParent(value);
+  if (sc === null) return undefined;
+  return { traceId: sc.traceId, spanId: sc.spanId, sampled: (sc.traceFlags & 1) === 1 };
 }
 
 /** `00-<trace-id>-<span-id>-<flags>`. */
