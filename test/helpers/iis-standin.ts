@@ -49,6 +49,8 @@ export interface IisStandinOptions {
   krb5Conf: string;
   /** Bind authentication to the connection like IIS does (default true). */
   connectionBound?: boolean;
+  /** Pin Apache to these CPUs (`taskset -c`), e.g. for benchmarks. */
+  cpu?: number | string;
 }
 
 function apacheConf(dir: string, port: number, keytab: string, connectionBound: boolean): string {
@@ -138,7 +140,9 @@ export async function startIisStandin(opts: IisStandinOptions): Promise<IisStand
   writeFileSync(join(dir, 'www', 'whoami.json'), WHOAMI);
   const port = await freePort();
   writeFileSync(join(dir, 'httpd.conf'), apacheConf(dir, port, keytab, opts.connectionBound ?? true));
-  const group = spawnGroup(bin, ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'], {
+  const args = ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'];
+  const pinned = opts.cpu !== undefined;
+  const group = spawnGroup(pinned ? 'taskset' : bin, pinned ? ['-c', String(opts.cpu), bin, ...args] : args, {
     env: { ...process.env, KRB5_CONFIG: opts.krb5Conf, APACHE_RUN_DIR: join(dir, 'run') },
     removeOnDeath: dir,
   });
