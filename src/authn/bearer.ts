@@ -5,7 +5,8 @@ import { BEARER_CHALLENGE } from './errors.js';
 import type { ProviderRegistry } from './providers.js';
 import type { AuthenticatorFactory } from './factory.js';
 import { enforceQueryGuard, queryGuardFor } from './query-guard.js';
-import { compileSources, extractToken } from './sources.js';
+import { bearerCandidate, compileSources, extractToken } from './sources.js';
+import { tokenHash } from './verifier.js';
 
 const ok = (principal: Principal): AuthnResult => ({ kind: 'ok', principal });
 
@@ -61,9 +62,16 @@ export const bearerFactory: AuthenticatorFactory = (route, keyPath, cctx) => {
     authenticate(ctx: RequestContext) {
       // RFC 6750 §5.3: before the token is taken out of the query and before any other check.
       if (ctx.query.length > 1) enforceQueryGuard(guard, ctx, true);
+      // A token verified before: one hash and a cache lookup, no second pass over the token.
+      const candidate = noCache ? undefined : bearerCandidate(ctx, sources);
+      const hash = candidate === undefined ? undefined : tokenHash(candidate);
+      if (hash !== undefined) {
+        const known = verifier.cached(candidate as string, hash);
+        if (known !== undefined) return ok(known);
+      }
       const token = extractToken(ctx, sources);
       if (token === undefined) return AUTHN_NONE;
-      const r = verifier.verify(token, opts, ctx.req.socket);
+      const r = verifier.verify(token, opts, ctx.req.socket, token === candidate ? hash : undefined);
       return r instanceof Promise ? r.then(ok) : ok(r);
     },
   };

@@ -94,6 +94,31 @@ function takeQuery(ctx: RequestContext, name: string, out: string[]): void {
 }
 
 /**
+ * The text after `Bearer ` of the request's one Authorization header, not validated, when the
+ * route reads tokens from that header only (so no other credential can be in the request); else
+ * undefined. For a probe of the verified-token cache before {@link extractToken}: a cached token
+ * was validated when it was verified, and a candidate the cache does not hold goes through
+ * {@link extractToken} as usual. With exactly one space after `Bearer`, the candidate is what
+ * {@link extractToken} would return for a well-formed header.
+ */
+export function bearerCandidate(ctx: RequestContext, s: CompiledSources): string | undefined {
+  if (!s.authorization || s.header !== undefined || s.cookie !== undefined || s.query !== undefined)
+    return undefined;
+  const raw = ctx.req.rawHeaders;
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      if (value !== undefined) return undefined;
+      value = raw[i + 1] as string;
+    }
+  }
+  if (value === undefined || value.length < 8 || value.length > MAX_TOKEN_LENGTH + 16) return undefined;
+  if (!value.startsWith('Bearer ') || value.charCodeAt(7) === 0x20) return undefined;
+  return value.slice(7);
+}
+
+/**
  * The one bearer token of a request, or undefined when it carries none. Two credentials (two
  * Authorization headers, header + cookie, a repeated parameter…) → 400 GH_TOKEN_MULTIPLE
  * (RFC 6750 §2). A malformed or oversized credential → 401 GH_TOKEN_MALFORMED.

@@ -49,6 +49,14 @@ export function tokenHash(token: string): string {
 /** `crypto.hash` (Node ≥ 20.12): one call, no Hash object per token. */
 const oneShot = (nodeCrypto as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
 
+/** A cache entry still valid at `nowMs`: not expired, and its key neither retired nor stale. */
+function usable(hit: CachedToken, nowMs: number): boolean {
+  return (
+    nowMs < hit.deadlineMs &&
+    (hit.key === undefined || (!hit.key.retired && hit.provider.keys?.usable() === true))
+  );
+}
+
 /**
  * Verifies bearer tokens for one set of providers (a route's `providers`). Routes with the same
  * set share one verifier and one cache namespace: cache keys are `<verifier id>:<sha256>`, so a
@@ -81,19 +89,21 @@ export class TokenVerifier {
    * is the request's socket: a certificate-bound token is checked against its client
    * certificate (on every use, cached or not); without one such a token is refused.
    */
-  verify(token: string, opts: VerifyOptions = {}, connection?: unknown): Principal | Promise<Principal> {
+  verify(
+    token: string,
+    opts: VerifyOptions = {},
+    connection?: unknown,
+    /** {@link tokenHash} of `token` when the caller computed it already. */
+    knownHash?: string,
+  ): Principal | Promise<Principal> {
     const trace = opts.trace;
     if (token.length > this.maxBytes) tooLarge(token, this.maxBytes, 'every accepted provider', trace);
     const nowMs = opts.nowMs ?? Date.now();
-    const hash = tokenHash(token);
+    const hash = knownHash ?? tokenHash(token);
     const key = `${this.id}:${hash}`;
     if (!opts.noCache) {
       const hit = this.cache.get(key);
-      if (
-        hit &&
-        nowMs < hit.deadlineMs &&
-        (hit.key === undefined || (!hit.key.retired && hit.provider.keys?.usable() === true))
-      ) {
+      if (hit && usable(hit, nowMs)) {
         if (hit.boundCert !== undefined) checkBinding(hit.boundCert, connection);
         return hit.principal;
       }
@@ -126,6 +136,22 @@ export class TokenVerifier {
     return v instanceof Promise
       ? v.then((r) => this.finish(r, key, hash, credentialId, opts, connection))
       : this.finish(v, key, hash, credentialId, opts, connection);
+  }
+
+  /**
+   * The principal of a token this verifier accepted before and still holds, without a
+   * certificate binding: what {@link verify} returns for it (the same size, expiry and key
+   * checks), or undefined when anything else would happen — a miss, an expired or bound entry —
+   * for the caller to take the full path. A token the cache holds passed the token syntax
+   * checks when it was verified (the SHA-256 names that very string), so a caller may probe
+   * with a candidate it has not validated yet.
+   */
+  cached(token: string, hash: string): Principal | undefined {
+    if (token.length > this.maxBytes) return undefined;
+    const hit = this.cache.get(`${this.id}:${hash}`);
+    return hit !== undefined && hit.boundCert === undefined && usable(hit, Date.now())
+      ? hit.principal
+      : undefined;
   }
 
   private finish(

@@ -144,6 +144,37 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     }
   });
 
+  it('a cached token is answered from the cache only as one well-formed Authorization header; every other shape gets the full checks', async () => {
+    const a = bearerFor(reg);
+    const t = await idp.token();
+    await run(a, bearer(t));
+    const cached = await run(a, bearer(t));
+    assert.ok(cached.ok);
+    const hit = await run(a, bearer(t));
+    assert.ok(hit.ok);
+    assert.equal(hit.principal, cached.principal, 'answered from the cache');
+    for (const h of [`bearer ${t}`, `Bearer  ${t}`, `BEARER ${t}`]) {
+      const o = await run(a, [['Authorization', h]]);
+      assert.ok(o.ok, h);
+      assert.equal(o.principal, cached.principal, h);
+    }
+    for (const h of [`Bearer ${t} extra`, `Bearer ${t}"`, `Bearer ${t},`, `Bearer\t${t}`]) {
+      const o = await run(a, [['Authorization', h]]);
+      assert.ok(!o.ok && 'code' in o && o.code === 'GH_TOKEN_MALFORMED', h);
+    }
+    const two = await run(a, [...bearer(t), ...bearer(t)]);
+    assert.ok(!two.ok && 'code' in two);
+    assert.deepEqual([two.status, two.code], [400, 'GH_TOKEN_MULTIPLE']);
+    const sources = bearerFor(reg, { token: { cookie: 'at' } });
+    await run(sources, bearer(t));
+    assert.ok((await run(sources, bearer(t))).ok);
+    const both = await run(sources, [...bearer(t), ['Cookie', `at=${t}`]]);
+    assert.ok(
+      !both.ok && 'code' in both && both.code === 'GH_TOKEN_MULTIPLE',
+      'a cookie besides a cached token',
+    );
+  });
+
   it('credentialId is the jti, else a hash prefix; the principal carries expiry and raw claims', async () => {
     const a = bearerFor(reg);
     const withJti = await run(a, bearer(await idp.token({ jti: 'jti-42' })));
