@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,17 +34,20 @@ function cpA(from: string, to: string): Promise<void> {
 }
 
 const ADMIN_SCRIPT = fileURLToPath(new URL('./samba-admin.py', import.meta.url));
+const SAMBA = '/usr/sbin/samba';
 
 /**
  * The provisioned and filled domain, built once per machine (samba-tool domain provision takes
  * 5–10 s, much longer on a loaded machine) under the temp dir and reused by every test file: a
  * domain is a copy of it. Built in a private directory and renamed into place, so parallel test
- * files never see half of one; keyed by `spec.version` and samba-admin.py's content.
+ * files never see half of one; keyed by `spec.version`, samba-admin.py's content and the samba
+ * binary's date.
  */
 export async function domainTemplate(spec: TemplateSpec): Promise<DomainTemplate> {
   const key = createHash('sha256')
     .update(spec.version)
     .update(readFileSync(ADMIN_SCRIPT))
+    .update(String(existsSync(SAMBA) ? statSync(SAMBA).mtimeMs : 0)) // a new samba package: a new template
     .digest('hex')
     .slice(0, 16);
   const dir = join(tmpdir(), `gh-ad-template-${key}`);
