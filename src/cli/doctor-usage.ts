@@ -1,6 +1,7 @@
 /** Usage of `gatehouse doctor`, printed by `--help` and after usage errors. */
 export const DOCTOR_USAGE = `usage: gatehouse doctor -c FILE [--token JWT|@file|-] [--client-credentials [--scope S]]
-                        [--only FAMILY,...] [--timeout 5s] [--expiry-days 30] [--problems] [--json]
+                        [--only FAMILY,...] [--timeout 5s] [--expiry-days 30] [--kerberos-user NAME]
+                        [--problems] [--json]
 
 Checks the configuration against the live world and prints each finding (error, warning, ok)
 with what was seen and how to fix it:
@@ -12,7 +13,8 @@ with what was seen and how to fix it:
             the IdP's authorization endpoint (redirect URI or client id refused)
   headers   identity header names (underscores, case duplicates); with --token, their sizes
             against IIS / http.sys defaults (MaxFieldLength, MaxRequestBytes)
-  upstream  every upstream target reached (TCP/TLS connect and HEAD)
+  upstream  every upstream target reached (TCP/TLS connect and HEAD); for auth.kerberos the
+            keytab, a TGT from it and the SPN at the KDC, with --kerberos-user a real S4U
   tls       listener and upstream certificates expired or expiring within --expiry-days
 
   -c, --config FILE       the config file
@@ -23,6 +25,7 @@ with what was seen and how to fix it:
   --only LIST             run only these families (comma-separated)
   --timeout DURATION      timeout of each probe (default 5s)
   --expiry-days N         certificate expiry warning window (default 30)
+  --kerberos-user NAME    AD account to try Kerberos delegation (S4U2Self + S4U2Proxy) for
   --problems              print only errors and warnings (ok findings are still counted)
   --json                  the report as JSON
   -h, --help              this help

@@ -30,6 +30,7 @@ export async function runDoctorCli(argv: readonly string[], io: CliIo): Promise<
     only: { value: true },
     timeout: { value: true },
     'expiry-days': { value: true },
+    'kerberos-user': { value: true },
     json: { value: false },
     problems: { value: false },
     help: { alias: 'h', value: false },
@@ -74,6 +75,7 @@ export async function runDoctorCli(argv: readonly string[], io: CliIo): Promise<
       timeoutMs,
       expiryDays: days,
       only,
+      kerberosUser: typeof flags['kerberos-user'] === 'string' ? flags['kerberos-user'] : undefined,
     });
     io.stdout.write(
       flags.json

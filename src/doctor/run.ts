@@ -15,6 +15,7 @@ import { checkTls } from './tls.js';
 import { clientCredentialsToken } from './client-credentials.js';
 import { checkToken, type TokenSubject } from './token.js';
 import { checkUpstreams } from './upstream.js';
+import { checkKerberos } from './kerberos.js';
 
 /** Options of one doctor run. */
 export interface DoctorOptions {
@@ -29,6 +30,8 @@ export interface DoctorOptions {
   readonly expiryDays: number;
   /** Families to run (default: all). */
   readonly only?: ReadonlySet<Family> | undefined;
+  /** AD account to try Kerberos delegation for (`--kerberos-user`). */
+  readonly kerberosUser?: string | undefined;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -76,7 +79,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
           findings.push(...(await checkHeaders(c, subject)));
           break;
         case 'upstream':
-          findings.push(...(await checkUpstreams(c)));
+          findings.push(...(await checkUpstreams(c)), ...(await checkKerberos(c, opts.kerberosUser)));
           break;
         case 'tls':
           findings.push(...(await checkTls(c)));
