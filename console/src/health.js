@@ -161,8 +161,8 @@ export function Health() {
                       ${instances.map(
                         (i) =>
                           html`<li>
-                            <span class="chip">${i.instance}</span>
-                            ${`v${i.version} · started ${dateTime(i.started)}`}
+                            <span class="chip">${i.instance}</span
+                            >${` v${i.version} · started ${dateTime(i.started)}`}
                           </li>`,
                       )}
                     </ul>`
