@@ -4,12 +4,14 @@
  * Gatehouse's recorder versus OpenTelemetry's SDK tracer (BasicTracerProvider +
  * explicit context passing), both handing every ended span on (ours: converted to
  * ReadableSpan, as at export) and dropping it; and what an AsyncLocalStorage context per request adds on top.
+ * Also the export-side encoding cost per span, OTLP JSON versus protobuf.
  * Run: node --import tsx bench/tracing-micro.ts
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { context, trace, SpanKind } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { toReadable } from '../src/tracing/export.js';
 import { Tracer } from '../src/tracing/tracer.js';
 import type { RequestContext } from '../src/pipeline/context.js';
@@ -120,12 +122,37 @@ function sdk(withAls: boolean): number {
   return ns;
 }
 
+/** Export-side cost: encoding one batch of 512 request spans, per span. */
+function encode(ser: typeof JsonTraceSerializer): number {
+  const spans: SpanRecord[] = [];
+  const tracer = new Tracer(
+    { incoming: 'continue', respect_parent_sampled: true, sample_ratio: 1 },
+    { add: (s: readonly SpanRecord[]) => void spans.push(...s) },
+  );
+  while (spans.length < 512) {
+    const t = tracer.start(ctx);
+    t.upstream([], '127.0.0.1:8080');
+    t.end(200, undefined);
+  }
+  const R = 40;
+  const t0 = performance.now();
+  for (let i = 0; i < R; i++) ser.serializeRequest(spans.map((r) => toReadable(r, resource)));
+  return ((performance.now() - t0) * 1e6) / (R * spans.length);
+}
+
 // Warm up every path, then measure each three times and keep the best.
 for (const f of [ours, () => sdk(false), () => sdk(true)]) f();
 const best = (f: () => number) => Math.min(f(), f(), f());
 const a = best(ours);
 const b = best(() => sdk(false));
 const c = best(() => sdk(true));
+const j = Math.min(encode(JsonTraceSerializer), encode(JsonTraceSerializer), encode(JsonTraceSerializer));
+const p = Math.min(
+  encode(ProtobufTraceSerializer),
+  encode(ProtobufTraceSerializer),
+  encode(ProtobufTraceSerializer),
+);
+console.log(`export encoding per span: http/json ${j.toFixed(0)} ns · http/protobuf ${p.toFixed(0)} ns`);
 console.log(
   `per request, 4 spans: recorder ${a.toFixed(0)} ns · OpenTelemetry SDK ${b.toFixed(0)} ns · SDK + AsyncLocalStorage.run ${c.toFixed(0)} ns`,
 );

@@ -166,6 +166,37 @@ test('both encodings: http/protobuf (default) and http/json carry the same spans
   }
 });
 
+test('incoming: ignore and trusted_proxies start a new trace for an untrusted client', async () => {
+  const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00';
+  for (const [incoming, trusted, continued] of [
+    ['ignore', ['127.0.0.1/32'], false],
+    ['trusted_proxies', [], false],
+    ['trusted_proxies', ['127.0.0.1/32'], true],
+  ] as const) {
+    const gh = await startGatehouse({
+      server: { trusted_proxies: trusted },
+      upstreams: { app: { url: up.url } },
+      routes,
+      tracing: { otlp: { endpoint: collector.url }, incoming, batch_interval: '50ms' },
+    });
+    try {
+      assert.equal(
+        (await send(gh.url, '/in', { headers: { traceparent: tp, tracestate: 'v=1' } })).status,
+        200,
+      );
+      const got = up.received.at(-1)!.headers;
+      const [, traceId, , flags] = String(got.traceparent).split('-');
+      const what = `${incoming} (trusted: ${trusted.join() || 'none'})`;
+      assert.equal(traceId === '4bf92f3577b34da6a3ce929d0e0e4736', continued, what);
+      // Continued: the caller's unsampled decision holds; new trace: sample_ratio 1 records it.
+      assert.equal(flags, continued ? '00' : '01', what);
+      assert.equal(got.tracestate, continued ? 'v=1' : undefined, what);
+    } finally {
+      await gh.close();
+    }
+  }
+});
+
 test('config errors name the key path', () => {
   const base = { upstreams: { app: { url: 'http://127.0.0.1:1' } }, routes };
   const cases: [Record<string, unknown>, string, RegExp][] = [
