@@ -71,48 +71,4 @@ export function entryOf(
   };
 }
 
-/**
- * The most recent decisions in a fixed-size ring (`admin.retention.decisions`), newest last.
- * Memory is bounded by the ring size: the oldest entry is overwritten by the newest.
- */
-export class DecisionRing {
-  readonly #items: (FeedEntry | undefined)[];
-  #next = 0;
-  #size = 0;
-  readonly #listeners: FeedListener[] = [];
-
-  constructor(readonly capacity: number) {
-    this.#items = new Array<FeedEntry | undefined>(capacity).fill(undefined);
-  }
-
-  /** Calls `l` for every entry stored from now on. */
-  listen(l: FeedListener): void {
-    this.#listeners.push(l);
-  }
-
-  push(e: FeedEntry): void {
-    this.#items[this.#next] = e;
-    this.#next = (this.#next + 1) % this.capacity;
-    if (this.#size < this.capacity) this.#size++;
-    for (const l of this.#listeners) l(e);
-  }
-
-  get size(): number {
-    return this.#size;
-  }
-
-  /** The newest entry with this request id (a scan: explain is rare, the hot path pays no index). */
-  get(id: string): FeedEntry | undefined {
-    return this.recent(1, (e) => e.id === id)[0];
-  }
-
-  /** Newest first, stopping after `limit` entries that pass `keep`. */
-  recent(limit: number, keep: (e: FeedEntry) => boolean = () => true): FeedEntry[] {
-    const out: FeedEntry[] = [];
-    for (let i = 1; i <= this.#size && out.length < limit; i++) {
-      const e = this.#items[(this.#next - i + this.capacity) % this.capacity] as FeedEntry;
-      if (keep(e)) out.push(e);
-    }
-    return out;
-  }
-}
+export { DecisionRing } from './ring.js';
