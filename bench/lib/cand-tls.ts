@@ -25,7 +25,7 @@ interface BenchCert {
 }
 
 /** One self-signed certificate for 127.0.0.1, made with openssl once per run. */
-function benchCert(ctx: BenchContext): Promise<BenchCert> {
+export function benchCert(ctx: BenchContext): Promise<BenchCert> {
   return shared(ctx, 'tls-cert', () => {
     const cert = join(ctx.dir, 'tls-bench.crt');
     const key = join(ctx.dir, 'tls-bench.key');

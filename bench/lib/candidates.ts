@@ -17,6 +17,7 @@ import { gatehouseFarm, nginxFarm } from './cand-farm.js';
 import { gatehouseTls, nginxTls } from './cand-tls.js';
 import { haproxyJwtEs256, haproxyJwtRs256, haproxyPlain } from './cand-haproxy.js';
 import { gatehousePlainTraced } from './cand-tracing.js';
+import { gatehousePlainAdmin } from './cand-admin.js';
 
 function bearer(id: string): Candidate {
   const c = bearerCandidates.find((b) => b.id === id);
@@ -42,6 +43,7 @@ export const CANDIDATES: readonly Candidate[] = [
   haproxyPlain,
   gatehousePlain,
   gatehousePlainTraced,
+  gatehousePlainAdmin,
   gatehousePost,
   gatehousePostStream,
   gatehouseCluster,
