@@ -9,9 +9,9 @@ import { expectStatus, httpGet } from './http.js';
 import { UPSTREAM_BODY } from './nginx.js';
 import { EstateBrowser } from '../../test/sso/estate.js';
 
-const CLIENT_ID = 'gatehouse-bench';
-const CLIENT_SECRET = 'bench-client-secret-0123456789abcdef';
-const SESSION_SECRET = 'bench-session-secret-0123456789abcdef-0123456789';
+export const CLIENT_ID = 'gatehouse-bench';
+export const CLIENT_SECRET = 'bench-client-secret-0123456789abcdef';
+export const SESSION_SECRET = 'bench-session-secret-0123456789abcdef-0123456789';
 const COOKIE = 'gatehouse_session';
 /**
  * The redirect URI's origin. The scripted sign-in below sends the callback to the candidate's
@@ -26,7 +26,7 @@ const SSO_LOGIN = 'http://login.localhost:9';
 const SSO_APP = 'http://app.localhost:9';
 
 /** The embedded OpenID provider, in the runner process: hit only while signing in. */
-function benchOp(ctx: BenchContext): Promise<DevProvider> {
+export function benchOp(ctx: BenchContext): Promise<DevProvider> {
   return shared(ctx, 'dev-op', async () => {
     const op = await startDevProvider({
       clients: [
@@ -50,7 +50,7 @@ function benchOp(ctx: BenchContext): Promise<DevProvider> {
  * Signs `user` in through the real pages (Gatehouse → provider login form → callback) with a
  * tiny cookie jar per origin; returns the session id of the cookie Gatehouse set.
  */
-async function signIn(gh: string, user: string): Promise<string> {
+export async function signIn(gh: string, user: string): Promise<string> {
   const jars = new Map<string, Map<string, string>>();
   let url = `${gh}/bench`;
   let method = 'GET';

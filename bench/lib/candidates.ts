@@ -17,6 +17,7 @@ import { gatehouseFarm, nginxFarm } from './cand-farm.js';
 import { gatehouseTls, nginxTls } from './cand-tls.js';
 import { haproxyJwtEs256, haproxyJwtRs256, haproxyPlain } from './cand-haproxy.js';
 import { gatehousePlainTraced } from './cand-tracing.js';
+import { kerberosWarm } from './cand-kerberos.js';
 import { gatehousePlainAdmin } from './cand-admin.js';
 
 function bearer(id: string): Candidate {
@@ -72,6 +73,8 @@ export const CANDIDATES: readonly Candidate[] = [
   sessionMemory,
   sessionRedis,
   sessionSsoRedis,
+  // Kerberos constrained delegation to a Windows-authentication upstream (issue 17), after its baseline.
+  kerberosWarm,
 ];
 
 /** Candidates selected by BENCH_ONLY (substring match on the id); the reference always runs. */

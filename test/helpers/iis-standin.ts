@@ -84,6 +84,7 @@ MaxKeepAliveRequests 0
 KeepAliveTimeout 30
 TypesConfig /dev/null
 DocumentRoot ${dir}/www
+Alias /static.txt ${dir}/www/static.txt
 AliasMatch ^/ ${dir}/www/whoami.json
 SetEnvIf Authorization "^Negotiate " GH_AUTH_HEADER=Negotiate
 <Directory ${dir}/www>
@@ -122,7 +123,8 @@ function challenges(port: number): Promise<boolean> {
 /**
  * Starts Apache with mod_auth_gssapi on a free loopback port as an IIS stand-in: Negotiate (krb5)
  * only, no Basic, authentication bound to the connection (IIS-like), `Require valid-user`. Every
- * path under / serves `whoami.json` ({@link StandinWhoami}); unauthenticated requests get
+ * path under / serves `whoami.json` ({@link StandinWhoami}) except `/static.txt` (`ok`, fixed length,
+ * for benchmarks; also behind authentication); unauthenticated requests get
  * 401 `WWW-Authenticate: Negotiate`. Runs in its own process group (setsid); `close` stops it.
  */
 export async function startIisStandin(opts: IisStandinOptions): Promise<IisStandin> {
@@ -138,6 +140,7 @@ export async function startIisStandin(opts: IisStandinOptions): Promise<IisStand
   copyFileSync(opts.keytab, keytab);
   chmodSync(keytab, 0o644);
   writeFileSync(join(dir, 'www', 'whoami.json'), WHOAMI);
+  writeFileSync(join(dir, 'www', 'static.txt'), 'ok\n');
   const port = await freePort();
   writeFileSync(join(dir, 'httpd.conf'), apacheConf(dir, port, keytab, opts.connectionBound ?? true));
   const args = ['-d', dir, '-f', join(dir, 'httpd.conf'), '-DFOREGROUND'];
