@@ -27,6 +27,8 @@ export class FileTransport implements Transport {
   #reopenWanted = false;
   readonly #timer: NodeJS.Timeout | undefined;
   #checking = false;
+  /** Batch encoding buffer, reused. */
+  #buf = Buffer.allocUnsafe(64 * 1024);
   /** Times the file was reopened (rotation seen). */
   reopened = 0;
 
@@ -87,14 +89,29 @@ export class FileTransport implements Transport {
   async send(lines: readonly string[]): Promise<void> {
     try {
       if (this.#reopenWanted) await this.#reopenNow();
-      const buf = Buffer.from(lines.length === 1 ? (lines[0] as string) : lines.join(''), 'utf8');
-      let off = 0;
-      while (off < buf.length) off += writeSync(this.#fd, buf, off);
+      let chars = 0;
+      for (const line of lines) chars += line.length;
+      // A UTF-16 code unit takes at most 3 bytes in UTF-8. Usually the batch is encoded straight
+      // into a reused buffer (no joined batch string, no new buffer per batch); a larger one
+      // (a backlog) the old way. Either way it leaves in one write.
+      if (chars * 3 <= this.#buf.length) {
+        let used = 0;
+        for (const line of lines) used += this.#buf.write(line, used, 'utf8');
+        this.#writeAll(this.#buf, used);
+      } else {
+        const buf = Buffer.from(lines.join(''), 'utf8');
+        this.#writeAll(buf, buf.length);
+      }
     } catch (e) {
       this.#reopenWanted = true;
       const err = e as NodeJS.ErrnoException;
       throw new SinkWriteError(`audit file ${this.#path}: ${err.message}`, err.code ?? 'EIO');
     }
+  }
+
+  #writeAll(buf: Buffer, length: number): void {
+    let off = 0;
+    while (off < length) off += writeSync(this.#fd, buf, off, length - off);
   }
 
   flushAtExit(lines: readonly string[]): void {
