@@ -21,16 +21,20 @@ export const tracingFeature: Feature<TracingGlobals> = {
     if (cfg === undefined || cctx.dryRun) return;
     const exporter = otlpExporter(cfg.otlp);
     const logger = cctx.logger;
-    const queue = new ExportQueue(exporter, resourceFromAttributes({ 'service.name': cfg.service_name }), {
-      maxQueue: cfg.max_queue,
-      batchSize: cfg.batch_size,
-      intervalMs: cfg.batch_interval,
-      onFailure: (message) =>
-        logger.warn(
-          { endpoint: cfg.otlp.endpoint, err: message },
-          'trace export failed: spans are dropped (gatehouse_trace_spans_dropped_total) until the collector answers',
-        ),
-    });
+    const queue = new ExportQueue(
+      exporter,
+      resourceFromAttributes({ 'service.name': cfg.service_name, 'process.pid': process.pid }),
+      {
+        maxQueue: cfg.max_queue,
+        batchSize: cfg.batch_size,
+        intervalMs: cfg.batch_interval,
+        onFailure: (message) =>
+          logger.warn(
+            { endpoint: cfg.otlp.endpoint, err: message },
+            'trace export failed: spans are dropped (gatehouse_trace_spans_dropped_total) until the collector answers',
+          ),
+      },
+    );
     cctx.services.set(TRACER_SERVICE, new Tracer(cfg, queue));
     cctx.onClose(() => queue.shutdown(cfg.shutdown_timeout));
   },

@@ -12,6 +12,8 @@ export interface ReceivedSpan {
   readonly status: { code?: number; message?: string };
   readonly attributes: Record<string, unknown>;
   readonly service: unknown;
+  /** The resource's `process.pid` (one per Gatehouse process, so per cluster worker). */
+  readonly pid: unknown;
 }
 
 /** A local OTLP/HTTP collector: decodes JSON export requests with JSON.parse, protobuf ones with {@link decodeTraceRequest}. */
@@ -63,11 +65,15 @@ export async function startCollector(): Promise<Collector> {
       ) as {
         resourceSpans: {
           resource?: { attributes?: Attr[] };
-          scopeSpans: { spans: (Omit<ReceivedSpan, 'attributes' | 'service'> & { attributes?: Attr[] })[] }[];
+          scopeSpans: {
+            spans: (Omit<ReceivedSpan, 'attributes' | 'service' | 'pid'> & { attributes?: Attr[] })[];
+          }[];
         }[];
       };
       for (const rs of doc.resourceSpans) {
-        const service = attrs(rs.resource?.attributes)['service.name'];
+        const resource = attrs(rs.resource?.attributes);
+        const service = resource['service.name'];
+        const pid = resource['process.pid'];
         for (const ss of rs.scopeSpans)
           for (const s of ss.spans)
             spans.push({
@@ -75,6 +81,7 @@ export async function startCollector(): Promise<Collector> {
               parentSpanId: s.parentSpanId || undefined,
               attributes: attrs(s.attributes),
               service,
+              pid,
             });
       }
       res.writeHead(200, { 'content-type': 'application/json' });
