@@ -4,7 +4,7 @@ import { GatehouseError } from '../errors/index.js';
 import { displayUser } from '../authz/public-reason.js';
 import type { AdminAccess } from './access.js';
 import { ADMIN_SERVICE } from './feature.js';
-import type { DecisionRing } from './feed.js';
+import type { DecisionRing } from './ring.js';
 import type { LiveStream } from './stream.js';
 import { Analytics } from './analytics.js';
 import { decisionJson, matches, parseFilter, parseLimit } from './decisions.js';

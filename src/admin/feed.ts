@@ -70,5 +70,3 @@ export function entryOf(
     cache,
   };
 }
-
-export { DecisionRing } from './ring.js';
