@@ -1,5 +1,5 @@
 /**
- * Reads the validity of the tickets in an MIT FILE credential cache (format versions 3 and 4,
+ * Reads the validity of the tickets in an MIT FILE credential cache (format version 4,
  * the ones kinit and kvno write), so Gatehouse knows when a ticket ends without running
  * `klist` and parsing locale-dependent dates. Only times and names are read; keys are skipped.
  */
@@ -12,6 +12,11 @@ export interface CachedTicket {
   /** Epoch seconds. */
   readonly start: number;
   readonly end: number;
+}
+
+/** A credential cache that is truncated or not in a format this reader knows. */
+export class CcacheError extends Error {
+  override readonly name = 'CcacheError';
 }
 
 class Reader {
@@ -33,7 +38,7 @@ class Reader {
   }
   take(n: number): number {
     const at = this.off;
-    if (at + n > this.b.length) throw new RangeError('credential cache truncated');
+    if (at + n > this.b.length) throw new CcacheError('credential cache truncated');
     this.off += n;
     return at;
   }
@@ -45,7 +50,7 @@ class Reader {
 function principal(r: Reader): string {
   r.u32(); // name type
   const count = r.u32();
-  if (count > 32) throw new RangeError('credential cache: implausible principal');
+  if (count > 32) throw new CcacheError('credential cache: implausible principal');
   const realm = r.data().toString('utf8');
   const parts: string[] = [];
   for (let i = 0; i < count; i++) parts.push(r.data().toString('utf8'));
@@ -54,14 +59,14 @@ function principal(r: Reader): string {
 
 /**
  * The credentials of a FILE cache's content, configuration entries (`X-CACHECONF:`) left out.
- * Throws a RangeError on a truncated or unknown format.
+ * Throws a {@link CcacheError} (only) on a truncated or unknown format.
  */
 export function readCcache(buf: Buffer): CachedTicket[] {
   const r = new Reader(buf);
   const version = r.u16();
-  if (version !== 0x0503 && version !== 0x0504)
-    throw new RangeError(`credential cache format 0x${version.toString(16)} not supported`);
-  if (version === 0x0504) r.take(r.u16()); // header (time offset tags)
+  if (version !== 0x0504)
+    throw new CcacheError(`credential cache format 0x${version.toString(16)} not supported`);
+  r.take(r.u16()); // header (time offset tags)
   principal(r); // default principal
   const out: CachedTicket[] = [];
   while (!r.done) {

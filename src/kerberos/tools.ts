@@ -2,6 +2,9 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { GatehouseError } from '../errors/index.js';
+import { classifyFailure, type ToolFailure } from './kdc-messages.js';
+
+export { classifyFailure, type ToolFailure } from './kdc-messages.js';
 
 /** The MIT krb5 client programs Gatehouse runs (Debian/Ubuntu: krb5-user; RHEL: krb5-workstation). */
 export const TOOLS = ['kinit', 'kvno'] as const;
@@ -23,23 +26,6 @@ export function findTool(name: string, path = process.env.PATH ?? ''): string | 
     }
   }
   return undefined;
-}
-
-/** What a failed kinit/kvno means for the request that needed the ticket. */
-export type ToolFailure = 'kdc_unavailable' | 'unknown_user' | 'delegation_denied' | 'failed';
-
-/**
- * Classifies a kinit/kvno failure by the MIT krb5 error-table text on its stderr (com_err
- * messages of krb5_err.et — the tools give no other structured signal; the exit code is 1 for
- * every failure). Unrecognised text is a generic failure, which also fails closed.
- */
-export function classifyFailure(stderr: string): ToolFailure {
-  if (/Cannot contact any KDC|Cannot find KDC for realm|Cannot resolve network address for KDC/i.test(stderr))
-    return 'kdc_unavailable';
-  if (/Client '?[^']*'? not found in Kerberos database/i.test(stderr)) return 'unknown_user';
-  if (/KDC can't fulfill requested option|KDC policy rejects request|Ticket not forwardable/i.test(stderr))
-    return 'delegation_denied';
-  return 'failed';
 }
 
 /** The error a request gets for a tool failure: 503 (KDC down, other), 403 (user, delegation). */
