@@ -19,7 +19,17 @@ before(async () => {
   collector = await startCollector();
   gh = await startGatehouse({
     providers: {
-      main: { issuer: idp.issuer, audiences: [idp.audience], jwks_uri: idp.jwksUri, jwks_cooldown: 0 },
+      main: {
+        issuer: idp.issuer,
+        audiences: [idp.audience],
+        jwks_uri: idp.jwksUri,
+        jwks_cooldown: 0,
+        introspection: {
+          endpoint: idp.introspectionUrl,
+          client_id: 'gatehouse',
+          client_secret: 'introspection-secret',
+        },
+      },
     },
     upstreams: { app: { url: up.url } },
     routes: [
@@ -172,6 +182,29 @@ test('a key the gateway has not seen: the JWKS fetch is a child span of authn', 
   const [, trace2] = lastUpstreamTraceparent();
   const t2 = await traceOf(trace2!, ['gatehouse.request', 'authn', 'authz', 'upstream']);
   assert.equal(t2.get('jwks.fetch'), undefined);
+});
+
+test('an opaque token: the introspection call is a child span of authn; a cached answer makes none', async () => {
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  idp.setOpaque('opaque-trace-1', { active: true, sub: 'dave', aud: idp.audience, exp });
+  const calls = idp.counts.introspect;
+  const r = await send(gh.url, '/api/opaque', { headers: { authorization: 'Bearer opaque-trace-1' } });
+  assert.equal(r.status, 200);
+  assert.equal(idp.counts.introspect, calls + 1);
+  const [, traceId] = lastUpstreamTraceparent();
+  const t = await traceOf(traceId!, ['gatehouse.request', 'authn', 'introspection', 'upstream']);
+  const call = t.get('introspection')!;
+  assert.equal(call.parentSpanId, t.get('authn')!.spanId);
+  assert.equal(call.kind, 3, 'client span');
+  assert.equal(call.attributes['gatehouse.provider'], 'main');
+  assert.equal(t.get('authn')!.attributes['gatehouse.authn.method'], 'introspection');
+  assert.ok(!JSON.stringify(call).includes('opaque-trace-1'), 'never the token');
+  const r2 = await send(gh.url, '/api/opaque', { headers: { authorization: 'Bearer opaque-trace-1' } });
+  assert.equal(r2.status, 200);
+  assert.equal(idp.counts.introspect, calls + 1, 'answered from the cache');
+  const [, trace2] = lastUpstreamTraceparent();
+  const t2 = await traceOf(trace2!, ['gatehouse.request', 'authn', 'authz', 'upstream']);
+  assert.equal(t2.get('introspection'), undefined);
 });
 
 test('refused requests (401, 403): ERROR spans with the code and reason, never forwarded', async () => {
