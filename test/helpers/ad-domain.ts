@@ -11,6 +11,7 @@ import {
   type SambaProcess,
 } from './kerberos/samba.js';
 import { copyTemplate, domainTemplate } from './kerberos/template.js';
+import { pacIdentity, type PacIdentity } from './kerberos/pac.js';
 import { mustRunKrb5Tool, runKrb5Tool, type ToolResult } from './kerberos/krb5-tools.js';
 
 /** The realm of every throwaway domain. */
@@ -74,6 +75,8 @@ export interface AdDomain {
   kinitUser(user: string, ccache: string): Promise<void>;
   /** `kvno -U user -P spn` with the gateway's cache `ccache` (S4U2Self + S4U2Proxy); check `code`. */
   s4u(ccache: string, user: string, spn?: string, outCache?: string): Promise<ToolResult>;
+  /** The user and AD group names in the PAC of a stand-in answer (`StandinWhoami.attrs`). */
+  pacIdentity(attrs: unknown): Promise<PacIdentity>;
   /** Stops samba and removes the directory. */
   close(): Promise<void>;
 }
@@ -226,6 +229,7 @@ export async function startAdDomain(opts: AdDomainOptions = {}): Promise<AdDomai
           ...tools,
           ccache,
         }),
+      pacIdentity: (attrs) => pacIdentity(smbConf, attrs),
       close: async () => {
         await samba?.stop();
         samba = undefined;

@@ -81,7 +81,7 @@ test('the stand-in refuses a request without credentials with 401 Negotiate', as
   assert.equal(basic.status, 401);
 });
 
-test('curl --negotiate with alice own TGT reaches the stand-in as alice@CORP.TEST with her PAC', async () => {
+test('curl --negotiate with alice own TGT reaches the stand-in as alice@CORP.TEST with her groups in the PAC', async () => {
   const curl = requireBinary('curl', 'curl');
   const cc = `FILE:${join(ad.dir, 'alice.cc')}`;
   await ad.kinitUser('alice', cc);
@@ -104,7 +104,10 @@ test('curl --negotiate with alice own TGT reaches the stand-in as alice@CORP.TES
   const who = JSON.parse(out) as StandinWhoami;
   assert.equal(who.user, 'alice@CORP.TEST');
   assert.equal(who.path, '/app/');
-  assert.ok(JSON.stringify(who.attrs).includes('urn:mspac:logon-info'), 'the PAC (groups) reaches the app');
+  const pac = await ad.pacIdentity(who.attrs);
+  assert.equal(pac.account, 'alice');
+  assert.equal(pac.domain, 'CORP');
+  assert.deepEqual([...pac.groups].sort(), ['Domain Users', 'payroll-admins']);
 });
 
 test('a delegated ticket gives a Negotiate token (npm kerberos, DIR: collection) the stand-in accepts; the connection stays bound to that user', async () => {

@@ -21,12 +21,14 @@ after(async () => {
   await f?.close();
 });
 
-test('alice signs in with OpenID Connect and the IIS app sees alice@CORP.TEST with her PAC', async () => {
+test('alice signs in with OpenID Connect and the IIS app sees alice@CORP.TEST with her AD groups', async () => {
   const { browser, page } = await f.login('alice', '/payroll/home');
   const who = whoami(page);
   assert.equal(who.user, 'alice@CORP.TEST');
   assert.equal(who.path, '/payroll/home');
-  assert.ok(JSON.stringify(who.attrs).includes('urn:mspac:logon-info'), 'groups (PAC) reach the app');
+  const pac = await f.ad.pacIdentity(who.attrs);
+  assert.equal(pac.account, 'alice');
+  assert.deepEqual([...pac.groups].sort(), ['Domain Users', 'payroll-admins'], 'her AD groups reach the app');
   const again = whoami(await f.get(browser, '/payroll/other'));
   assert.equal(again.user, 'alice@CORP.TEST');
   assert.equal(again.path, '/payroll/other');
@@ -51,6 +53,12 @@ test('two users on concurrent connections never see each other identity', async 
   }
   const seen = await Promise.all(jobs);
   for (const [name, user] of seen) assert.equal(user, `${name}@CORP.TEST`);
+  const carolPac = await f.ad.pacIdentity(whoami(await f.get(carol, '/payroll/groups')).attrs);
+  assert.deepEqual(
+    [...carolPac.groups].sort(),
+    ['Domain Users', 'hr'],
+    'carol has her own groups, not alice',
+  );
   // Sequential interleaving on warm, pinned connections as well.
   for (let i = 0; i < 6; i++) {
     assert.equal(whoami(await f.get(alice, `/seq/a${i}`)).user, 'alice@CORP.TEST');
