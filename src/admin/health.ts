@@ -87,7 +87,15 @@ export async function healthReport(
     providers,
     upstreams,
     redis: await redisHealth(state),
-    audit_sinks: sinks.map((s) => ({ ...s })),
+    audit_sinks: sinks.map((s) => ({
+      name: s.name,
+      on_failure: s.onFailure,
+      up: s.up,
+      written: s.written,
+      dropped: s.dropped,
+      failed: s.failed,
+      buffered: s.buffered,
+    })),
     certificates,
     config: {
       version: config.version,

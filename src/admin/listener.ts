@@ -134,11 +134,13 @@ export class AdminListener {
   }
 
   #handle(req: IncomingMessage, res: ServerResponse, secure: boolean): void {
-    if (req.url?.startsWith('/.gatehouse/')) return this.host.handler.handle(req, res, secure);
     const ctx = this.host.handler.context(req, res, secure);
     ctx.extra[ADMIN_REQUEST] = true;
     try {
       normalizeInto(ctx, req.url ?? '/');
+      // The session endpoints (login, callback, logout) are the gateway's; nothing else of it is
+      // reachable here (decided on the normalised path: `/.gatehouse/../app` is `/app`).
+      if (ctx.path.startsWith('/.gatehouse/')) return this.host.handler.handle(req, res, secure);
       const access = this.host.state.services.get(ADMIN_SERVICE) as AdminAccess | undefined;
       if (access === undefined) throw new GatehouseError('GH_ROUTE_NOT_FOUND', 'admin is not configured');
       const cert = access.mtlsSubjects.size > 0 ? clientSubject(req) : undefined;

@@ -73,6 +73,26 @@ describe('admin listener: access control', { timeout: 120_000 }, () => {
     assert.deepEqual(ok.json, { revoked: 0 });
   });
 
+  it('the proxy is not reachable through the admin listener, not even by dot-segments', async () => {
+    const before = f.upstream.received.length;
+    for (const raw of ['/public/x', '/.gatehouse/../public/x', '/.gatehouse/%2e%2e/public/x']) {
+      const r = await request(`${f.adminUrl}${raw}`, { headers: { accept: 'application/json' } });
+      await r.body.dump();
+      assert.ok(
+        r.statusCode === 401 || r.statusCode === 404 || r.statusCode === 400,
+        `${raw}: ${r.statusCode}`,
+      );
+    }
+    const page = await alice.send(`${f.adminUrl}/.gatehouse/../public/x`, {
+      headers: { accept: 'application/json' },
+    });
+    // An admin gets the console (its client-side view fallback), never the proxied route.
+    if (page.status === 200)
+      assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+    else assert.equal(page.status, 503, 'console not built');
+    assert.equal(f.upstream.received.length, before, 'nothing reached the upstream');
+  });
+
   it('unknown API paths are 404 GH_ADMIN_NOT_FOUND, bad filters 400 GH_ADMIN_BAD_REQUEST', async () => {
     const nf = await api(alice, `${f.adminUrl}/api/nope`);
     assert.equal(nf.status, 404);

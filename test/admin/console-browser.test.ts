@@ -55,6 +55,49 @@ const FOCUSED = `(() => {
   return { tag: e?.tagName ?? '', text: (e?.textContent ?? '').trim(), id: e?.getAttribute('data-id') ?? '' };
 })()`;
 const FOCUS_OUTLINE = `getComputedStyle(document.activeElement).outlineStyle`;
+/** Inputs without a label and buttons without a name, in the current section. */
+const UNLABELLED = `[
+  ...[...document.querySelectorAll('input, select, textarea')]
+    .filter((e) => !e.labels?.length && !e.getAttribute('aria-label'))
+    .map((e) => e.tagName + ' ' + e.name),
+  ...[...document.querySelectorAll('button, a[href]')]
+    .filter((e) => !(e.getAttribute('aria-label') || e.textContent).trim())
+    .map((e) => e.tagName + ' without a name'),
+]`;
+/** Visible text whose contrast with its background is under WCAG AA (4.5:1, large text 3:1). */
+const LOW_CONTRAST = `(() => {
+  const parse = (c) => {
+    const m = /rgba?\\(([^)]+)\\)/.exec(c);
+    if (!m) return null;
+    const [r, g, b, a = 1] = m[1].split(/[\\s,/]+/).filter(Boolean).map(Number);
+    return { r, g, b, a };
+  };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c && c.a > 0.5) return c;
+    }
+    return { r: 255, g: 255, b: 255, a: 1 };
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('.sr-only, .skip, dialog:not([open])')) continue;
+    const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!text || el.getClientRects().length === 0) continue;
+    const st = getComputedStyle(el);
+    const a = lum(parse(st.color));
+    const b = lum(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize);
+    const large = size >= 24 || (size >= 18.6 && Number(st.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) bad.push(el.tagName + ' "' + el.textContent.trim().slice(0, 40) + '" ' + ratio.toFixed(2));
+  }
+  return bad;
+})()`;
 /** Pixels of the "Request rate" series colour (#1d4ed8) on its canvas; 0 until there are some. */
 const SERIES_PIXELS = `(() => {
   const fig = [...document.querySelectorAll('figure.chart')].find((f) =>
@@ -199,6 +242,46 @@ test("Sessions: revoking all of a user's sessions signs that user out (the next 
   // The console's own admin session is untouched.
   await admin.reload();
   await admin.waitForSelector('table.sessions');
+});
+
+test('Pause holds the table still and counts what arrives; Resume shows it', async () => {
+  await admin.goto(`${demo.admin}#/live`);
+  await admin.reload();
+  await admin.waitForSelector('.conn.live', { timeout: 30_000 });
+  await admin.click('button:text("Pause")');
+  assert.equal(await admin.getAttribute('button[aria-pressed]', 'aria-pressed'), 'true');
+  const ids: string[] = [];
+  for (const p of ['/paused-1', '/paused-2']) {
+    const r = await bob.page.goto(`${demo.proxy}${p}`);
+    ids.push((await r?.headerValue('x-request-id')) as string);
+  }
+  await admin.waitForSelector('button[aria-pressed=true]:has-text("(2 new)")', { timeout: 30_000 });
+  for (const id of ids)
+    assert.equal(await admin.locator(`tr[data-id="${id}"]`).count(), 0, 'not shown while paused');
+  assert.match(await admin.locator('#stream-count').innerText(), /paused/);
+  await admin.click('button[aria-pressed=true]');
+  for (const id of ids) await admin.locator(`tr[data-id="${id}"]`).waitFor({ timeout: 30_000 });
+});
+
+test('Accessible: every input has a label, every control a name, text keeps AA contrast in every section', async () => {
+  for (const section of ['live', 'analytics', 'health', 'sessions']) {
+    await admin.goto(`${demo.admin}#/${section}`);
+    await admin.waitForSelector(`a.tab[aria-current=page][href="#/${section}"]`);
+    await until(admin, `!document.querySelector('main [role=status]')?.textContent?.includes('Loading')`);
+    assert.deepEqual(await admin.evaluate<string[]>(UNLABELLED), [], `${section}: unlabelled controls`);
+    assert.deepEqual(await admin.evaluate<string[]>(LOW_CONTRAST), [], `${section}: low-contrast text`);
+  }
+  assert.equal(
+    await admin.getAttribute('#stream-count', 'aria-live'),
+    null,
+    'the count is on the Live section only',
+  );
+  await admin.goto(`${demo.admin}#/live`);
+  assert.equal(
+    await admin.getAttribute('#stream-count', 'aria-live'),
+    'polite',
+    'the stream count is announced',
+  );
 });
 
 test('No JavaScript errors: no page error and no console error in any page of the run', () => {
