@@ -75,7 +75,11 @@ export interface ProviderDeps {
 /** Compiles one provider. No network: keys load in `start()` or on first use. */
 export function compileProvider(name: string, cfg: ProviderConfig, deps: ProviderDeps): Provider {
   const http = new IdpHttp(cfg.http_timeout, deps.outbound);
-  const wantsDiscovery = cfg.discovery ?? cfg.jwks_uri === undefined;
+  // Discovery is implied by a missing jwks_uri, and also by an introspection block without an
+  // endpoint (the schema refuses that combination with `discovery: false`).
+  const introspectionNeedsDiscovery =
+    cfg.introspection !== undefined && cfg.introspection.endpoint === undefined;
+  const wantsDiscovery = cfg.discovery ?? (cfg.jwks_uri === undefined || introspectionNeedsDiscovery);
   const discovery =
     wantsDiscovery || cfg.discovery_url !== undefined
       ? new Discovery(http, cfg.discovery_url ?? discoveryUrlFor(cfg.issuer), cfg.issuer)

@@ -27,6 +27,13 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
           negative_cache_ttl: '150ms',
         },
       },
+      // jwks_uri pinned, no introspection endpoint: discovery still supplies the endpoint.
+      pinned: {
+        issuer: idp.issuer,
+        jwks_uri: idp.jwksUri,
+        audiences: [idp.audience],
+        introspection: { client_id: 'gatehouse', client_secret: 'introspection-secret' },
+      },
       post: {
         issuer: `${idp.issuer}/post`,
         discovery: false,
@@ -45,6 +52,20 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
   after(async () => {
     await reg.close();
     await idp.close();
+  });
+
+  it('finds the introspection endpoint by discovery when jwks_uri is pinned and no endpoint is set', async () => {
+    const token = 'opaque-pinned-jwks-uri-0001';
+    idp.setOpaque(token, {
+      active: true,
+      sub: 'dora',
+      aud: idp.audience,
+      exp: Math.floor(Date.now() / 1000) + 3600,
+    });
+    const r = await run(bearerFor(reg, { providers: ['pinned'] }), bearer(token));
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.equal(r.principal.method, 'introspection');
+    assert.equal(r.principal.subject, 'dora');
   });
 
   it('maps an active token to a principal, authenticating with client_secret_basic', async () => {
