@@ -1,6 +1,15 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,12 +45,49 @@ function cpA(from: string, to: string): Promise<void> {
 const ADMIN_SCRIPT = fileURLToPath(new URL('./samba-admin.py', import.meta.url));
 const SAMBA = '/usr/sbin/samba';
 
+const BUILD_LIMIT_MS = 240_000;
+
+/** Takes the build lock (a directory), or a stale one; false when another builder holds it. */
+function tryLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > BUILD_LIMIT_MS) {
+        rmSync(lock, { recursive: true, force: true });
+        mkdirSync(lock);
+        return true;
+      }
+    } catch {
+      /* someone else took it */
+    }
+    return false;
+  }
+}
+
+/** Provisions and fills a domain in a private directory, then renames it to `dir`. */
+async function build(spec: TemplateSpec, dir: string): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'gh-ad-building-'));
+  try {
+    await provisionDomain(join(work, 'dc'), password());
+    const passwords: Record<string, string> = {};
+    for (const u of spec.users) passwords[u] = password();
+    const kvno = await applyDirectoryOps(join(work, 'dc', 'etc', 'smb.conf'), spec.ops(passwords, work));
+    writeFileSync(join(work, 'template.json'), JSON.stringify({ passwords, kvno, built_in: work }));
+    renameSync(work, dir);
+  } catch (e) {
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 /**
  * The provisioned and filled domain, built once per machine (samba-tool domain provision takes
  * 5–10 s, much longer on a loaded machine) under the temp dir and reused by every test file: a
- * domain is a copy of it. Built in a private directory and renamed into place, so parallel test
- * files never see half of one; keyed by `spec.version`, samba-admin.py's content and the samba
- * binary's date.
+ * domain is a copy of it. One test file builds it (a lock directory) in a private directory and
+ * renames it into place, so parallel test files wait for it and never see half of one. Keyed by
+ * `spec.version`, samba-admin.py's content and the samba binary's date.
  */
 export async function domainTemplate(spec: TemplateSpec): Promise<DomainTemplate> {
   const key = createHash('sha256')
@@ -53,21 +99,21 @@ export async function domainTemplate(spec: TemplateSpec): Promise<DomainTemplate
   const dir = join(tmpdir(), `gh-ad-template-${key}`);
   const meta = join(dir, 'template.json');
   if (!existsSync(meta)) {
-    const work = mkdtempSync(join(tmpdir(), 'gh-ad-building-'));
-    try {
-      await provisionDomain(join(work, 'dc'), password());
-      const passwords: Record<string, string> = {};
-      for (const u of spec.users) passwords[u] = password();
-      const kvno = await applyDirectoryOps(join(work, 'dc', 'etc', 'smb.conf'), spec.ops(passwords, work));
-      writeFileSync(join(work, 'template.json'), JSON.stringify({ passwords, kvno, built_in: work }));
+    // One builder at a time (a directory is created atomically); the others wait for its result.
+    // A lock older than BUILD_LIMIT_MS is from a builder that died: taken over.
+    const lock = `${dir}.lock`;
+    const deadline = Date.now() + BUILD_LIMIT_MS;
+    while (!existsSync(meta) && !tryLock(lock)) {
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${lock} (another test file builds the domain)`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    if (!existsSync(meta)) {
       try {
-        renameSync(work, dir);
-      } catch {
-        rmSync(work, { recursive: true, force: true }); // another test file was faster
+        await build(spec, dir);
+      } finally {
+        rmSync(lock, { recursive: true, force: true });
       }
-    } catch (e) {
-      rmSync(work, { recursive: true, force: true });
-      throw e;
     }
   }
   const m = JSON.parse(readFileSync(meta, 'utf8')) as {
