@@ -42,6 +42,10 @@ interface UserEntry extends Validity {
 }
 
 const wallClock = () => Date.now() / 1000;
+/** Seconds a refusal of the KDC for a user (unknown, not delegable) is answered without asking again. */
+const REFUSAL_TTL = 10;
+/** kinit/kvno processes at most running at once (a cold start of many users queues). */
+const MAX_TOOL_RUNS = 8;
 
 /**
  * Tickets for constrained delegation: the gateway's own forwardable TGT from its keytab (`kinit
@@ -57,6 +61,10 @@ export class TicketManager {
   private tgt: Validity | undefined;
   private tgtFlight: Promise<void> | undefined;
   private readonly users = new Map<string, UserEntry>();
+  /** Recent refusals by `user spn`, answered again without a kvno until they expire. */
+  private readonly refused = new Map<string, { until: number; err: unknown }>();
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
   private readonly gwCache: string;
   private readonly env: Readonly<Record<string, string>>;
   private closed = false;
@@ -104,6 +112,8 @@ export class TicketManager {
         );
       return undefined;
     }
+    const refusal = this.refused.get(`${user.name} ${spn}`);
+    if (refusal && now < refusal.until) return Promise.reject(refusal.err);
     return this.fetch(user, e, spn);
   }
 
@@ -126,6 +136,11 @@ export class TicketManager {
       (err: unknown) => {
         entry.flight = undefined;
         if (entry.spns.size === 0) this.users.delete(user.name);
+        if (err instanceof ToolError && (err.kind === 'unknown_user' || err.kind === 'delegation_denied')) {
+          this.refused.set(`${user.name} ${spn}`, { until: this.now() + REFUSAL_TTL, err });
+          if (this.refused.size > this.s.maxUsers)
+            this.refused.delete(this.refused.keys().next().value as string);
+        }
         throw err;
       },
     );
@@ -154,7 +169,7 @@ export class TicketManager {
       const args = ['-c', `FILE:${gw}`, '-U', user.account, '-P', '--out-cache', `FILE:${out}`];
       args.push(...spns.map((s) => s.slice(0, s.lastIndexOf('@'))));
       this.runs.kvno++;
-      await runTool(this.s.kvno, args, this.env, this.s.toolTimeout);
+      await this.slot(() => runTool(this.s.kvno, args, this.env, this.s.toolTimeout));
       const v = await this.validity(out, spns);
       if (this.closed) throw new ToolError('failed', 'kerberos: shut down');
       await rename(out, this.cacheFile(user));
@@ -202,12 +217,8 @@ export class TicketManager {
       try {
         const { servicePrincipal: sp, keytab } = this.s;
         this.runs.kinit++;
-        await runTool(
-          this.s.kinit,
-          ['-f', '-k', '-t', keytab, '-c', `FILE:${next}`, sp],
-          this.env,
-          this.s.toolTimeout,
-        );
+        const args = ['-f', '-k', '-t', keytab, '-c', `FILE:${next}`, sp];
+        await this.slot(() => runTool(this.s.kinit, args, this.env, this.s.toolTimeout));
         const v = await this.validity(next, [`krbtgt/${this.s.realm}@${this.s.realm}`]);
         await rename(next, this.gwCache);
         this.tgt = v;
@@ -223,6 +234,19 @@ export class TicketManager {
       this.tgtFlight = undefined;
     });
     return this.tgtFlight;
+  }
+
+  /** Runs `fn` when fewer than {@link MAX_TOOL_RUNS} tools run; a finishing run hands its slot on. */
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running < MAX_TOOL_RUNS) this.running++;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
   }
 
   /** Users with a ticket entry (for tests and metrics). */

@@ -115,7 +115,7 @@ test('near its end a ticket is refreshed in the background while it still serves
   clock = 0;
 });
 
-test('failures are classified: unknown account, and the KDC down (a valid ticket still serves)', async () => {
+test('failures are classified: unknown account (remembered 10 s), and the KDC down (a valid ticket still serves)', async () => {
   clock = 0;
   const m = manager();
   await m.ensure(u('alice'), SPN);
@@ -124,6 +124,13 @@ test('failures are classified: unknown account, and the KDC down (a valid ticket
     assert.equal(e.kind, 'unknown_user', e.message);
     return true;
   });
+  const runs = m.runs.kvno;
+  await assert.rejects(m.ensure(u('nosuchuser'), SPN) as Promise<void>, ToolError);
+  assert.equal(m.runs.kvno, runs, 'a fresh refusal is answered without asking the KDC again');
+  clock = Date.now() / 1000 + 11;
+  await assert.rejects(m.ensure(u('nosuchuser'), SPN) as Promise<void>, ToolError);
+  assert.equal(m.runs.kvno, runs + 1, 'after 10 s the KDC is asked again');
+  clock = 0;
   await ad.stopKdc();
   try {
     assert.equal(m.ensure(u('alice'), SPN), undefined, 'alice keeps her ticket');
