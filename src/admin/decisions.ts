@@ -18,8 +18,10 @@ export interface DecisionJson {
   };
   /** `error`: Gatehouse or the upstream failed (5xx), as in the audit event. */
   readonly decision: 'allow' | 'deny' | 'error';
-  /** The deciding code: the error code of a refusal, else the last reason (`rule.allow`, `route.public`). */
+  /** The deciding reason code (see {@link reasonOf}). */
   readonly reason: string | null;
+  /** The error code answered (`GH_ACCESS_DENIED`…), null when none. */
+  readonly error: string | null;
   /** Every reason code of the request (the audit event's `reasons`). */
   readonly reasons: readonly string[];
   readonly rule: string | null;
@@ -30,9 +32,25 @@ export interface DecisionJson {
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
-/** The deciding reason code of an entry. */
+/** Errors whose own code says less than the rule reasons behind them. */
+const RULE_ERRORS = new Set(['GH_ACCESS_DENIED', 'GH_INSUFFICIENT_SCOPE']);
+const MISSING = /^(?:group|role|scope)\.missing:/;
+
+/**
+ * The deciding reason code of an entry: for a refusal by the rules, the most specific rule
+ * reason (`group.missing:staff`, then `rule.deny`, then `rule.default_deny`); for other
+ * refusals and errors the error code (`GH_TOKEN_EXPIRED`, `GH_RATE_LIMITED`…); for an allowed
+ * request its last reason (`rule.allow`, `route.public`).
+ */
 export function reasonOf(e: FeedEntry): string | null {
-  return e.error ?? e.reasons[e.reasons.length - 1] ?? null;
+  const r = e.reasons;
+  if (e.error === undefined || RULE_ERRORS.has(e.error)) {
+    const missing = r.find((x) => MISSING.test(x));
+    if (missing !== undefined) return missing;
+    if (r.includes('rule.deny')) return 'rule.deny';
+    if (r.includes('rule.default_deny')) return 'rule.default_deny';
+  }
+  return e.error ?? r[r.length - 1] ?? null;
 }
 
 /** The principal kind: an agent is a client acting for someone (an RFC 8693 `act` claim). */
@@ -57,6 +75,7 @@ export function decisionJson(e: FeedEntry, instance: string): DecisionJson {
     principal: principalOf(e),
     decision: e.decision,
     reason: reasonOf(e),
+    error: e.error ?? null,
     reasons: e.reasons,
     rule: e.rule ?? null,
     status: e.status,

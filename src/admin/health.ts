@@ -71,10 +71,17 @@ export async function healthReport(
       stale_after_s: f === undefined ? null : Math.round(f.staleAfterMs / 1000),
     };
   });
-  const upstreams = farmsOf(state).map((f) => ({
-    name: f.name,
-    targets: f.snapshot().targets.map((t) => ({ url: t.target, healthy: t.healthy, check_up: t.check_up })),
-  }));
+  const farms = farmsOf(state);
+  const upstreams = [
+    ...farms.map((f) => ({
+      name: f.name,
+      targets: f.snapshot().targets.map((t) => ({ url: t.target, healthy: t.healthy, check_up: t.check_up })),
+    })),
+    // Single-URL upstreams have no health check: listed with health unknown (null).
+    ...Object.entries(state.config.upstreams)
+      .filter(([name, u]) => u.url !== undefined && !farms.some((f) => f.name === name))
+      .map(([name, u]) => ({ name, targets: [{ url: u.url as string, healthy: null, check_up: null }] })),
+  ];
   const certificates = [
     ...state.config.server.listeners.flatMap((l, i) =>
       l.tls?.cert === undefined ? [] : [certificate(`listener ${l.name ?? i}`, l.tls.cert, baseDir)],

@@ -18,6 +18,7 @@ interface Decision {
   principal: { kind: string; name: string | null };
   decision: string;
   reason: string | null;
+  error: string | null;
   reasons: string[];
   status: number;
   gateway_ms: number;
@@ -91,11 +92,9 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.deepEqual(d.principal, { kind: 'user', name: 'bob@contoso.example' });
     assert.equal(d.decision, 'deny');
     assert.equal(d.status, 403);
-    assert.equal(d.reason, 'GH_ACCESS_DENIED');
-    assert.ok(
-      d.reasons.includes('group.missing:admins') || d.reasons.includes('rule.default_deny'),
-      d.reasons.join(),
-    );
+    assert.equal(d.reason, 'group.missing:admins', 'the most specific rule reason');
+    assert.equal(d.error, 'GH_ACCESS_DENIED');
+    assert.ok(d.reasons.includes('group.missing:admins'), d.reasons.join());
     assert.equal(d.upstream_ms, null, 'never forwarded');
     assert.ok(d.gateway_ms >= 0);
     const pub = items.filter((x) => x.route === 'public');
@@ -114,6 +113,7 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.ok((await q('user=bob')).includes(bobDenied));
     assert.ok(!(await q('user=alice')).includes(bobDenied));
     assert.deepEqual(await q('reason=GH_ACCESS_DENIED'), [bobDenied]);
+    assert.deepEqual(await q('reason=group.missing:admins'), [bobDenied]);
     assert.deepEqual(await q('status=4xx&route=admin'), [bobDenied]);
     assert.equal((await q('status=2xx&route=public')).length, 5);
     assert.equal((await q('route=public&limit=2')).length, 2);
@@ -137,6 +137,7 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.equal(d.decision, 'deny');
     assert.equal(d.status, 401);
     assert.equal(d.reason, 'GH_UNAUTHENTICATED');
+    assert.equal(d.error, 'GH_UNAUTHENTICATED');
     assert.deepEqual(d.principal, { kind: 'anonymous', name: null });
   });
 
@@ -189,7 +190,7 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.ok(a.series.some((p) => p.requests > 0 && p.gateway_p50 !== null));
     const pub = a.routes.find((x) => x.route === 'public');
     assert.ok(pub && pub.requests >= 6 && pub.denied === 0 && pub.p95 !== null);
-    assert.ok(a.top_deny_reasons.some((x) => x.reason === 'GH_ACCESS_DENIED' && x.count >= 1));
+    assert.ok(a.top_deny_reasons.some((x) => x.reason === 'group.missing:admins' && x.count >= 1));
     assert.ok(a.top_denied_principals.some((x) => x.name === 'bob@contoso.example'));
     const one = await api(alice, `${f.adminUrl}/api/analytics?window=1h&route=public`);
     const s = one.json.series as { requests: number; denied: number }[];
@@ -217,7 +218,13 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
       providers: { name: string; jwks_age_s: number | null; stale: boolean; last_error: string | null }[];
       config: { version: string; last_reload: unknown };
       redis: unknown;
+      upstreams: { name: string; targets: { url: string; healthy: boolean | null }[] }[];
     };
+    assert.deepEqual(
+      h.upstreams.find((u) => u.name === 'app')?.targets.map((t) => [t.url, t.healthy]),
+      [[f.upstream.url, null]],
+      'single-URL upstream, health unknown',
+    );
     const dev = h.providers.find((p) => p.name === 'dev');
     assert.ok(dev && dev.jwks_age_s !== null && dev.jwks_age_s >= 0 && dev.stale === false);
     assert.match(h.config.version, /^[0-9a-f]{12}$/);
