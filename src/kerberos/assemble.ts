@@ -52,6 +52,59 @@ function processDirs(logger: Logger): Dirs {
   return d;
 }
 
+/** A ticket manager and its keytab watch, shared by the configs (reloads) that use the same settings. */
+interface SharedTickets {
+  readonly tickets: TicketManager;
+  refs: number;
+  watcher: ((cur: Stats, prev: Stats) => void) | undefined;
+}
+const managers = new Map<string, SharedTickets>();
+
+/**
+ * The manager for `settings`: the running one when a reloaded config keeps the same settings
+ * (its tickets keep serving, also through a KDC outage), else a new one. Released by
+ * {@link releaseTickets}; the last release stops it.
+ */
+function acquireTickets(key: string, settings: TicketSettings, logger: Logger): SharedTickets {
+  let m = managers.get(key);
+  if (m === undefined) {
+    m = { tickets: new TicketManager(settings, logger), refs: 0, watcher: undefined };
+    managers.set(key, m);
+  }
+  m.refs++;
+  return m;
+}
+
+/** Watches the keytab (once per manager) and gets the gateway's TGT unless a valid one is held. */
+async function startTickets(m: SharedTickets, keytab: string, logger: Logger): Promise<void> {
+  const t = m.tickets;
+  if (m.watcher === undefined) {
+    m.watcher = (cur, prev) => {
+      if (cur.mtimeMs === prev.mtimeMs && cur.ino === prev.ino && cur.size === prev.size) return;
+      logger.info({ keytab }, 'kerberos: keytab changed, getting a new TGT');
+      t.kinit().catch((e: Error) =>
+        logger.error({ err: e.message }, 'kerberos: kinit with the new keytab failed'),
+      );
+    };
+    watchFile(keytab, { interval: 1000, persistent: false }, m.watcher);
+  }
+  await t
+    .gatewayTgt()
+    .catch((e: Error) =>
+      logger.error(
+        { err: e.message },
+        'kerberos: no gateway TGT at start; Kerberos upstreams answer 503 until the KDC answers',
+      ),
+    );
+}
+
+async function releaseTickets(key: string, m: SharedTickets, keytab: string): Promise<void> {
+  if (--m.refs > 0) return;
+  managers.delete(key);
+  if (m.watcher !== undefined) unwatchFile(keytab, m.watcher);
+  await m.tickets.close();
+}
+
 /** What one config's Kerberos upstreams share, assembled by `config/compile.ts`. */
 export interface KerberosAssembly {
   /** The handle itself, or one whose requests go through Kerberos delegation (`auth.kerberos`). */
@@ -82,10 +135,8 @@ export function kerberosAssembly(
   issue: (path: string, message: string) => void,
   dryRun: boolean,
 ): KerberosAssembly {
-  let tickets: TicketManager | undefined;
   let shared: { id: string; keyPath: string } | undefined;
-  let keytab: string | undefined;
-  let watcher: ((cur: Stats, prev: Stats) => void) | undefined;
+  let held: { key: string; keytab: string; m: SharedTickets } | undefined;
   return {
     wrap(handle, cfg, keyPath) {
       const k = cfg.auth?.kerberos;
@@ -113,7 +164,8 @@ export function kerberosAssembly(
       if (dryRun || typeof gss === 'string' || kinit === undefined || kvno === undefined) return handle;
       const d = processDirs(logger);
       if (conf !== undefined) process.env.KRB5_CONFIG = conf;
-      if (tickets === undefined) {
+      if (held === undefined) {
+        const key = JSON.stringify([id, k.refresh_before, k.max_users]);
         const settings: TicketSettings = {
           servicePrincipal: k.service_principal,
           keytab: kt,
@@ -127,9 +179,9 @@ export function kerberosAssembly(
           work: d.work,
           toolTimeout: 15_000,
         };
-        tickets = new TicketManager(settings, logger);
-        keytab = kt;
+        held = { key, keytab: kt, m: acquireTickets(key, settings, logger) };
       }
+      const tickets = held.m.tickets;
       const delegate = new KerberosDelegate({
         upstream: handle.name,
         map,
@@ -145,29 +197,12 @@ export function kerberosAssembly(
       return withDelegate(handle, delegate);
     },
     async start() {
-      const t = tickets;
-      const kt = keytab;
-      if (t === undefined || kt === undefined) return;
-      watcher = (cur, prev) => {
-        if (cur.mtimeMs === prev.mtimeMs && cur.ino === prev.ino && cur.size === prev.size) return;
-        logger.info({ keytab: kt }, 'kerberos: keytab changed, getting a new TGT');
-        t.kinit().catch((e: Error) =>
-          logger.error({ err: e.message }, 'kerberos: kinit with the new keytab failed'),
-        );
-      };
-      watchFile(kt, { interval: 1000, persistent: false }, watcher);
-      await t
-        .kinit()
-        .catch((e: Error) =>
-          logger.error(
-            { err: e.message },
-            'kerberos: no gateway TGT at start; Kerberos upstreams answer 503 until the KDC answers',
-          ),
-        );
+      if (held) await startTickets(held.m, held.keytab, logger);
     },
     async close() {
-      if (keytab !== undefined && watcher !== undefined) unwatchFile(keytab, watcher);
-      await tickets?.close();
+      const h = held;
+      held = undefined;
+      if (h) await releaseTickets(h.key, h.m, h.keytab);
     },
   };
 }

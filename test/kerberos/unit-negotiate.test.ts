@@ -194,3 +194,45 @@ test('no signed-in user: 403 GH_KERBEROS_UNMAPPED and nothing reaches the upstre
   assert.equal(r.status, 403);
   assert.equal(seen.length, before);
 });
+
+test('a reloaded config with the same settings keeps the tickets: alice is served through a KDC outage', async () => {
+  assert.equal((await get('alice', '/before-reload')).status, 200);
+  const cfg = upstreamSchema.parse({
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    auth: {
+      kerberos: {
+        service_principal: ad.gatewayPrincipal,
+        keytab: ad.gatewayKeytab,
+        spn: IIS_SPN,
+        krb5_conf: ad.krb5Conf,
+        user: '{sub}',
+      },
+    },
+  });
+  const issue = (p: string, m: string) => assert.fail(`${p}: ${m}`);
+  const next = kerberosAssembly('/', new Set(), pino({ level: 'silent' }), issue, false);
+  const nextUpstream = next.wrap(
+    createUpstream('payroll', cfg, '/', issue, 'upstreams.payroll'),
+    cfg,
+    'upstreams.payroll',
+  );
+  await next.start();
+  const old = { krb, upstream };
+  [krb, upstream] = [next, nextUpstream];
+  await old.upstream.close();
+  await old.krb.close();
+  await ad.stopKdc();
+  try {
+    const r = await get('alice', '/after-reload');
+    assert.equal(r.status, 200, r.error);
+    assert.match(
+      seen.find((s) => s.path === '/after-reload')?.authorization ?? '',
+      /^Negotiate /,
+      'a new connection, a token from the kept ticket',
+    );
+    const cold = await get('frankie', '/cold');
+    assert.equal(cold.error, 'GH_KERBEROS_KDC_UNAVAILABLE');
+  } finally {
+    await ad.startKdc();
+  }
+});
