@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -16,16 +16,27 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Where the test run saves its screenshots (gitignored). */
 export const SHOTS = join(ROOT, 'test-results', 'console');
 
-/** Builds the console (`vite build console`) unless console/dist already has it. */
+/**
+ * Builds the console (`vite build console`) unless console/dist already has it. The build goes to
+ * a directory of its own and is renamed into place, so two test files building at once do not
+ * empty each other's output.
+ */
 export function ensureConsoleBuilt(): void {
-  if (existsSync(join(ROOT, 'console', 'dist', 'index.html'))) return;
+  const dist = join(ROOT, 'console', 'dist');
+  if (existsSync(join(dist, 'index.html'))) return;
+  const tmp = join(ROOT, 'console', `dist-build-${process.pid}`);
   const vite = join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
-  const r = spawnSync(process.execPath, [vite, 'build', 'console'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [vite, 'build', 'console', '--outDir', tmp, '--emptyOutDir'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, `vite build console failed:\n${r.stdout}\n${r.stderr}`);
-  assert.ok(
-    existsSync(join(ROOT, 'console', 'dist', 'index.html')),
-    'console/dist/index.html after the build',
-  );
+  try {
+    renameSync(tmp, dist);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another test file built it meanwhile
+  }
+  assert.ok(existsSync(join(dist, 'index.html')), 'console/dist/index.html after the build');
 }
 
 /** A running Gatehouse (SSO fixture: dev OpenID provider, upstream, admin listener) and a browser. */
