@@ -92,6 +92,9 @@ export async function startConsoleDemo(): Promise<ConsoleDemo> {
     errors,
     async newPage(watch = false) {
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+      // Generous waits: other test files load the same two cores.
+      context.setDefaultTimeout(60_000);
+      context.setDefaultNavigationTimeout(60_000);
       const page = await context.newPage();
       if (watch) {
         page.on('pageerror', (e) => errors.push(`pageerror ${page.url()}: ${e.message}`));
