@@ -16,7 +16,8 @@ const COOKIE = 'gatehouse_session';
  * connection costs one SPNEGO token and its verification by Apache, later requests on a pinned
  * connection carry none. The load requests a 3-byte static file behind the same authentication;
  * the upstream is Apache (event MPM), not the nginx `return 200` of the other rows, pinned to the
- * proxy CPU like that nginx. The gate checks that the stand-in saw alice@CORP.TEST.
+ * proxy CPU like that nginx, and its CPU counts as the candidate's (it is not the shared upstream).
+ * The gate checks that the stand-in saw alice@CORP.TEST.
  */
 export const kerberosWarm: Candidate = {
   id: 'gh-kerberos-warm',
@@ -90,6 +91,7 @@ export const kerberosWarm: Candidate = {
           throw new Error(`${id}: the stand-in saw ${user}, not alice@CORP.TEST`);
         return {
           pid: gh.pid,
+          extraPids: [iis.pid],
           load: { url: `${gh.url}/static.txt`, cookie },
           logFiles,
           stop: async () => {

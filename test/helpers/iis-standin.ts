@@ -33,6 +33,8 @@ export interface StandinWhoami {
 /** A Negotiate-only web server with Windows-authentication semantics (Apache + mod_auth_gssapi). */
 export interface IisStandin {
   readonly port: number;
+  /** Apache's parent process (its workers are its children). */
+  readonly pid: number;
   /** `http://127.0.0.1:PORT` — the upstream URL; the SPN is HTTP/iis.corp.test. */
   readonly url: string;
   readonly dir: string;
@@ -164,6 +166,7 @@ export async function startIisStandin(opts: IisStandinOptions): Promise<IisStand
   }
   return {
     port,
+    pid: group.pid,
     url: `http://127.0.0.1:${port}`,
     dir,
     errorLog,
