@@ -179,6 +179,7 @@ function Table({ caption, cols, rows, empty }) {
 export function Analytics() {
   const [win, setWin] = useState('15m');
   const [route, setRoute] = useState('');
+  const [who, setWho] = useState('');
   const [data, setData] = useState(/** @type {any} */ (null));
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
@@ -189,7 +190,7 @@ export function Analytics() {
   }, []);
   useEffect(() => {
     let stopped = false;
-    get('api/analytics', { window: win, route }).then(
+    get('api/analytics', { window: win, route, principal: who }).then(
       (r) => {
         if (stopped) return;
         setData(r);
@@ -200,7 +201,7 @@ export function Analytics() {
     return () => {
       stopped = true;
     };
-  }, [win, route, tick]);
+  }, [win, route, who, tick]);
 
   return html`<section class="view analytics" aria-labelledby="an-h">
     <div class="toolbar">
@@ -230,9 +231,19 @@ export function Analytics() {
             onChange=${(/** @type {any} */ e) => setRoute(e.currentTarget.value)}
           />
         </label>
+        <label class="field">
+          <span>Principal</span>
+          <input
+            type="search"
+            name="principal"
+            value=${who}
+            placeholder="everyone"
+            onChange=${(/** @type {any} */ e) => setWho(e.currentTarget.value)}
+          />
+        </label>
         <button type="button" onClick=${() => setTick((n) => n + 1)}>Refresh</button>
       </form>
-      ${data ? html`<span class="muted small" role="status">Updated ${dateTime(Date.now())}${data.instance ? ` · instance ${data.instance}` : ''}</span>` : null}
+      ${data ? html`<span class="muted small" role="status">Updated ${dateTime(Date.now())}${data.instance ? ` · instance ${data.instance}` : ''}${data.source ? ` · from the ${data.source}` : ''}</span>` : null}
     </div>
     ${error ? html`<p class="banner error" role="alert">${error}</p>` : null}
     ${

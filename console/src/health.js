@@ -217,9 +217,7 @@ export function Health() {
                   ${
                     (h.upstreams ?? []).length === 0
                       ? html`<tr>
-                          <td colspan="3" class="muted">
-                            No upstream with several targets or health checks.
-                          </td>
+                          <td colspan="3" class="muted">No upstreams.</td>
                         </tr>`
                       : null
                   }
@@ -229,7 +227,13 @@ export function Health() {
                         html`<tr>
                           <th scope="row">${u.name}</th>
                           <td class="mono">${t.url}</td>
-                          <td><${Status} ok=${t.healthy !== false} yes="healthy" no="unhealthy" /></td>
+                          <td>
+                            ${
+                              t.healthy === null || t.healthy === undefined
+                                ? html`<span class="badge neutral">no health check</span>`
+                                : html`<${Status} ok=${t.healthy} yes="healthy" no="unhealthy" />`
+                            }
+                          </td>
                         </tr>`,
                     ),
                   )}

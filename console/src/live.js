@@ -14,7 +14,7 @@ const MAX_ROWS = 500;
 /** New decisions are drawn in batches, at most this often (ms). */
 const FLUSH_MS = 250;
 
-/** @typedef {{ id: string, time: string, instance?: string, method?: string, host?: string, path?: string, route?: string, principal?: { kind?: string, name?: string }, decision: string, reason?: string, reasons?: string[], status?: number, gateway_ms?: number, upstream_ms?: number }} Decision */
+/** @typedef {{ id: string, time: string, instance?: string, method?: string, host?: string, path?: string, route?: string, principal?: { kind?: string, name?: string }, decision: string, reason?: string, reasons?: string[], error?: string | null, status?: number, gateway_ms?: number, upstream_ms?: number }} Decision */
 /** @typedef {{ user: string, route: string, decision: string, reason: string, status: string }} Filters */
 
 const EMPTY = { user: '', route: '', decision: '', reason: '', status: '' };
@@ -121,7 +121,9 @@ function Row({ d, selected, onOpen }) {
     </td>
     <td>${d.route ?? html`<span class="muted">none</span>`}</td>
     <td><span class=${`badge ${deny ? 'bad' : 'good'}`}>${d.decision}</span></td>
-    <td class="mono" title=${(d.reasons ?? []).join(', ')}>${d.reason ?? ''}</td>
+    <td class="mono" title=${[d.error, ...(d.reasons ?? [])].filter(Boolean).join(', ')}>
+      ${d.reason ?? ''}
+    </td>
     <td class="num">${d.status ?? ''}</td>
     <td class="num">${ms(d.gateway_ms)}</td>
     <td class="num">${ms(d.upstream_ms)}</td>
