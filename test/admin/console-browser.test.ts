@@ -253,31 +253,71 @@ test('Accessible: every input has a label, every control a name, text keeps AA c
   );
 });
 
-test("Sessions: revoking all of a user's sessions signs that user out (the next request goes to login)", async () => {
-  const before = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0, headers: NAVIGATION });
-  assert.equal(before.status(), 200, 'bob is signed in');
+/** The status of a page navigation to the proxy's `/` with `ctx`'s cookies (no redirect followed). */
+async function landing(ctx: BrowserContext): Promise<{ status: number; location: string }> {
+  const r = await ctx.request.get(`${demo.proxy}/`, { maxRedirects: 0, headers: NAVIGATION });
+  return { status: r.status(), location: r.headers()['location'] ?? '' };
+}
+
+/** bob's second browser: a second session of the same user. */
+let bob2: { context: BrowserContext; page: Page };
+
+test('Sessions: revoking one of two sessions (confirmed) signs out that browser only', async () => {
+  bob2 = await demo.newPage();
+  await signIn(bob2.page, `${demo.proxy}/`, demo.issuer, 'bob');
+  assert.deepEqual([(await landing(bob.context)).status, (await landing(bob2.context)).status], [200, 200]);
   await admin.goto(`${demo.admin}#/sessions`);
   await admin.fill('input[name=user]', 'bob');
   await admin.click('button:text("Search")');
-  await admin.waitForSelector('table.sessions tbody tr[data-session]', { timeout: 30_000 });
+  const rows = admin.locator('table.sessions tbody tr[data-session]');
+  await until(admin, `document.querySelectorAll('table.sessions tbody tr[data-session]').length >= 2`);
+  const count = await rows.count();
+  await rows.first().locator('button:text("Revoke")').click();
+  const dialog = admin.locator('dialog.confirm');
+  await dialog.waitFor();
+  assert.match(await dialog.innerText(), /Revoke this session\?/);
+  await dialog.locator('button:text("Cancel")').click();
+  await dialog.waitFor({ state: 'detached' });
+  assert.equal(await rows.count(), count, 'Cancel revokes nothing');
+  await rows.first().locator('button:text("Revoke")').click();
+  await dialog.locator('button:text("Revoke session")').click();
+  await admin.waitForSelector('.banner.ok:has-text("Revoked the session of bob")');
+  await until(
+    admin,
+    `document.querySelectorAll('table.sessions tbody tr[data-session]').length === ${count - 1}`,
+  );
+  const statuses = [(await landing(bob.context)).status, (await landing(bob2.context)).status].sort();
+  assert.deepEqual(statuses, [200, 302], 'one of the two browsers is signed out, the other is not');
+});
+
+test("Sessions: revoking all of a user's sessions signs that user out (the next request goes to login)", async () => {
+  const before = [await landing(bob.context), await landing(bob2.context)];
+  assert.ok(
+    before.some((r) => r.status === 200),
+    'bob is still signed in in one browser',
+  );
+  await admin.goto(`${demo.admin}#/sessions`);
+  await admin.fill('input[name=user]', 'bob');
+  await admin.click('button:text("Search")');
+  await admin.waitForSelector('table.sessions tbody tr[data-session]');
   await admin.click('button:text("Revoke all of bob")');
   const dialog = admin.locator('dialog.confirm');
   await dialog.waitFor();
   assert.match(await dialog.innerText(), /Revoke all sessions of bob\?/);
   await shot(admin, 'revoke-confirm');
   await dialog.locator('button:text("Revoke all")').click();
-  await admin.waitForSelector('.banner.ok:has-text("Revoked")', { timeout: 30_000 });
-  await admin.waitForSelector('table.sessions tbody tr:has-text("No active sessions of bob")', {
-    timeout: 30_000,
-  });
+  await admin.waitForSelector('.banner.ok:has-text("Revoked")');
+  await admin.waitForSelector('table.sessions tbody tr:has-text("No active sessions of bob")');
 
-  const after = await bob.context.request.get(`${demo.proxy}/`, { maxRedirects: 0, headers: NAVIGATION });
-  assert.equal(after.status(), 302, 'bob is sent to sign in');
-  const to = new URL(after.headers()['location'] ?? '', demo.proxy);
-  assert.ok(
-    to.href.startsWith(demo.issuer) || /\/\.gatehouse\//.test(to.pathname),
-    `the redirect goes to the login: ${to.href}`,
-  );
+  for (const ctx of [bob.context, bob2.context]) {
+    const after = await landing(ctx);
+    assert.equal(after.status, 302, 'bob is sent to sign in');
+    const to = new URL(after.location, demo.proxy);
+    assert.ok(
+      to.href.startsWith(demo.issuer) || /\/\.gatehouse\//.test(to.pathname),
+      `the redirect goes to the login: ${to.href}`,
+    );
+  }
   // The console's own admin session is untouched.
   await admin.reload();
   await admin.waitForSelector('table.sessions');
