@@ -232,6 +232,28 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.equal(h.redis, null, 'memory store');
   });
 
+  it('health reports the outcome of the last reload', async () => {
+    const cfg = f.gw.gateway.state.config;
+    const broken = {
+      ...cfg,
+      routes: [
+        ...cfg.routes,
+        { ...(cfg.routes[0] as (typeof cfg.routes)[0]), name: 'broken', upstream: 'nowhere' },
+      ],
+    };
+    await assert.rejects(f.gw.gateway.reload(broken));
+    const failed = (await api(alice, `${f.adminUrl}/api/health`)).json.config as {
+      version: string;
+      last_reload: { ok: boolean; error?: string };
+    };
+    assert.equal(failed.last_reload.ok, false);
+    assert.match(String(failed.last_reload.error), /nowhere/);
+    await f.gw.gateway.reload(cfg);
+    const ok = (await api(alice, `${f.adminUrl}/api/health`)).json.config as typeof failed;
+    assert.equal(ok.last_reload.ok, true);
+    assert.equal(ok.version, failed.version, 'same config, same version');
+  });
+
   it('admin actions are audited with the admin identity, action and target', async () => {
     const r = await api(alice, `${f.adminUrl}/api/sessions?user=carol`, {
       method: 'DELETE',
