@@ -7,8 +7,7 @@ import type { GatehouseConfig } from '../config/schema.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { AuditEvent } from '../audit/event.js';
 import type { SinkStats } from '../audit/outbox.js';
-import type { GatehouseError } from '../errors/index.js';
-import { GatehouseError as AdminError } from '../errors/index.js';
+import { GatehouseError } from '../errors/index.js';
 import { ADMIN_REQUEST, ADMIN_ROUTE, type AdminAccess } from './access.js';
 import { ADMIN_SERVICE } from './feature.js';
 import { Analytics } from './analytics.js';
@@ -150,7 +149,7 @@ export class AdminConsole implements AdminApiHost {
   #dispatch(ctx: RequestContext): void | Promise<void> {
     if (ctx.path === '/api' || ctx.path.startsWith('/api/')) return handleApi(ctx, this);
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD')
-      throw new AdminError('GH_METHOD_NOT_ALLOWED', `${ctx.method} ${ctx.path}`, {
+      throw new GatehouseError('GH_METHOD_NOT_ALLOWED', `${ctx.method} ${ctx.path}`, {
         headers: { Allow: 'GET, HEAD' },
       });
     serveStatic(ctx.res, ctx.method, ctx.path);
