@@ -23,15 +23,20 @@ export const GSS_HINT =
 
 let loaded: Gss | string | undefined;
 
-/** Loads the native `kerberos` module once; a string says why it cannot be used. */
-export function loadGss(): Gss | string {
-  if (loaded !== undefined) return loaded;
+/**
+ * Loads the native `kerberos` module once; a string says why it cannot be used. `load` replaces
+ * the loader (tests), and is not cached.
+ */
+export function loadGss(load?: () => unknown): Gss | string {
+  if (load === undefined && loaded !== undefined) return loaded;
+  let result: Gss | string;
   try {
-    loaded = createRequire(import.meta.url)('kerberos') as Gss;
+    result = (load ?? (() => createRequire(import.meta.url)('kerberos')))() as Gss;
   } catch (e) {
-    loaded = `${GSS_HINT} (${(e as Error).message.split('\n')[0] ?? 'cannot load it'})`;
+    result = `${GSS_HINT} (${(e as Error).message.split('\n')[0] ?? 'cannot load it'})`;
   }
-  return loaded;
+  if (load === undefined) loaded = result;
+  return result;
 }
 
 /** `HTTP/host` → the GSS host-based service name `HTTP@host`. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseConfig, ConfigError } from '../../src/config/load.js';
 import { compileState } from '../../src/config/compile.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { loadGss } from '../../src/kerberos/negotiate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-krb-config-'));
 const keytab = join(dir, 'gw.keytab');
@@ -120,4 +121,29 @@ test('WebSocket upgrades to a Kerberos upstream are refused at load', () => {
     problems(yaml, true),
     /^routes\[0\]\.websocket: WebSocket upgrades are not supported to an upstream with auth\.kerberos/,
   );
+});
+
+test('without the MIT tools in PATH the config does not load, with the install hint (fail closed)', () => {
+  const path = process.env.PATH;
+  process.env.PATH = mkdtempSync(join(tmpdir(), 'gh-krb-empty-path-'));
+  try {
+    has(
+      problems(krb(), true),
+      /^upstreams\.payroll\.auth\.kerberos: kinit and kvno not found in PATH: install MIT Kerberos client tools \(Debian\/Ubuntu: apt-get install krb5-user/,
+    );
+  } finally {
+    process.env.PATH = path;
+  }
+});
+
+test('without the native kerberos module: the reason carries the install hint', () => {
+  const r = loadGss(() => {
+    throw new Error("Cannot find module 'kerberos'\nRequire stack: …");
+  });
+  assert.equal(typeof r, 'string');
+  assert.match(
+    r as string,
+    /needs the optional npm package "kerberos".*npm_config_build_from_source=true npm install kerberos \(Cannot find module 'kerberos'\)$/,
+  );
+  assert.notEqual(typeof loadGss(), 'string', 'the real module is installed here');
 });
