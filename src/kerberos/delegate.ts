@@ -108,7 +108,7 @@ export class KerberosDelegate implements UpstreamDelegate {
   private send(user: UserPrincipal, req: H1Request, handler: H1Handler): H1Exchange {
     const h = new NegotiateHandler(handler, this.o.upstream);
     h.exchange = this.poolOf(user).request(req, h);
-    return h.exchange;
+    return h;
   }
 
   private poolOf(user: UserPrincipal): H1Pool {

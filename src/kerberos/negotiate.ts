@@ -73,7 +73,7 @@ export async function negotiateToken(
  * context before anything is relayed; one that does not verify fails with 502
  * `GH_KERBEROS_MUTUAL_AUTH_FAILED`. The server's Negotiate fields are never relayed.
  */
-export class NegotiateHandler implements H1Handler {
+export class NegotiateHandler implements H1Handler, H1Exchange {
   exchange: H1Exchange | undefined;
   private client: GssClient | undefined;
   private held: { status: number; text: string; raw: string[] } | undefined;
@@ -85,6 +85,16 @@ export class NegotiateHandler implements H1Handler {
     private readonly inner: H1Handler,
     private readonly upstream: string,
   ) {}
+
+  /** The client went away: nothing more is relayed, even a response held for verification. */
+  abort(): void {
+    this.failed = true;
+    this.exchange?.abort();
+  }
+
+  resume(): void {
+    if (this.held === undefined) this.exchange?.resume();
+  }
 
   /** This request carries the connection's token: verify the server's answer with `client`. */
   expectMutual(client: GssClient): void {
