@@ -56,11 +56,17 @@ function sessionsOf(host: AdminApiHost) {
   return (host.state.services.get(ADMIN_SERVICE) as AdminAccess | undefined)?.sessions;
 }
 
-function requiredUser(q: URLSearchParams): string {
+/**
+ * The subject named by `user=`: the subject itself, or an email seen in the recent decisions
+ * (sessions are indexed by subject).
+ */
+function requiredUser(q: URLSearchParams, host: AdminApiHost): string {
   const u = q.get('user');
   if (u === null || u === '')
-    throw new GatehouseError('GH_ADMIN_BAD_REQUEST', 'user= is required (the subject)');
-  return u;
+    throw new GatehouseError('GH_ADMIN_BAD_REQUEST', 'user= is required (the subject or an email)');
+  if (!u.includes('@')) return u;
+  const seen = host.ring.recent(1, (e) => e.principal?.email?.toLowerCase() === u.toLowerCase())[0];
+  return seen?.principal?.subject ?? u;
 }
 
 const ROUTES: readonly ApiRoute[] = [
@@ -139,13 +145,13 @@ const ROUTES: readonly ApiRoute[] = [
     method: 'GET',
     path: '/api/sessions',
     handle: async (ctx, host, q) =>
-      sendAdminJson(ctx, 200, { items: await listSessions(sessionsOf(host), requiredUser(q)) }),
+      sendAdminJson(ctx, 200, { items: await listSessions(sessionsOf(host), requiredUser(q, host)) }),
   },
   {
     method: 'DELETE',
     path: '/api/sessions',
     handle: async (ctx, host, q) => {
-      const user = requiredUser(q);
+      const user = requiredUser(q, host);
       const n = await revokeUser(sessionsOf(host), user);
       host.auditAction(ctx, 'session.revoke_all', `user:${user}`, { sessions: n });
       sendAdminJson(ctx, 200, { revoked: n });

@@ -60,6 +60,12 @@ describe(
       assert.equal(s.name, 'bob@contoso.example');
       assert.ok(Date.parse(s.expires) > Date.now());
       assert.ok(!cookie.includes(s.id) && !JSON.stringify(r.json).includes(cookie.split('=')[1] as string));
+      const byEmail = await api(alice, `${two.adminUrl}/api/sessions?user=bob%40contoso.example`);
+      assert.deepEqual(
+        byEmail.json.items,
+        items,
+        "an email seen in that instance's recent decisions names the subject",
+      );
       const none = await api(alice, `${one.adminUrl}/api/sessions`);
       assert.equal(none.status, 400, 'user= is required');
     });
