@@ -155,8 +155,24 @@ export class AdminConsole implements AdminApiHost {
     serveStatic(ctx.res, ctx.method, ctx.path);
   }
 
-  health(): Promise<unknown> {
-    return healthReport(this.host.state, this.host.baseDir, this.host.audit.sinkStats, this.#config);
+  async health(): Promise<unknown> {
+    const report = await healthReport(
+      this.host.state,
+      this.host.baseDir,
+      this.host.audit.sinkStats,
+      this.#config,
+    );
+    return {
+      ...report,
+      console: {
+        instance: this.instance,
+        decisions: this.ring.size,
+        decisions_capacity: this.ring.capacity,
+        decisions_bytes: this.ring.bytes,
+        stream_clients: this.stream.clients,
+        stream_dropped: this.stream.dropped,
+      },
+    };
   }
 
   doctor(): Promise<unknown> {

@@ -230,6 +230,12 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.match(h.config.version, /^[0-9a-f]{12}$/);
     assert.equal(h.config.last_reload, null);
     assert.equal(h.redis, null, 'memory store');
+    const c = (
+      r.json as { console: { decisions: number; decisions_capacity: number; decisions_bytes: number } }
+    ).console;
+    assert.equal(c.decisions_capacity, 10_000);
+    assert.ok(c.decisions > 0 && c.decisions <= 10_000);
+    assert.equal(c.decisions_bytes, 530 * 10_000, 'the documented 530 bytes per decision');
   });
 
   it('health reports the outcome of the last reload', async () => {
