@@ -14,7 +14,7 @@ import { ConfigError, type ConfigProblem } from './load.js';
 import { checkSharedState } from '../cluster/shared-state.js';
 import { PAGES_SERVICE, loadPages } from '../pages/index.js';
 import { kerberosAssembly } from '../kerberos/assemble.js';
-import type { RequestTracer } from '../pipeline/tracing.js';
+import type { RequestTracer } from '../pipeline/contracts.js';
 import { TRACER_SERVICE } from '../tracing/feature.js';
 
 /**

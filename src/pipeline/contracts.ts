@@ -207,3 +207,8 @@ export interface InternalEndpoint<S = unknown> {
   readonly prefix?: boolean;
   handle(ctx: RequestContext, state: S): void | Promise<void>;
 }
+
+/** Starts the trace of each request (src/tracing's Tracer); the runtime state holds one when configured. */
+export interface RequestTracer {
+  start(ctx: RequestContext): RequestTrace;
+}

@@ -5,7 +5,6 @@
  */
 import type { Principal } from './principal.js';
 import type { GatehouseError } from '../errors/index.js';
-import type { RequestContext } from './contracts.js';
 
 /** A span of an outgoing call made on behalf of a request (JWKS fetch, introspection). */
 export interface ChildSpan {
@@ -35,11 +34,6 @@ export interface RequestTrace {
    * and queues the spans for export. Called once, when the request is recorded.
    */
   end(status: number, err: GatehouseError | undefined): void;
-}
-
-/** Starts the trace of each request (src/tracing's Tracer); the runtime state holds one when configured. */
-export interface RequestTracer {
-  start(ctx: RequestContext): RequestTrace;
 }
 
 /**
