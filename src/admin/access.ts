@@ -1,5 +1,5 @@
 import type { CompileContext } from '../pipeline/feature.js';
-import type { CompiledRoute, RouteStages } from '../pipeline/route.js';
+import { emptyStages, type CompiledRoute } from '../pipeline/route.js';
 import type { Authenticator, Authorizer } from '../pipeline/stages.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { AuthzGlobals, AuthzRoute } from '../authz/schema.js';
@@ -28,18 +28,6 @@ export interface AdminAccess {
   /** Client-certificate subjects that are admins (mTLS). */
   readonly mtlsSubjects: ReadonlySet<string>;
 }
-
-const NO_STAGES = (): RouteStages => ({
-  authenticators: [],
-  authorizer: undefined,
-  limiters: [],
-  mutators: [],
-  stripNames: new Set(),
-  trustedHeaders: new Set(),
-  websocket: false,
-  ownCookieNames: new Set(),
-  ownCookiePrefixes: [],
-});
 
 /**
  * The session authenticator with the console's own challenge: a browser without a session is
@@ -95,7 +83,7 @@ export function compileAdminAccess(
       policy: a.policy,
       rules: a.rules,
     };
-    const stages = NO_STAGES();
+    const stages = emptyStages();
     authzFeature.compileRoute?.(synthetic as AuthzRoute, keyPath, cctx, stages);
     const policy = compileRoutePolicy(rt, synthetic as SessionRoute, keyPath, (p, m) => cctx.issue(p, m));
     const inner = sessionAuthenticator(

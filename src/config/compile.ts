@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { GatehouseConfig, RouteConfig } from './schema.js';
 import type { CompileContext, ConfigIssue } from '../pipeline/feature.js';
-import type { CompiledRoute, RouteStages } from '../pipeline/route.js';
+import { emptyStages, type CompiledRoute } from '../pipeline/route.js';
 import type { Authorizer, InternalEndpoint } from '../pipeline/stages.js';
 import { features } from './features.js';
 import { Router, routeHostProblem, routePathProblem } from '../routing/router.js';
@@ -197,17 +197,7 @@ export function compileState(config: GatehouseConfig, opts: CompileOptions): Run
     const isPublic = auth.length === 1 && auth[0] === 'none';
     if (!isPublic && auth.includes('none'))
       issue(`${keyPath}.auth`, '"none" cannot be combined with other authenticators');
-    const stages: RouteStages = {
-      authenticators: [],
-      authorizer: undefined,
-      limiters: [],
-      mutators: [],
-      stripNames: new Set(),
-      trustedHeaders: new Set(),
-      websocket: false,
-      ownCookieNames: new Set(),
-      ownCookiePrefixes: [],
-    };
+    const stages = emptyStages();
     for (const f of features) f.compileRoute?.(r, keyPath, cctx, stages);
     const stripNames = new Set([...stages.stripNames].map(normalizeHeaderName));
     const maxBody = r.max_body_size ?? config.server.max_body_size;

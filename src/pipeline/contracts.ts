@@ -143,6 +143,21 @@ export interface RouteStages {
   ownCookiePrefixes: string[];
 }
 
+/** A fresh, empty {@link RouteStages} for features' `compileRoute` to fill in. */
+export function emptyStages(): RouteStages {
+  return {
+    authenticators: [],
+    authorizer: undefined,
+    limiters: [],
+    mutators: [],
+    stripNames: new Set(),
+    trustedHeaders: new Set(),
+    websocket: false,
+    ownCookieNames: new Set(),
+    ownCookiePrefixes: [],
+  };
+}
+
 /**
  * Result of one authenticator: `none` when the request carries no credential of its kind
  * (the next authenticator is tried), otherwise a principal. An invalid credential throws a

@@ -4,7 +4,7 @@ import { authzFeature, publicAuthorizer } from '../../src/authz/feature.js';
 import { denyError } from '../../src/authz/deny.js';
 import { configSchema, type GatehouseConfig, type RouteConfig } from '../../src/config/schema.js';
 import type { CompileContext, ConfigIssue } from '../../src/pipeline/feature.js';
-import type { RouteStages, CompiledRoute } from '../../src/pipeline/route.js';
+import { emptyStages, type RouteStages, type CompiledRoute } from '../../src/pipeline/route.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { Principal } from '../../src/pipeline/principal.js';
 import type { Authenticator } from '../../src/pipeline/stages.js';
@@ -31,17 +31,7 @@ function compile(doc: Record<string, unknown>, services: [string, unknown][] = [
   };
   authzFeature.compileGlobal?.(cctx);
   const stages = config.routes.map((r: RouteConfig, i: number) => {
-    const s: RouteStages = {
-      authenticators: [],
-      authorizer: undefined,
-      limiters: [],
-      mutators: [],
-      stripNames: new Set(),
-      trustedHeaders: new Set(),
-      websocket: false,
-      ownCookieNames: new Set(),
-      ownCookiePrefixes: [],
-    };
+    const s = emptyStages();
     authzFeature.compileRoute?.(r, `routes[${i}]`, cctx, s);
     return s;
   });

@@ -4,7 +4,7 @@ import { configSchema, type GatehouseConfig } from '../../src/config/schema.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { CompileContext, ConfigIssue } from '../../src/pipeline/feature.js';
 import type { Principal } from '../../src/pipeline/principal.js';
-import type { RouteStages } from '../../src/pipeline/route.js';
+import { emptyStages, type RouteStages } from '../../src/pipeline/route.js';
 import type { InternalEndpoint } from '../../src/pipeline/stages.js';
 import { identityFeature } from '../../src/identity/feature.js';
 
@@ -121,17 +121,7 @@ export function compileIdentity(doc: object, opts: { baseDir?: string; dryRun?: 
   };
   identityFeature.compileGlobal?.(cctx);
   const stages = config.routes.map((r, i) => {
-    const s: RouteStages = {
-      authenticators: [],
-      authorizer: undefined,
-      limiters: [],
-      mutators: [],
-      stripNames: new Set(),
-      trustedHeaders: new Set(),
-      websocket: false,
-      ownCookieNames: new Set(),
-      ownCookiePrefixes: [],
-    };
+    const s = emptyStages();
     identityFeature.compileRoute?.(r, `routes[${i}]`, cctx, s);
     return s;
   });
