@@ -1,49 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdp, type IdpServer } from '../helpers/idp-server.js';
-import { doctorJson, only, workdir } from './helpers.js';
+import { only } from './helpers.js';
+import { tokenDoctorFixture } from './token-fixture.js';
 
 // `gatehouse doctor --token`: one mismatch per test, tokens signed by a real JWKS server's keys.
 
-let idp: IdpServer;
-const wd = workdir();
-let cfg: string;
-
-before(async () => {
-  idp = await startIdp();
-  cfg = wd.write('gatehouse.yaml', {
-    providers: {
-      main: {
-        issuer: idp.issuer,
-        audiences: [idp.audience],
-        algorithms: ['RS256'],
-        max_token_lifetime: '24h',
-      },
-      other: { issuer: 'https://idp.other.example', audiences: ['x'], jwks_uri: `${idp.origin}/jwks` },
-    },
-    upstreams: { app: { url: 'http://127.0.0.1:9' } },
-    routes: [
-      {
-        name: 'admin',
-        match: { path: '/admin' },
-        upstream: 'app',
-        auth: 'bearer',
-        providers: ['main'],
-        rules: [{ name: 'admins', effect: 'allow', when: { group: 'admins' } }],
-      },
-    ],
-  });
-});
-after(async () => {
-  await idp.close();
-  wd.cleanup();
-});
-
-const check = (token: string, file = cfg) => doctorJson(['-c', file, '--only', 'token', '--token', token]);
+const fx = tokenDoctorFixture();
+const { wd, check } = fx;
 
 test('token.groups_overage: an Entra token with _claim_names instead of groups', async () => {
   const entra = wd.write('entra.yaml', {
-    providers: { entra: { issuer: idp.issuer, preset: 'entra', audiences: [idp.audience] } },
+    providers: { entra: { issuer: fx.idp.issuer, preset: 'entra', audiences: [fx.idp.audience] } },
     upstreams: { app: { url: 'http://127.0.0.1:9' } },
     routes: [
       {
@@ -54,7 +21,7 @@ test('token.groups_overage: an Entra token with _claim_names instead of groups',
       },
     ],
   });
-  const token = await idp.token({
+  const token = await fx.idp.token({
     oid: 'u-1',
     tid: 't-1',
     scp: 'access',

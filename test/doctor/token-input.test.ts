@@ -1,47 +1,16 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdp, type IdpServer } from '../helpers/idp-server.js';
-import { doctor, doctorJson, only, startOpenIdServer, workdir } from './helpers.js';
+import { doctor, doctorJson, only, startOpenIdServer } from './helpers.js';
+import { tokenDoctorFixture } from './token-fixture.js';
 
 // `gatehouse doctor --token`: one mismatch per test, tokens signed by a real JWKS server's keys.
 
-let idp: IdpServer;
-const wd = workdir();
-let cfg: string;
-
-before(async () => {
-  idp = await startIdp();
-  cfg = wd.write('gatehouse.yaml', {
-    providers: {
-      main: {
-        issuer: idp.issuer,
-        audiences: [idp.audience],
-        algorithms: ['RS256'],
-        max_token_lifetime: '24h',
-      },
-      other: { issuer: 'https://idp.other.example', audiences: ['x'], jwks_uri: `${idp.origin}/jwks` },
-    },
-    upstreams: { app: { url: 'http://127.0.0.1:9' } },
-    routes: [
-      {
-        name: 'admin',
-        match: { path: '/admin' },
-        upstream: 'app',
-        auth: 'bearer',
-        providers: ['main'],
-        rules: [{ name: 'admins', effect: 'allow', when: { group: 'admins' } }],
-      },
-    ],
-  });
-});
-after(async () => {
-  await idp.close();
-  wd.cleanup();
-});
+const fx = tokenDoctorFixture();
+const { wd } = fx;
 
 test('--token - reads the token from stdin (never printed); --problems prints errors and warnings only', async () => {
-  const token = await idp.token({ aud: 'api://nope' });
-  const run = await doctor(['-c', cfg, '--only', 'token', '--problems', '--token', '-'], {
+  const token = await fx.idp.token({ aud: 'api://nope' });
+  const run = await doctor(['-c', fx.cfg, '--only', 'token', '--problems', '--token', '-'], {
     stdin: `${token}\n`,
   });
   assert.equal(run.code, 1);
@@ -121,7 +90,7 @@ test('token.client_credentials: a wrong client secret is named', async () => {
 test('token.lifetime: tokens of the login provider that live no longer than session.refresh_before', async () => {
   const file = wd.write('refresh.yaml', {
     server: { external_url: 'http://127.0.0.1:8080' },
-    providers: { main: { issuer: idp.issuer, audiences: [idp.audience] } },
+    providers: { main: { issuer: fx.idp.issuer, audiences: [fx.idp.audience] } },
     session: {
       secrets: ['0123456789abcdef0123456789abcdef0123'],
       insecure_http_cookies: true,
@@ -135,7 +104,7 @@ test('token.lifetime: tokens of the login provider that live no longer than sess
     },
   });
   const t = Math.floor(Date.now() / 1000);
-  const token = await idp.token({ iat: t, exp: t + 240 });
+  const token = await fx.idp.token({ iat: t, exp: t + 240 });
   const { run, report } = await doctorJson(['-c', file, '--only', 'token', '--token', token]);
   assert.equal(run.code, 0, 'a warning');
   const f = only(report, 'token.lifetime');

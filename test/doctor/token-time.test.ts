@@ -1,50 +1,18 @@
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdp, type IdpServer } from '../helpers/idp-server.js';
-import { doctorJson, only, workdir } from './helpers.js';
+import { only } from './helpers.js';
+import { tokenDoctorFixture } from './token-fixture.js';
 
 // `gatehouse doctor --token`: one mismatch per test, tokens signed by a real JWKS server's keys.
 
-let idp: IdpServer;
-const wd = workdir();
-let cfg: string;
+const fx = tokenDoctorFixture();
+const { check } = fx;
 
-before(async () => {
-  idp = await startIdp();
-  cfg = wd.write('gatehouse.yaml', {
-    providers: {
-      main: {
-        issuer: idp.issuer,
-        audiences: [idp.audience],
-        algorithms: ['RS256'],
-        max_token_lifetime: '24h',
-      },
-      other: { issuer: 'https://idp.other.example', audiences: ['x'], jwks_uri: `${idp.origin}/jwks` },
-    },
-    upstreams: { app: { url: 'http://127.0.0.1:9' } },
-    routes: [
-      {
-        name: 'admin',
-        match: { path: '/admin' },
-        upstream: 'app',
-        auth: 'bearer',
-        providers: ['main'],
-        rules: [{ name: 'admins', effect: 'allow', when: { group: 'admins' } }],
-      },
-    ],
-  });
-});
-after(async () => {
-  await idp.close();
-  wd.cleanup();
-});
-
-const check = (token: string, file = cfg) => doctorJson(['-c', file, '--only', 'token', '--token', token]);
 const now = () => Math.floor(Date.now() / 1000);
 
 test('token.exp: an expired token says how long ago, and points at the clock', async () => {
   const t = now();
-  const { report } = await check(await idp.token({ iat: t - 7200, exp: t - 3600, groups: ['admins'] }));
+  const { report } = await check(await fx.idp.token({ iat: t - 7200, exp: t - 3600, groups: ['admins'] }));
   const f = only(report, 'token.exp');
   assert.equal(f.severity, 'error');
   assert.match(f.what, /expired 1 h ago/);
@@ -54,7 +22,7 @@ test('token.exp: an expired token says how long ago, and points at the clock', a
 test('token.lifetime: a 30 h token against max_token_lifetime 24h', async () => {
   const t = now();
   const { report } = await check(
-    await idp.token({ iat: t - 60, exp: t + 30 * 3600 - 60, groups: ['admins'] }),
+    await fx.idp.token({ iat: t - 60, exp: t + 30 * 3600 - 60, groups: ['admins'] }),
   );
   const f = only(report, 'token.lifetime');
   assert.equal(f.severity, 'error');
@@ -63,7 +31,7 @@ test('token.lifetime: a 30 h token against max_token_lifetime 24h', async () => 
 });
 
 test('token.claims: no groups claim while the route rule reads groups', async () => {
-  const { run, report } = await check(await idp.token({}));
+  const { run, report } = await check(await fx.idp.token({}));
   assert.equal(run.code, 0, 'a warning: the token verifies, the rule will refuse it');
   const f = only(report, 'token.claims');
   assert.equal(f.severity, 'warning');
