@@ -141,7 +141,7 @@ async function main(): Promise<void> {
   const cands = selectCandidates(opts.only);
   log(
     `gatehouse bench: ${cands.map((c) => c.id).join(', ')}\n` +
-      `  ${opts.rounds} rounds × ${opts.duration}s, warm-up ${opts.warmup}s, wrk -t1 -c${opts.connections} on CPU ${opts.loadCpu}, proxy + upstream on CPU ${opts.proxyCpu}; run dir ${dir}`,
+      `  ${opts.rounds} rounds × ${opts.duration}s (each after ${opts.roundWarmup}s unmeasured), warm-up ${opts.warmup}s, wrk -t1 -c${opts.connections} on CPU ${opts.loadCpu}, proxy + upstream on CPU ${opts.proxyCpu}; run dir ${dir}`,
   );
   const idle = await idleLoad(opts);
   if (idle.load > 10 || idle.proxy > 10)
@@ -191,6 +191,13 @@ async function main(): Promise<void> {
       for (const [id, c] of running) {
         let res: RoundResult | undefined;
         try {
+          if (opts.roundWarmup > 0)
+            await runWrk(c.load, {
+              duration: opts.roundWarmup,
+              connections: opts.connections,
+              cpu: opts.loadCpu,
+              dir,
+            });
           res = await measureLeastDisturbed(id, c, upstream.pid, opts, dir, r + 1);
           line.push(`${id} ${Math.round(res.rps)}`);
           if (res.non2xx + res.socketErrors > 0)
@@ -228,7 +235,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   out.push('', `Gatehouse benchmark — ${started.toISOString()}`);
   out.push(
-    `${opts.rounds} interleaved rounds × ${opts.duration}s per candidate (after a ${opts.warmup}s warm-up), wrk -t1 -c${opts.connections} pinned to CPU ${opts.loadCpu}; ` +
+    `${opts.rounds} interleaved rounds × ${opts.duration}s per candidate (each right after ${opts.roundWarmup}s of unmeasured load; ${opts.warmup}s warm-up first), wrk -t1 -c${opts.connections} pinned to CPU ${opts.loadCpu}; ` +
       `proxy and nginx upstream (100-byte body) pinned to CPU ${opts.proxyCpu}. Ratios are medians of per-round paired ratios.`,
     '',
   );

@@ -8,6 +8,13 @@ export interface BenchOptions {
   readonly duration: number;
   /** Seconds of the single warm-up run per candidate. */
   readonly warmup: number;
+  /**
+   * Seconds of unmeasured load right before each measured run (0: none). A Node candidate left
+   * idle while the others run shrinks its young generation; its first second back under load
+   * then collects every few milliseconds (docs/benchmarks.md, "Tails"), which is not its
+   * steady state.
+   */
+  readonly roundWarmup: number;
   /** Open connections (`wrk -c`). */
   readonly connections: number;
   /** CPU of the load generator / of the proxy and the upstream. */
@@ -58,6 +65,10 @@ export function readOptions(env: NodeJS.ProcessEnv = process.env): BenchOptions 
     rounds: positiveInt(env, 'BENCH_ROUNDS', quick ? 3 : 5),
     duration: parseSeconds('BENCH_DURATION', env.BENCH_DURATION, quick ? 3 : 10),
     warmup: parseSeconds('BENCH_WARMUP', env.BENCH_WARMUP, quick ? 2 : 5),
+    roundWarmup:
+      env.BENCH_ROUND_WARMUP === '0'
+        ? 0
+        : parseSeconds('BENCH_ROUND_WARMUP', env.BENCH_ROUND_WARMUP, quick ? 0 : 1),
     connections: positiveInt(env, 'BENCH_CONNECTIONS', 50),
     loadCpu: Number(env.BENCH_LOAD_CPU ?? 0),
     proxyCpu: Number(env.BENCH_PROXY_CPU ?? 1),

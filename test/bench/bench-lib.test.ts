@@ -90,6 +90,14 @@ test('options: BENCH_QUICK is a 3-round 3 s run; bad values name the variable', 
   assert.throws(() => readOptions({ BENCH_DURATION: 'soon' }), /BENCH_DURATION/);
 });
 
+test('options: each measured run follows 1 s of unmeasured load unless BENCH_ROUND_WARMUP says otherwise', () => {
+  assert.equal(readOptions({}).roundWarmup, 1);
+  assert.equal(readOptions({ BENCH_QUICK: '1' }).roundWarmup, 0);
+  assert.equal(readOptions({ BENCH_ROUND_WARMUP: '0' }).roundWarmup, 0);
+  assert.equal(readOptions({ BENCH_ROUND_WARMUP: '3s' }).roundWarmup, 3);
+  assert.throws(() => readOptions({ BENCH_ROUND_WARMUP: 'later' }), /BENCH_ROUND_WARMUP/);
+});
+
 test('the reference is interpolated to the moment a run happened, nearest outside the range', () => {
   const ref = [
     { at: 1000, value: 100 },
