@@ -29,7 +29,8 @@ const HOP_BY_HOP = new Set([
 ]);
 /** Header names listed in `Connection` (lower-case), which are hop-by-hop too. */
 function connectionNames(value: string | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  // The common values name no header: nothing to split (every upstream response carries one).
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const out = new Set<string>();
   for (const part of value.split(',')) {
     const n = part.trim().toLowerCase();
