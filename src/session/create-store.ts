@@ -21,6 +21,10 @@ export function storeConfigOf(cfg: SessionConfig): SessionStoreConfig {
       timeoutMs: r.timeout,
       sentinels: r.sentinels,
       sentinelName: r.sentinel_name,
+      nearCache:
+        r.near_cache === false
+          ? false
+          : { maxAgeMs: r.near_cache.max_age, maxEntries: r.near_cache.max_entries },
     };
   }
   return { store: 'memory' };

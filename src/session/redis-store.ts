@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
-import type { RedisStoreConfig, SessionData, SessionStore } from './store.js';
+import { encodeInvalidation, InvalidationChannel, isLive } from './invalidation.js';
+import { NearCache } from './near-cache.js';
+import { DEFAULT_NEAR_CACHE, type RedisStoreConfig, type SessionData, type SessionStore } from './store.js';
 
 /** Release a lock only when it still holds our token (it may have expired and been re-taken). */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -13,9 +15,12 @@ local ttl = tonumber(ARGV[2])
 if redis.call('pttl', KEYS[1]) < ttl then redis.call('pexpire', KEYS[1], ttl) end
 return 1`;
 
-/** GET + DEL in one script (atomic; also on Redis before 6.2, which lacks GETDEL). */
+/** GET + DEL in one script (atomic; also on Redis before 6.2, which lacks GETDEL), publishing the invalidation. */
 const TAKE = `local v = redis.call('get', KEYS[1])
-if v then redis.call('del', KEYS[1]) end
+if v then
+  redis.call('del', KEYS[1])
+  redis.call('publish', ARGV[1], ARGV[2])
+end
 return v`;
 
 const LOCK_POLL_MS = 25;
@@ -28,6 +33,12 @@ const LOCK_POLL_MS = 25;
  * never queues commands while disconnected and retries a command at most once, so when Redis
  * is unreachable every operation rejects within the configured timeout with
  * `GH_SESSION_STORE_UNAVAILABLE` instead of hanging the request.
+ *
+ * Every write of a session (`set`, `delete`, `take`, `deleteByIndex`) publishes the affected ids
+ * on `<prefix>inv` in the same transaction. With the near cache on (the default), `get` serves
+ * records read in the last `maxAgeMs` from a local {@link NearCache} while a second connection
+ * is subscribed to that channel ({@link InvalidationChannel}) and the command connection is up;
+ * otherwise, and for every miss, it reads Redis.
  */
 export class RedisSessionStore implements SessionStore {
   readonly kind = 'redis' as const;
@@ -35,6 +46,11 @@ export class RedisSessionStore implements SessionStore {
   readonly #prefix: string;
   readonly #timeoutMs: number;
   readonly #logger: Logger;
+  readonly #channel: string;
+  /** Identifies this instance's invalidations, which its own subscriber skips. */
+  readonly #origin = randomBytes(12).toString('base64url');
+  readonly #near: NearCache | undefined;
+  readonly #inv: InvalidationChannel | undefined;
   #everReady = false;
   #down = false;
 
@@ -75,17 +91,76 @@ export class RedisSessionStore implements SessionStore {
         this.#logger.error({ store: 'redis', err: err.message }, 'session store: redis unavailable');
       this.#down = true;
     });
+    this.#channel = `${this.#prefix}inv`;
+    const nc = cfg.nearCache ?? DEFAULT_NEAR_CACHE;
+    if (nc !== false && nc.maxAgeMs > 0 && nc.maxEntries > 0) {
+      const near = new NearCache(nc);
+      this.#near = near;
+      // Replies sent before a reconnect may be resent after it: none of them may fill the cache.
+      this.#client.on('close', () => near.clear());
+      const sub = this.#client.duplicate({ autoResubscribe: false });
+      sub.on('error', () => undefined); // reported by the command connection
+      this.#inv = new InvalidationChannel(sub, this.#channel, this.#origin, near, logger);
+    }
+  }
+
+  /** Whether `get` may currently answer from the near cache (subscribed and connected). */
+  get nearCacheActive(): boolean {
+    return this.#nearUsable();
+  }
+
+  /** Local hits, misses and discarded replies of the near cache (undefined when it is off). */
+  get nearCacheStats(): Readonly<NearCache['stats']> | undefined {
+    return this.#near?.stats;
   }
 
   async get(id: string): Promise<SessionData | undefined> {
+    const near = this.#near;
+    if (near !== undefined && this.#nearUsable()) {
+      const hit = near.get(id);
+      if (hit !== undefined) return hit;
+      return this.#getAndFill(id, near);
+    }
     const raw = await this.#run('get', (c) => c.get(this.#skey(id)));
+    return raw === null ? undefined : this.#parse(raw);
+  }
+
+  /**
+   * The near-cached record `id` (a fresh copy) while the cache may be served, else undefined:
+   * only `get` can tell (absent ids are never cached). Never touches the network.
+   */
+  peek(id: string): SessionData | undefined {
+    return this.#near !== undefined && this.#nearUsable() ? this.#near.get(id) : undefined;
+  }
+
+  /** GET (with PTTL, so no entry outlives its record) and cache the reply if nothing changed meanwhile. */
+  async #getAndFill(id: string, near: NearCache): Promise<SessionData | undefined> {
+    const key = this.#skey(id);
+    const ticket = near.begin();
+    const res = await this.#run('get', (c) => c.pipeline().get(key).pttl(key).exec());
+    const [g, t] = res ?? [];
+    if (g === undefined || g[0] !== null) throw unavailable('get', g?.[0] ?? new Error('no reply'));
+    const raw = g[1] as string | null;
     if (raw === null) return undefined;
+    const data = this.#parse(raw);
+    const pttl = t !== undefined && t[0] === null ? Number(t[1]) : -2;
+    if (data !== undefined && pttl !== -2 && this.#nearUsable())
+      near.fill(id, raw, ticket, pttl >= 0 ? pttl : undefined);
+    return data;
+  }
+
+  #parse(raw: string): SessionData | undefined {
     try {
       return JSON.parse(raw) as SessionData;
     } catch {
       this.#logger.warn({ store: 'redis' }, 'session store: discarding an unreadable session record');
       return undefined;
     }
+  }
+
+  /** Cached entries are served only while invalidations arrive and Redis itself is reachable. */
+  #nearUsable(): boolean {
+    return this.#inv !== undefined && this.#inv.healthy && isLive(this.#client);
   }
 
   async set(id: string, data: SessionData, ttlMs: number): Promise<void> {
@@ -95,15 +170,23 @@ export class RedisSessionStore implements SessionStore {
       return;
     }
     const json = JSON.stringify(data);
-    await this.#run('set', (c) => c.set(this.#skey(id), json, 'PX', ttl));
+    const ticket = this.#near?.begin() ?? 0;
+    await this.#exec('set', (m) =>
+      m.set(this.#skey(id), json, 'PX', ttl).publish(this.#channel, this.#inval([id])),
+    );
+    this.#near?.write(id, json, ticket, ttl);
   }
 
   async delete(id: string): Promise<void> {
-    await this.#run('delete', (c) => c.del(this.#skey(id)));
+    await this.#exec('delete', (m) => m.del(this.#skey(id)).publish(this.#channel, this.#inval([id])));
+    this.#near?.invalidate([id]);
   }
 
   async take(id: string): Promise<SessionData | undefined> {
-    const raw = (await this.#run('take', (c) => c.eval(TAKE, 1, this.#skey(id)))) as string | null;
+    const raw = (await this.#run('take', (c) =>
+      c.eval(TAKE, 1, this.#skey(id), this.#channel, this.#inval([id])),
+    )) as string | null;
+    this.#near?.invalidate([id]);
     if (raw === null) return undefined;
     try {
       return JSON.parse(raw) as SessionData;
@@ -132,8 +215,10 @@ export class RedisSessionStore implements SessionStore {
         .multi()
         .del(...ids.map((id) => this.#skey(id)))
         .del(key)
+        .publish(this.#channel, this.#inval(ids))
         .exec(),
     );
+    this.#near?.invalidate(ids);
     const first = res?.[0];
     if (first === undefined || first[0] !== null)
       throw unavailable('deleteByIndex', first?.[0] ?? new Error('transaction aborted'));
@@ -169,6 +254,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    await this.#inv?.close();
     if (this.#client.status === 'ready') {
       try {
         await this.#client.quit();
@@ -186,6 +272,17 @@ export class RedisSessionStore implements SessionStore {
 
   #ikey(index: string): string {
     return `${this.#prefix}i:${index}`;
+  }
+
+  #inval(ids: readonly string[]): string {
+    return encodeInvalidation(this.#origin, ids);
+  }
+
+  /** Runs a MULTI/EXEC transaction; any failed command rejects with GH_SESSION_STORE_UNAVAILABLE. */
+  async #exec(op: string, build: (m: ChainableCommander) => ChainableCommander): Promise<void> {
+    const res = await this.#run(op, (c) => build(c.multi()).exec());
+    if (res === null) throw unavailable(op, new Error('transaction aborted'));
+    for (const [err] of res) if (err !== null) throw unavailable(op, err);
   }
 
   /** Runs one command, waiting for the first connection but failing fast once a connection failed. */

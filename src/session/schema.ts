@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../util/units.js';
+import { duration, parseDuration } from '../util/units.js';
 import { ssoSchema } from '../sso/schema.js';
 
 /** RFC 6265 §4.1.1 cookie-name (an RFC 9110 token). */
@@ -105,6 +105,18 @@ export const loginSchema = z
   })
   .strict();
 
+/**
+ * `session.redis.near_cache.max_age`: a duration up to 60 s. Checked by a refinement rather than
+ * the `duration` transform so that, inside the `near_cache` union, the problem keeps its key path.
+ */
+const nearCacheMaxAge = z
+  .union([z.number(), z.string()])
+  .refine((v) => {
+    const ms = parseDuration(v);
+    return ms !== undefined && ms >= 1 && ms <= 60_000;
+  }, 'expected a duration from 1ms to 60s, e.g. "2s"')
+  .transform((v) => parseDuration(v) as number);
+
 /** Top-level `session` section: browser sessions from an OpenID Connect login. */
 export const sessionSchema = z
   .object({
@@ -147,6 +159,30 @@ export const sessionSchema = z
           .array(z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535) }).strict())
           .optional(),
         sentinel_name: z.string().optional(),
+        near_cache: z
+          .union([
+            z
+              .object({
+                max_age: nearCacheMaxAge
+                  .default(2000)
+                  .describe(
+                    'Longest time a cached session is used without reading Redis; bounds the staleness only if an invalidation message is lost while the subscription stays up.',
+                  ),
+                max_entries: z
+                  .number()
+                  .int()
+                  .min(1)
+                  .max(10_000_000)
+                  .default(10_000)
+                  .describe('Most sessions cached per instance; the least recently used are dropped.'),
+              })
+              .strict(),
+            z.literal(false),
+          ])
+          .default({ max_age: 2000, max_entries: 10_000 })
+          .describe(
+            'Per-instance cache of recently read sessions, kept coherent by Redis pub/sub (docs/sessions.md); false: one Redis read per request.',
+          ),
       })
       .strict()
       .optional(),

@@ -69,7 +69,23 @@ export interface RedisStoreConfig {
   readonly sentinelName?: string;
   /** Connect and per-command timeout in ms. Default 2000. */
   readonly timeoutMs?: number;
+  /**
+   * Local copy of recently read sessions, invalidated through Redis pub/sub, or `false` for a
+   * Redis round trip on every read. Default {@link DEFAULT_NEAR_CACHE}.
+   */
+  readonly nearCache?: NearCacheConfig | false;
 }
+
+/** Settings of the Redis store's near cache (`session.redis.near_cache`). */
+export interface NearCacheConfig {
+  /** Longest time a cached record is served without reading Redis (ms). */
+  readonly maxAgeMs: number;
+  /** Most records kept per instance. */
+  readonly maxEntries: number;
+}
+
+/** The near cache is on by default: records are served for at most 2 s, 10 000 per instance. */
+export const DEFAULT_NEAR_CACHE: NearCacheConfig = { maxAgeMs: 2000, maxEntries: 10_000 };
 
 export type SessionStoreConfig = MemoryStoreConfig | RedisStoreConfig;
 

@@ -6,6 +6,7 @@ import pino from 'pino';
 import { isGatehouseError } from '../../src/errors/index.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { createSessionStore } from '../../src/session/create-store.js';
+import { RedisSessionStore } from '../../src/session/redis-store.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { freePort, waitFor } from '../helpers/ports.js';
 import { sessionStoreConformance } from './conformance.js';
@@ -23,11 +24,37 @@ after(async () => {
 /** Two clients (two "Gatehouse instances") on one redis-server, isolated per test by key prefix. */
 sessionStoreConformance('redis', async () => {
   const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
-  const store = createSessionStore({ store: 'redis', url: redis.url, prefix }, silent);
-  const peer = createSessionStore({ store: 'redis', url: redis.url, prefix }, silent);
+  const store = createSessionStore({ store: 'redis', url: redis.url, prefix, nearCache: false }, silent);
+  const peer = createSessionStore({ store: 'redis', url: redis.url, prefix, nearCache: false }, silent);
   return {
     store,
     peer,
+    close: async () => {
+      await store.close();
+      await peer.close();
+    },
+  };
+});
+
+/**
+ * The same with the near cache on both instances, once it is active. Its max age (60 s) is far
+ * longer than any test waits: a peer's change is seen only through the published invalidation.
+ */
+sessionStoreConformance('redis near-cached', async () => {
+  const prefix = `gh-test-${randomBytes(4).toString('hex')}:`;
+  const cfg = {
+    store: 'redis',
+    url: redis.url,
+    prefix,
+    nearCache: { maxAgeMs: 60_000, maxEntries: 1000 },
+  } as const;
+  const store = new RedisSessionStore(cfg, silent);
+  const peer = new RedisSessionStore(cfg, silent);
+  await waitFor(() => store.nearCacheActive && peer.nearCacheActive, 10_000, 'near caches to subscribe');
+  return {
+    store,
+    peer,
+    eventual: true,
     close: async () => {
       await store.close();
       await peer.close();
@@ -112,7 +139,8 @@ test('redis store: a redis outage fails requests immediately, and the store reco
 
 test('redis store: a redis that stops answering times out with GH_SESSION_STORE_UNAVAILABLE instead of hanging', async () => {
   const store = createSessionStore(
-    { store: 'redis', url: redis.url, prefix: 'pause:', timeoutMs: 200 },
+    // No near cache: a paused redis (connections up) lets it serve recent reads, see near-cache.test.ts.
+    { store: 'redis', url: redis.url, prefix: 'pause:', timeoutMs: 200, nearCache: false },
     silent,
   );
   const raw = new Redis(redis.url);
