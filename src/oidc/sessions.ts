@@ -73,9 +73,10 @@ export interface SessionEvents {
   ended?(id: string, rec: SessionRecord | undefined, reason: EndReason, detail?: string): void;
 }
 
-function isRecord(d: SessionData | undefined): d is SessionData & SessionRecord {
+function isRecord(d: SessionData | null | undefined): d is SessionData & SessionRecord {
   return (
     d !== undefined &&
+    d !== null &&
     d.v === 1 &&
     typeof d.x === 'number' &&
     typeof d.s === 'number' &&
@@ -177,6 +178,21 @@ export class SessionManager {
       rec.s = now;
       await this.store.set(id, rec as unknown as SessionData, Math.min(rec.x - now, this.times.idle));
     }
+    return rec;
+  }
+
+  /**
+   * {@link load} without waiting, when nothing has to be written: the live session, or
+   * `undefined` when only `load` can answer — the store cannot tell synchronously, or the
+   * session is unknown, ended, due for a touch or a refresh (all of which `load` handles).
+   */
+  loadNow(id: string): SessionRecord | undefined {
+    const data = this.store.peek?.(id);
+    if (!isRecord(data)) return undefined;
+    const rec = data as SessionRecord;
+    const now = Date.now();
+    if (now >= rec.x || now - rec.s > this.times.idle || now - rec.s >= this.touchInterval) return undefined;
+    if (rec.r && rec.ae !== undefined && rec.ae - now <= this.#threshold(rec)) return undefined;
     return rec;
   }
 

@@ -39,36 +39,46 @@ export function sessionAuthenticator(
   sso?: SsoRuntime,
   policy?: RoutePolicy,
 ): Authenticator {
-  return {
-    id: 'session',
-    async authenticate(ctx: RequestContext): Promise<AuthnResult> {
-      const cookie = sessionCookieId(rt, ctx);
-      if (cookie === undefined) return AUTHN_NONE;
-      // With session.sso, an app host's cookie names a host session linked to the global one.
-      const id = sso === undefined ? cookie : await sso.globalId(ctx, cookie);
-      const rec = id !== undefined && SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
-      if (rec === undefined) {
-        addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure, rt.cookieDomain));
-        ctx.reasons.push('session.unknown');
+  // Without SSO host sessions, per-route idle groups or tokens to fetch, a live session the
+  // store holds in memory answers synchronously: no Promise for the common request.
+  const syncable = sso === undefined && policy === undefined && !needsTokens;
+  const authenticateAsync = async (ctx: RequestContext, cookie: string): Promise<AuthnResult> => {
+    // With session.sso, an app host's cookie names a host session linked to the global one.
+    const id = sso === undefined ? cookie : await sso.globalId(ctx, cookie);
+    const rec = id !== undefined && SESSION_ID.test(id) ? await rt.sessions.load(id) : undefined;
+    if (rec === undefined) {
+      addSetCookie(ctx, clearCookie(rt.cookieName, rt.secure, rt.cookieDomain));
+      ctx.reasons.push('session.unknown');
+      return AUTHN_NONE;
+    }
+    if (policy !== undefined) {
+      const miss = checkPolicy(rt, policy, rec, Date.now());
+      if (miss !== undefined) {
+        // Not a session for this route: the challenge signs in again (or answers 401).
+        ctx.extra[POLICY_MISS] = miss;
+        ctx.reasons.push(miss.reason);
         return AUTHN_NONE;
       }
-      if (policy !== undefined) {
-        const miss = checkPolicy(rt, policy, rec, Date.now());
-        if (miss !== undefined) {
-          // Not a session for this route: the challenge signs in again (or answers 401).
-          ctx.extra[POLICY_MISS] = miss;
-          ctx.reasons.push(miss.reason);
-          return AUTHN_NONE;
-        }
-        if (policy.idle !== undefined)
-          await rt.sessions.touchGroup(id as string, rec, policy.group, policy.idle);
+      if (policy.idle !== undefined)
+        await rt.sessions.touchGroup(id as string, rec, policy.group, policy.idle);
+    }
+    if (needsTokens) {
+      const t = await rt.sessions.tokens(id as string);
+      if (t?.accessToken !== undefined) ctx.extra[EXTRA_SESSION_ACCESS_TOKEN] = t.accessToken;
+      if (t?.idToken !== undefined) ctx.extra[EXTRA_SESSION_ID_TOKEN] = t.idToken;
+    }
+    return { kind: 'ok', principal: rec.p };
+  };
+  return {
+    id: 'session',
+    authenticate(ctx: RequestContext): AuthnResult | Promise<AuthnResult> {
+      const cookie = sessionCookieId(rt, ctx);
+      if (cookie === undefined) return AUTHN_NONE;
+      if (syncable && SESSION_ID.test(cookie)) {
+        const rec = rt.sessions.loadNow(cookie);
+        if (rec !== undefined) return { kind: 'ok', principal: rec.p };
       }
-      if (needsTokens) {
-        const t = await rt.sessions.tokens(id as string);
-        if (t?.accessToken !== undefined) ctx.extra[EXTRA_SESSION_ACCESS_TOKEN] = t.accessToken;
-        if (t?.idToken !== undefined) ctx.extra[EXTRA_SESSION_ID_TOKEN] = t.idToken;
-      }
-      return { kind: 'ok', principal: rec.p };
+      return authenticateAsync(ctx, cookie);
     },
     async challenge(ctx: RequestContext): Promise<boolean> {
       const miss = ctx.extra[POLICY_MISS] as PolicyMiss | undefined;

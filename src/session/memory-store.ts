@@ -37,11 +37,16 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async get(id: string): Promise<SessionData | undefined> {
+    return this.peek(id) ?? undefined;
+  }
+
+  /** Synchronous {@link get}: the record (a fresh copy) or `null`. */
+  peek(id: string): SessionData | null {
     const e = this.#sessions.get(id);
-    if (e === undefined) return undefined;
+    if (e === undefined) return null;
     if (e.exp <= Date.now()) {
       this.#sessions.delete(id);
-      return undefined;
+      return null;
     }
     return JSON.parse(e.json) as SessionData;
   }

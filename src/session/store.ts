@@ -16,6 +16,12 @@ export interface SessionData {
 export interface SessionStore {
   readonly kind: 'memory' | 'redis';
   get(id: string): Promise<SessionData | undefined>;
+  /**
+   * The record as {@link get} would give it, when the store can tell without waiting (memory;
+   * a cache it keeps itself): the record, `null` when there is none, `undefined` when only
+   * `get` can tell. Optional; never consults the network.
+   */
+  peek?(id: string): SessionData | null | undefined;
   /** `ttlMs` = time until the absolute expiry of this record. */
   set(id: string, data: SessionData, ttlMs: number): Promise<void>;
   delete(id: string): Promise<void>;
