@@ -171,22 +171,35 @@ export class RedisSessionStore implements SessionStore {
     }
     const json = JSON.stringify(data);
     const ticket = this.#near?.begin() ?? 0;
-    await this.#exec('set', (m) =>
-      m.set(this.#skey(id), json, 'PX', ttl).publish(this.#channel, this.#inval([id])),
-    );
+    try {
+      await this.#exec('set', (m) =>
+        m.set(this.#skey(id), json, 'PX', ttl).publish(this.#channel, this.#inval([id])),
+      );
+    } catch (e) {
+      // It may have been applied (a timeout): this instance skips its own message, so evict.
+      this.#near?.invalidate([id]);
+      throw e;
+    }
     this.#near?.write(id, json, ticket, ttl);
   }
 
   async delete(id: string): Promise<void> {
-    await this.#exec('delete', (m) => m.del(this.#skey(id)).publish(this.#channel, this.#inval([id])));
-    this.#near?.invalidate([id]);
+    try {
+      await this.#exec('delete', (m) => m.del(this.#skey(id)).publish(this.#channel, this.#inval([id])));
+    } finally {
+      this.#near?.invalidate([id]);
+    }
   }
 
   async take(id: string): Promise<SessionData | undefined> {
-    const raw = (await this.#run('take', (c) =>
-      c.eval(TAKE, 1, this.#skey(id), this.#channel, this.#inval([id])),
-    )) as string | null;
-    this.#near?.invalidate([id]);
+    let raw: string | null;
+    try {
+      raw = (await this.#run('take', (c) =>
+        c.eval(TAKE, 1, this.#skey(id), this.#channel, this.#inval([id])),
+      )) as string | null;
+    } finally {
+      this.#near?.invalidate([id]);
+    }
     if (raw === null) return undefined;
     try {
       return JSON.parse(raw) as SessionData;
@@ -217,8 +230,7 @@ export class RedisSessionStore implements SessionStore {
         .del(key)
         .publish(this.#channel, this.#inval(ids))
         .exec(),
-    );
-    this.#near?.invalidate(ids);
+    ).finally(() => this.#near?.invalidate(ids));
     const first = res?.[0];
     if (first === undefined || first[0] !== null)
       throw unavailable('deleteByIndex', first?.[0] ?? new Error('transaction aborted'));

@@ -212,6 +212,33 @@ describe('near cache of the redis session store (real redis-server)', { timeout:
     assert.equal(await gets(), g0, 'cached again once subscribed');
   });
 
+  test('a delete that times out (but redis applies later) is not hidden by the own cache', async () => {
+    const prefix = `nc-${randomBytes(4).toString('hex')}:`;
+    const x = new RedisSessionStore(
+      {
+        store: 'redis',
+        url: redis.url,
+        prefix,
+        timeoutMs: 200,
+        nearCache: { maxAgeMs: 60_000, maxEntries: 10 },
+      },
+      silent,
+    );
+    open.push(x);
+    await waitFor(() => x.nearCacheActive, 10_000, 'near cache to subscribe');
+    await x.set('t', { v: 1 }, 60_000);
+    assert.deepEqual(await x.get('t'), { v: 1 });
+    await raw.call('CLIENT', 'PAUSE', '1000', 'WRITE');
+    try {
+      await assert.rejects(x.delete('t'), (e: unknown) =>
+        isGatehouseError(e, 'GH_SESSION_STORE_UNAVAILABLE'),
+      );
+    } finally {
+      await raw.call('CLIENT', 'UNPAUSE');
+    }
+    await eventually(x, 't', undefined);
+  });
+
   test('redis stopped: a cached session is not served, get rejects with GH_SESSION_STORE_UNAVAILABLE', async () => {
     const own = await startRedis();
     const ownRaw = new Redis(own.url);
