@@ -137,7 +137,11 @@ function sessionCandidate(id: string, label: string, store: 'memory' | 'redis', 
     id,
     label,
     relativeTo: sso ? 'gh-session-redis' : store === 'redis' ? 'gh-session-memory' : 'gh-rs256-warm',
-    floors: [{ kind: 'ratio', min: store === 'redis' ? 0.3 : 0.4, source: 'issue 13' }],
+    floors: [
+      { kind: 'ratio', min: store === 'redis' ? 0.3 : 0.4, source: 'issue 13' },
+      // Issue 19: the browser path within 10 % of the bearer path, whichever store.
+      ...(sso ? [] : [{ kind: 'relative', to: 'gh-rs256-warm', min: 0.9, source: 'issue 19' } as const]),
+    ],
     async start(ctx): Promise<RunningCandidate> {
       const op = await benchOp(ctx);
       const redis = store === 'redis' ? await benchRedis(ctx) : undefined;

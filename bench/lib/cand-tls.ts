@@ -105,7 +105,11 @@ export const gatehouseTls: Candidate = {
   id: 'gh-tls',
   label: 'Gatehouse TLS listener, plain proxy (keep-alive clients, access log on)',
   relativeTo: 'nginx-tls',
-  floors: [],
+  // Issue 19: TLS costs the plain path at most 10 %, and Gatehouse is level with nginx terminating TLS.
+  floors: [
+    { kind: 'relative', to: 'gh-plain', min: 0.9, source: 'issue 19' },
+    { kind: 'relative', to: 'nginx-tls', min: 1.0, source: 'issue 19' },
+  ],
   async start(ctx) {
     const cert = await benchCert(ctx);
     await ensureBuilt(ctx.log);
