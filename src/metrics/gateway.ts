@@ -11,6 +11,7 @@ import {
 } from './registry.js';
 import { processMetrics } from './process.js';
 import { runtimeMetrics } from './runtime.js';
+import { sessionCacheMetrics } from '../session/metrics.js';
 import { FarmMetrics } from '../upstream/farm/metrics.js';
 import type { Farm } from '../upstream/farm/farm.js';
 
@@ -200,6 +201,7 @@ export class GatehouseMetrics {
     );
     for (const m of processMetrics()) r.register(m);
     for (const m of runtimeMetrics()) r.register(m);
+    for (const m of sessionCacheMetrics()) r.register(m);
     for (const m of this.#farmMetrics.metrics()) r.register(m);
   }
 

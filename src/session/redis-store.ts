@@ -4,6 +4,7 @@ import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { GatehouseError, isGatehouseError } from '../errors/index.js';
 import { encodeInvalidation, InvalidationChannel, isLive } from './invalidation.js';
+import { sessionCacheCounters } from './metrics.js';
 import { NearCache } from './near-cache.js';
 import { DEFAULT_NEAR_CACHE, type RedisStoreConfig, type SessionData, type SessionStore } from './store.js';
 
@@ -116,10 +117,17 @@ export class RedisSessionStore implements SessionStore {
 
   async get(id: string): Promise<SessionData | undefined> {
     const near = this.#near;
-    if (near !== undefined && this.#nearUsable()) {
-      const hit = near.get(id);
-      if (hit !== undefined) return hit;
-      return this.#getAndFill(id, near);
+    if (near !== undefined) {
+      if (this.#nearUsable()) {
+        const hit = near.get(id);
+        if (hit !== undefined) {
+          sessionCacheCounters.hit++;
+          return hit;
+        }
+        sessionCacheCounters.miss++;
+        return this.#getAndFill(id, near);
+      }
+      sessionCacheCounters.bypass++;
     }
     const raw = await this.#run('get', (c) => c.get(this.#skey(id)));
     return raw === null ? undefined : this.#parse(raw);
@@ -130,7 +138,9 @@ export class RedisSessionStore implements SessionStore {
    * only `get` can tell (absent ids are never cached). Never touches the network.
    */
   peek(id: string): SessionData | undefined {
-    return this.#near !== undefined && this.#nearUsable() ? this.#near.get(id) : undefined;
+    const hit = this.#near !== undefined && this.#nearUsable() ? this.#near.get(id) : undefined;
+    if (hit !== undefined) sessionCacheCounters.hit++;
+    return hit;
   }
 
   /** GET (with PTTL, so no entry outlives its record) and cache the reply if nothing changed meanwhile. */

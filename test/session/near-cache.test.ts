@@ -8,6 +8,8 @@ import { validateConfig, ConfigError } from '../../src/config/load.js';
 import { storeConfigOf } from '../../src/session/create-store.js';
 import { NearCache } from '../../src/session/near-cache.js';
 import { RedisSessionStore } from '../../src/session/redis-store.js';
+import { sessionCacheCounters } from '../../src/session/metrics.js';
+import { GatehouseMetrics } from '../../src/metrics/gateway.js';
 import type { SessionConfig } from '../../src/session/schema.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { waitFor } from '../helpers/ports.js';
@@ -134,6 +136,7 @@ describe('near cache of the redis session store (real redis-server)', { timeout:
     const { a, b } = await pair();
     await a.set('s1', { sub: 'alice', groups: ['staff'] }, 60_000);
     const g0 = await gets();
+    const before = { ...sessionCacheCounters };
     assert.deepEqual(await b.get('s1'), { sub: 'alice', groups: ['staff'] });
     const g1 = await gets();
     assert.equal(g1 - g0, 1, 'the first read goes to redis');
@@ -141,6 +144,13 @@ describe('near cache of the redis session store (real redis-server)', { timeout:
     copy.groups.push('injected');
     assert.deepEqual(await b.get('s1'), { sub: 'alice', groups: ['staff'] }, 'each hit is a fresh copy');
     assert.equal(await gets(), g1, 'no redis GET for the cached reads');
+    assert.equal(sessionCacheCounters.hit - before.hit, 2);
+    assert.equal(sessionCacheCounters.miss - before.miss, 1);
+    const exposition = new GatehouseMetrics().registry.expose();
+    assert.match(
+      exposition,
+      new RegExp(`^gatehouse_session_cache_total\\{result="hit"\\} ${sessionCacheCounters.hit}$`, 'm'),
+    );
     assert.equal(await b.get('never-set'), undefined);
     assert.equal(await b.get('never-set'), undefined);
     assert.equal((await gets()) - g1, 2, 'absent ids are never cached');
@@ -204,7 +214,9 @@ describe('near cache of the redis session store (real redis-server)', { timeout:
     assert.ok(b.nearCacheActive);
     await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await raw.set(key('k'), '{"v":"new"}', 'KEEPTTL');
+    const bypassed = sessionCacheCounters.bypass;
     assert.deepEqual(await b.get('k'), { v: 'new' }, 'the old cached value is not served');
+    assert.equal(sessionCacheCounters.bypass, bypassed + 1, 'counted as a bypass');
     await waitFor(() => b.nearCacheActive, 10_000, 'B to subscribe again');
     assert.deepEqual(await b.get('k'), { v: 'new' });
     const g0 = await gets();
