@@ -89,7 +89,10 @@ export const limitRedis: Candidate = {
   id: 'gh-limit-redis',
   label: 'Gatehouse plain + rate limit (Redis store; CPU includes redis-server)',
   relativeTo: 'gh-plain',
-  floors: [{ kind: 'relative', min: 0.75, source: 'issue 6' }],
+  floors: [
+    { kind: 'relative', min: 0.75, source: 'issue 6' },
+    { kind: 'relative', min: 0.85, source: 'issue 19' },
+  ],
   async start(ctx) {
     const redis = await benchRedis(ctx);
     const c = await startLimited(ctx, 'gh-limit-redis', limitRedisDoc(`redis://127.0.0.1:${redis.port}`), [
