@@ -51,7 +51,9 @@ export function openSessionStore(rt: SessionRuntime): SessionStore {
       'GH_EXPLAIN_SESSION_STORE_MEMORY',
       'session.store is "memory": sessions live inside the running Gatehouse process and no other process can read them; use store: redis to explain sessions',
     );
-  return createSessionStore(storeConfigOf(cfg), silentLogger());
+  // One read: no near cache, so no subscriber connection is opened for it.
+  const sc = storeConfigOf(cfg);
+  return createSessionStore(sc.store === 'redis' ? { ...sc, nearCache: false } : sc, silentLogger());
 }
 
 /**
