@@ -25,6 +25,9 @@ const principalOf = (claims: Record<string, unknown>, id: string, x: number) =>
 const noRefresh: Refresher = {
   refresh: () => Promise.reject(new Error('no refresh expected')),
 };
+/** A session manager over `store` with these lifetimes (ms); refresh_before 60 s. */
+const manager = (store: MemorySessionStore, absolute: number, idle: number) =>
+  new SessionManager(store, keys, noRefresh, { absolute, idle, refreshBefore: 60_000 }, logger, principalOf);
 const tokens: TokenSet = {
   accessToken: 'at-0',
   refreshToken: undefined,
@@ -35,14 +38,7 @@ const tokens: TokenSet = {
 
 test('loadNow: a live session answers at once; a revoked one at once no longer does', async () => {
   const store = new MemorySessionStore();
-  const m = new SessionManager(
-    store,
-    keys,
-    noRefresh,
-    { absolute: 3_600_000, idle: 600_000, refreshBefore: 60_000 },
-    logger,
-    principalOf,
-  );
+  const m = manager(store, 3_600_000, 600_000);
   const id = await m.create({ sub: 'alice', email: 'alice@example.test' }, tokens, undefined);
   const rec = m.loadNow(id);
   assert.ok(rec !== undefined, 'served without waiting');
@@ -59,14 +55,7 @@ test('loadNow: a live session answers at once; a revoked one at once no longer d
 test('loadNow leaves a due touch to load, so a session in use never idles out', async () => {
   const store = new MemorySessionStore();
   // idle 4 s → touch interval 1 s (a quarter of idle, at least 1 s)
-  const m = new SessionManager(
-    store,
-    keys,
-    noRefresh,
-    { absolute: 3_600_000, idle: 4000, refreshBefore: 60_000 },
-    logger,
-    principalOf,
-  );
+  const m = manager(store, 3_600_000, 4000);
   assert.equal(m.touchInterval, 1000);
   const id = await m.create({ sub: 'bob' }, tokens, undefined);
   const first = m.loadNow(id);
@@ -81,28 +70,14 @@ test('loadNow leaves a due touch to load, so a session in use never idles out', 
 
 test('loadNow leaves an expired session and a due refresh to load', async () => {
   const store = new MemorySessionStore();
-  const m = new SessionManager(
-    store,
-    keys,
-    noRefresh,
-    { absolute: 600, idle: 600_000, refreshBefore: 60_000 },
-    logger,
-    principalOf,
-  );
+  const m = manager(store, 600, 600_000);
   const short = await m.create({ sub: 'carol' }, tokens, undefined);
   assert.ok(m.loadNow(short) !== undefined);
   await sleep(700);
   assert.equal(m.loadNow(short), undefined, 'past the absolute lifetime');
   assert.equal(await m.load(short), undefined, 'and load ends it');
 
-  const long = new SessionManager(
-    store,
-    keys,
-    noRefresh,
-    { absolute: 3_600_000, idle: 600_000, refreshBefore: 60_000 },
-    logger,
-    principalOf,
-  );
+  const long = manager(store, 3_600_000, 600_000);
   const due = await long.create(
     { sub: 'dave' },
     { ...tokens, refreshToken: 'rt-0', accessExpiresAt: Date.now() + 400 },
