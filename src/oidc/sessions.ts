@@ -188,12 +188,26 @@ export class SessionManager {
    */
   loadNow(id: string): SessionRecord | undefined {
     const data = this.store.peek?.(id);
-    if (!isRecord(data)) return undefined;
-    const rec = data as SessionRecord;
+    return isRecord(data) && this.#servesNow(data) ? data : undefined;
+  }
+
+  /**
+   * The principal of {@link loadNow}, read from the store's shared copy when it keeps one: the
+   * same principal object for every request until the record changes, so what is built once
+   * per principal (audit members, identity header values) is built once per session.
+   */
+  principalNow(id: string): Principal | undefined {
+    const store = this.store;
+    if (store.peekShared === undefined) return this.loadNow(id)?.p;
+    const data = store.peekShared(id) as SessionData | null | undefined;
+    return isRecord(data) && this.#servesNow(data) ? data.p : undefined;
+  }
+
+  /** A live record that needs no write now: not ended, no touch and no refresh due. */
+  #servesNow(rec: SessionRecord): boolean {
     const now = Date.now();
-    if (now >= rec.x || now - rec.s > this.times.idle || now - rec.s >= this.touchInterval) return undefined;
-    if (rec.r && rec.ae !== undefined && rec.ae - now <= this.#threshold(rec)) return undefined;
-    return rec;
+    if (now >= rec.x || now - rec.s > this.times.idle || now - rec.s >= this.touchInterval) return false;
+    return !(rec.r && rec.ae !== undefined && rec.ae - now <= this.#threshold(rec));
   }
 
   /**

@@ -75,8 +75,8 @@ export function sessionAuthenticator(
       const cookie = sessionCookieId(rt, ctx);
       if (cookie === undefined) return AUTHN_NONE;
       if (syncable && SESSION_ID.test(cookie)) {
-        const rec = rt.sessions.loadNow(cookie);
-        if (rec !== undefined) return { kind: 'ok', principal: rec.p };
+        const principal = rt.sessions.principalNow(cookie);
+        if (principal !== undefined) return { kind: 'ok', principal };
       }
       return authenticateAsync(ctx, cookie);
     },

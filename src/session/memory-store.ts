@@ -6,6 +6,8 @@ import type { MemoryStoreConfig, SessionData, SessionStore } from './store.js';
 interface Entry {
   readonly json: string;
   readonly exp: number;
+  /** `json` parsed once, for {@link MemorySessionStore.peekShared}; a write makes a new entry. */
+  shared?: Readonly<SessionData>;
 }
 
 const LOCK_POLL_MS = 10;
@@ -42,13 +44,25 @@ export class MemorySessionStore implements SessionStore {
 
   /** Synchronous {@link get}: the record (a fresh copy) or `null`. */
   peek(id: string): SessionData | null {
-    const e = this.#sessions.get(id);
+    const e = this.#live(id);
+    return e === undefined ? null : (JSON.parse(e.json) as SessionData);
+  }
+
+  /** The record parsed once per write (read-only, shared between readers) or `null`. */
+  peekShared(id: string): Readonly<SessionData> | null {
+    const e = this.#live(id);
     if (e === undefined) return null;
+    return (e.shared ??= JSON.parse(e.json) as SessionData);
+  }
+
+  #live(id: string): Entry | undefined {
+    const e = this.#sessions.get(id);
+    if (e === undefined) return undefined;
     if (e.exp <= Date.now()) {
       this.#sessions.delete(id);
-      return null;
+      return undefined;
     }
-    return JSON.parse(e.json) as SessionData;
+    return e;
   }
 
   async set(id: string, data: SessionData, ttlMs: number): Promise<void> {

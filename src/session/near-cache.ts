@@ -15,6 +15,8 @@ interface Entry {
   readonly json: string;
   /** Epoch ms after which the entry is not served. */
   readonly until: number;
+  /** `json` parsed once, for {@link NearCache.getShared}; every fill or write makes a new entry. */
+  shared?: Readonly<SessionData>;
 }
 
 /** Counters of a {@link NearCache}, for tests and metrics. */
@@ -57,6 +59,17 @@ export class NearCache {
 
   /** A fresh copy of the cached record `id`, or undefined when absent or too old. */
   get(id: string): SessionData | undefined {
+    const e = this.#entry(id);
+    return e === undefined ? undefined : (JSON.parse(e.json) as SessionData);
+  }
+
+  /** {@link get}, but one object per cached value, parsed once: callers must not modify it. */
+  getShared(id: string): Readonly<SessionData> | undefined {
+    const e = this.#entry(id);
+    return e === undefined ? undefined : (e.shared ??= JSON.parse(e.json) as SessionData);
+  }
+
+  #entry(id: string): Entry | undefined {
     const e = this.#lru.get(id);
     if (e === undefined) {
       this.stats.misses++;
@@ -68,7 +81,7 @@ export class NearCache {
       return undefined;
     }
     this.stats.hits++;
-    return JSON.parse(e.json) as SessionData;
+    return e;
   }
 
   /** A ticket to pass to {@link fill}: take it before the store read is sent. */

@@ -143,6 +143,13 @@ export class RedisSessionStore implements SessionStore {
     return hit;
   }
 
+  /** {@link peek}, parsed once per cached value and shared: callers must not modify it. */
+  peekShared(id: string): Readonly<SessionData> | undefined {
+    const hit = this.#near !== undefined && this.#nearUsable() ? this.#near.getShared(id) : undefined;
+    if (hit !== undefined) sessionCacheCounters.hit++;
+    return hit;
+  }
+
   /** GET (with PTTL, so no entry outlives its record) and cache the reply if nothing changed meanwhile. */
   async #getAndFill(id: string, near: NearCache): Promise<SessionData | undefined> {
     const key = this.#skey(id);

@@ -22,6 +22,11 @@ export interface SessionStore {
    * `get` can tell. Optional; never consults the network.
    */
   peek?(id: string): SessionData | null | undefined;
+  /**
+   * {@link peek}, but the same object for as long as the stored record is unchanged: parsed
+   * once per write instead of once per read. Callers must not modify it (nor anything in it).
+   */
+  peekShared?(id: string): Readonly<SessionData> | null | undefined;
   /** `ttlMs` = time until the absolute expiry of this record. */
   set(id: string, data: SessionData, ttlMs: number): Promise<void>;
   delete(id: string): Promise<void>;

@@ -89,3 +89,24 @@ test('loadNow leaves an expired session and a due refresh to load', async () => 
   assert.equal(long.loadNow(due), undefined, 'the access token is due for refresh: left to load');
   await store.close();
 });
+
+test('principalNow: one principal object per stored record, a new one after any write', async () => {
+  const store = new MemorySessionStore();
+  // idle 4 s → touch interval 1 s
+  const m = manager(store, 3_600_000, 4000);
+  const id = await m.create({ sub: 'erin', groups: ['staff'] }, tokens, undefined);
+  const a = m.principalNow(id);
+  assert.ok(a !== undefined);
+  assert.equal(a.subject, 'erin');
+  assert.equal(m.principalNow(id), a, 'the same object while the record is unchanged');
+  assert.notEqual(m.loadNow(id)?.p, a, 'loadNow still hands out copies');
+  await sleep(1100);
+  assert.equal(m.principalNow(id), undefined, 'touch due: left to load');
+  await m.load(id);
+  const b = m.principalNow(id);
+  assert.ok(b !== undefined && b !== a, 'the touch wrote a new record: a new principal');
+  assert.deepEqual(b, a, 'with the same content');
+  await m.destroy(id);
+  assert.equal(m.principalNow(id), undefined, 'revoked: gone at once');
+  await store.close();
+});

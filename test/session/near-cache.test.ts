@@ -29,6 +29,18 @@ describe('near cache (pure logic)', () => {
     assert.deepEqual(c.get('s'), { g: ['a'] });
   });
 
+  test('getShared parses a cached value once; a write or an invalidation ends the sharing', () => {
+    const c = make();
+    c.fill('s', '{"v":1}', c.begin());
+    const a = c.getShared('s');
+    assert.deepEqual(a, { v: 1 });
+    assert.equal(c.getShared('s'), a, 'the same object while the value is unchanged');
+    c.write('s', '{"v":2}', c.begin(), 60_000);
+    assert.deepEqual(c.getShared('s'), { v: 2 }, 'a new value after a write');
+    c.invalidate(['s']);
+    assert.equal(c.getShared('s'), undefined, 'nothing after an invalidation');
+  });
+
   test('an invalidation or clear between begin() and fill() keeps the reply out of the cache', () => {
     const c = make();
     const t1 = c.begin();
