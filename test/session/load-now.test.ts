@@ -1,27 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import { SessionManager, type Refresher } from '../../src/oidc/sessions.js';
 import type { TokenSet } from '../../src/oidc/client.js';
-import { defaultClaimMapper, sessionPrincipal } from '../../src/oidc/principal.js';
-import { KeyRing } from '../../src/session/keyring.js';
+import { keys, logger, principalOf } from './manager-fixture.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 
 // The session authenticator serves a live in-memory session without a Promise
 // (`SessionManager.loadNow`); everything that must write — a touch, a refresh, an ended session —
 // is left to `load`. These tests pin that split: nothing `load` would do is skipped.
 
-const logger = pino({ level: 'silent' });
-const keys = KeyRing.fromSecrets(['unit-test-secret-0123456789abcdef-0123']);
-const principalOf = (claims: Record<string, unknown>, id: string, x: number) =>
-  sessionPrincipal(claims, defaultClaimMapper, {
-    provider: 'idp',
-    sessionId: id,
-    expiresAt: x,
-    maxGroups: 10,
-    referencedGroups: new Set(),
-  });
 const noRefresh: Refresher = {
   refresh: () => Promise.reject(new Error('no refresh expected')),
 };

@@ -1,27 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pino from 'pino';
 import { SessionManager, type Refresher } from '../../src/oidc/sessions.js';
 import type { TokenSet } from '../../src/oidc/client.js';
-import { defaultClaimMapper, sessionPrincipal } from '../../src/oidc/principal.js';
-import { KeyRing } from '../../src/session/keyring.js';
+import { keys, logger, principalOf } from './manager-fixture.js';
 import { MemorySessionStore } from '../../src/session/memory-store.js';
 import { RedisSessionStore } from '../../src/session/redis-store.js';
 import type { SessionStore } from '../../src/session/store.js';
 import { GatehouseError } from '../../src/errors/index.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
-
-const logger = pino({ level: 'silent' });
-const keys = KeyRing.fromSecrets(['unit-test-secret-0123456789abcdef-0123']);
-const principalOf = (claims: Record<string, unknown>, id: string, x: number) =>
-  sessionPrincipal(claims, defaultClaimMapper, {
-    provider: 'idp',
-    sessionId: id,
-    expiresAt: x,
-    maxGroups: 10,
-    referencedGroups: new Set(),
-  });
 
 /** A refresh endpoint that rotates the refresh token, takes 100 ms, and rejects a reused token like a real IdP. */
 class RotatingIdp implements Refresher {
