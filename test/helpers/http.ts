@@ -1,6 +1,8 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 
+const SEND_TIMEOUT_MS = Number(process.env.GATEHOUSE_TEST_SEND_TIMEOUT_MS ?? 60000);
+
 /** A response read fully. */
 export interface Reply {
   readonly status: number;
@@ -49,6 +51,10 @@ export function send(
       },
     );
     req.on('error', reject);
+    // A request the server never answers fails here, naming itself, instead of hanging the file.
+    req.setTimeout(SEND_TIMEOUT_MS, () =>
+      req.destroy(new Error(`no response to ${opts.method ?? 'GET'} ${path} within ${SEND_TIMEOUT_MS} ms`)),
+    );
     if (Array.isArray(opts.headers)) for (const [k, v] of opts.headers) req.appendHeader(k, v);
     else if (opts.headers) for (const [k, v] of Object.entries(opts.headers)) req.setHeader(k, v);
     req.end(opts.body);
