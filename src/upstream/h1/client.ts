@@ -13,6 +13,16 @@ export type { ConnectionAuthenticator, H1Exchange, H1Handler, H1PoolOptions } fr
 
 const RETRY_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/**
+ * The memory every plain-TCP upstream connection reads into (`onread`, Node's documented
+ * user-buffer mode): a read lands here and is parsed before the next read of any socket can
+ * start, so one buffer serves them all. It spares each response a fresh ArrayBuffer (allocated,
+ * then swept by the young-generation GC) and the Readable stream machinery of a 'data' event.
+ * Nothing may keep a view of it past the read: the parser copies a partial line it keeps, and
+ * {@link Connection.onBody} hands handlers copies.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
 const enum Phase {
   Connecting,
   Idle,
@@ -85,16 +95,21 @@ class Connection implements ParserEvents {
   /** The pool's authenticator ran for this connection (it runs once, before the first request). */
   private authenticated = false;
 
+  /**
+   * @param shared the socket reads into {@link READ_BUFFER} and calls {@link Connection.onRead};
+   *   otherwise (TLS) it emits 'data' with buffers of its own.
+   */
   constructor(
     private readonly pool: H1Pool,
     readonly socket: Socket,
     first: Exchange,
+    private readonly shared: boolean,
   ) {
     this.exchange = first;
     first.conn = this;
     this.deadline = performance.now() + pool.opts.connectTimeout;
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => this.onSocketData(d));
+    if (!shared) socket.on('data', (d: Buffer) => this.onSocketData(d));
     socket.on('end', () => this.onSocketEnd());
     socket.on('error', (e: Error) => this.close(e));
     socket.on('close', () => this.close(new H1Error('UND_ERR_SOCKET', 'upstream closed the connection')));
@@ -241,7 +256,9 @@ class Connection implements ParserEvents {
     const ex = this.exchange;
     if (!ex || ex.done) return;
     this.deadline = performance.now() + this.pool.opts.bodyTimeout;
-    if (!ex.handler.onData(chunk, last) && !last) {
+    // A view of the shared read buffer: the handler may keep the chunk (a queued write, a cache
+    // capture), so it gets a copy (small ones from Node's buffer pool).
+    if (!ex.handler.onData(this.shared ? Buffer.from(chunk) : chunk, last) && !last) {
       this.paused = true;
       this.socket.pause();
     }
@@ -250,6 +267,11 @@ class Connection implements ParserEvents {
   onEnd(reusable: boolean): void {
     this.ended = true;
     this.reusable = reusable;
+  }
+
+  /** `n` bytes were read into {@link READ_BUFFER}. */
+  onRead(n: number): void {
+    this.onSocketData(READ_BUFFER.subarray(0, n));
   }
 
   private onSocketData(d: Buffer): void {
@@ -428,10 +450,23 @@ export class H1Pool {
 
   private open(ex: Exchange): void {
     const { host, port, tls } = this.opts;
+    // The read callback is armed before the connection object exists (first read after connect).
+    const box: { conn?: Connection } = {};
     const socket = tls
       ? tlsConnect({ ...tls, host, port, ALPNProtocols: ['http/1.1'] })
-      : netConnect({ host, port });
-    const conn = new Connection(this, socket, ex);
+      : netConnect({
+          host,
+          port,
+          onread: {
+            buffer: READ_BUFFER,
+            callback: (n: number) => {
+              box.conn?.onRead(n);
+              return true;
+            },
+          },
+        });
+    const conn = new Connection(this, socket, ex, tls === undefined);
+    box.conn = conn;
     this.all.add(conn);
     socket.once(tls ? 'secureConnect' : 'connect', () => conn.connected());
     this.sweep ??= setInterval(() => this.check(), this.sweepMs).unref();

@@ -27,7 +27,10 @@ export interface ParserEvents {
   onHead(status: number, statusText: string, raw: string[]): void;
   /** An informational (1xx) response other than 101; 100 Continue releases a waiting body. */
   onInformational(status: number): void;
-  /** `last`: this chunk completes a Content-Length body (the end follows at once). */
+  /**
+   * `last`: this chunk completes a Content-Length body (the end follows at once). `chunk` is a
+   * view of the bytes given to `execute`, valid during this call only.
+   */
   onBody(chunk: Buffer, last: boolean): void;
   /** The message ended; `reusable` when the connection may carry the next request. */
   onEnd(reusable: boolean): void;
@@ -70,6 +73,11 @@ function headError(b: string): ResponseParseError {
   if (!STATUS_LINE.test(b)) return new ResponseParseError('HPE_INVALID_STATUS', 'invalid status line');
   if (/(?:^|[^\r])\n|\r(?!\n)/.test(b)) return new ResponseParseError('HPE_STRICT', 'expected CRLF');
   return new ResponseParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header field');
+}
+
+/** `joined` to keep past this call: a copy when it is still a view of the caller's bytes. */
+function owned(joined: Buffer, pending: Buffer | undefined): Buffer {
+  return pending === undefined ? Buffer.from(joined) : joined;
 }
 
 interface Latin1Buffer {
@@ -125,7 +133,11 @@ export class ResponseParser {
     return this.state === State.UntilClose;
   }
 
-  /** Feeds bytes read from the socket. Throws {@link ResponseParseError}. */
+  /**
+   * Feeds bytes read from the socket. Throws {@link ResponseParseError}. `data` is only read
+   * during the call (the connection may reuse its memory for the next read): a partial line kept
+   * for later is copied, and {@link ParserEvents.onBody} chunks are views the receiver copies.
+   */
   execute(data: Buffer): void {
     let buf = data;
     while (buf.length > 0) {
@@ -139,7 +151,7 @@ export class ResponseParser {
             // A head ended by bare LFs would otherwise wait for a CRLFCRLF that never comes.
             if (joined.indexOf(LFLF) >= 0 || joined.indexOf(LFCRLF) >= 0)
               throw new ResponseParseError('HPE_STRICT', 'expected CRLF');
-            this.pending = joined;
+            this.pending = owned(joined, this.pending);
             return;
           }
           this.pending = undefined;
@@ -171,7 +183,7 @@ export class ResponseParser {
           if (eol < 0) {
             if (joined.length > MAX_CHUNK_LINE)
               throw new ResponseParseError('HPE_CHUNK_SIZE', 'chunk line too long');
-            this.pending = joined;
+            this.pending = owned(joined, this.pending);
             return;
           }
           this.pending = undefined;
