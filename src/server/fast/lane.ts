@@ -5,6 +5,7 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node
 import { performance } from 'node:perf_hooks';
 import { parseHead, type FastHead } from './parse.js';
 import { FastResponse, type ResponseOwner } from './response.js';
+import { SHARED_READ_BUFFER, isShared, readAsStream, readIntoShared } from '../../util/shared-read.js';
 
 /** Limits and callbacks of one plain-HTTP listener's fast lane. */
 export interface FastLaneOptions {
@@ -81,10 +82,19 @@ class FastConnection implements ResponseOwner {
   private req: FastRequest | undefined;
   readonly keepAliveSeconds: number;
   private readonly onData = (d: Buffer) => this.data(d);
+  private readonly onRead = (n: number) => {
+    this.data(SHARED_READ_BUFFER.subarray(0, n));
+    // A partial head, or requests pipelined behind the one being answered, outlive this read.
+    const buf = this.buf;
+    if (buf !== undefined && isShared(buf)) this.buf = Buffer.from(buf);
+  };
   private readonly onEnd = () => this.end();
   private readonly onClose = () => this.closed();
   private readonly onError = () => this.socket.destroy();
   private readonly onDrain = () => this.res?.emit('drain');
+
+  /** Reads land in {@link SHARED_READ_BUFFER} (plain TCP): bytes kept past a read are copied. */
+  private readonly shared: boolean;
 
   constructor(
     private readonly lane: FastLane,
@@ -92,7 +102,8 @@ class FastConnection implements ResponseOwner {
   ) {
     this.keepAliveSeconds = Math.floor(lane.opts.keepAliveTimeout / 1000);
     socket.setNoDelay(true);
-    socket.on('data', this.onData);
+    this.shared = lane.opts.tls === undefined && readIntoShared(socket, this.onRead);
+    if (!this.shared) socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
@@ -154,9 +165,11 @@ class FastConnection implements ResponseOwner {
   /** Gives the socket and the bytes read so far to Node's HTTP server, for good. */
   private handover(): void {
     const socket = this.socket;
-    const pending = this.buf;
+    // Node's parser may keep views of what it is given (a body's chunks): its own copy.
+    const pending = this.buf !== undefined && isShared(this.buf) ? Buffer.from(this.buf) : this.buf;
     this.buf = undefined;
     this.state = State.Closed;
+    if (this.shared) readAsStream(socket);
     socket.removeListener('data', this.onData);
     socket.removeListener('end', this.onEnd);
     socket.removeListener('close', this.onClose);

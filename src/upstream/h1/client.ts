@@ -6,22 +6,13 @@ import { ResponseParser, type ParserEvents } from './parser.js';
 import { writeSoon } from '../../util/write-burst.js';
 import { H1Error, isChunked, markUnsent, requestHead, type H1Request } from './request-head.js';
 import { WaitQueue } from './wait-queue.js';
+import { SHARED_READ_BUFFER } from '../../util/shared-read.js';
 import type { ConnectionAuthenticator, H1Exchange, H1Handler, H1PoolOptions } from './types.js';
 
 export { H1Error, type H1Request } from './request-head.js';
 export type { ConnectionAuthenticator, H1Exchange, H1Handler, H1PoolOptions } from './types.js';
 
 const RETRY_SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/**
- * The memory every plain-TCP upstream connection reads into (`onread`, Node's documented
- * user-buffer mode): a read lands here and is parsed before the next read of any socket can
- * start, so one buffer serves them all. It spares each response a fresh ArrayBuffer (allocated,
- * then swept by the young-generation GC) and the Readable stream machinery of a 'data' event.
- * Nothing may keep a view of it past the read: the parser copies a partial line it keeps, and
- * {@link Connection.onBody} hands handlers copies.
- */
-const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
 
 const enum Phase {
   Connecting,
@@ -96,8 +87,10 @@ class Connection implements ParserEvents {
   private authenticated = false;
 
   /**
-   * @param shared the socket reads into {@link READ_BUFFER} and calls {@link Connection.onRead};
-   *   otherwise (TLS) it emits 'data' with buffers of its own.
+   * @param shared the socket reads into {@link SHARED_READ_BUFFER} (net `onread`) and calls
+   *   {@link Connection.onRead}: no fresh ArrayBuffer per read and no 'data' event. Nothing may
+   *   keep a view of it: the parser copies a partial line it keeps, {@link Connection.onBody}
+   *   hands handlers copies. Otherwise (TLS) the socket emits 'data' with buffers of its own.
    */
   constructor(
     private readonly pool: H1Pool,
@@ -269,9 +262,9 @@ class Connection implements ParserEvents {
     this.reusable = reusable;
   }
 
-  /** `n` bytes were read into {@link READ_BUFFER}. */
+  /** `n` bytes were read into {@link SHARED_READ_BUFFER}. */
   onRead(n: number): void {
-    this.onSocketData(READ_BUFFER.subarray(0, n));
+    this.onSocketData(SHARED_READ_BUFFER.subarray(0, n));
   }
 
   private onSocketData(d: Buffer): void {
@@ -458,7 +451,7 @@ export class H1Pool {
           host,
           port,
           onread: {
-            buffer: READ_BUFFER,
+            buffer: SHARED_READ_BUFFER,
             callback: (n: number) => {
               box.conn?.onRead(n);
               return true;
