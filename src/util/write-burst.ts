@@ -28,7 +28,16 @@ export function writeSoon(socket: Socket, chunk: Buffer | string, done?: () => v
 function flush(): void {
   // Writes issued here may queue more (a `done` that starts the next message): they get the next turn.
   const n = sockets.length;
-  for (let i = 0; i < n; i++) sockets[i]!.write(chunks[i]!, 'latin1', callbacks[i]);
+  for (let i = 0; i < n; i++) {
+    const socket = sockets[i]!;
+    // A write that throws must not stop the others, nor leave the queue un-emptied: every later
+    // writeSoon would then wait for a flush that is never scheduled, process-wide.
+    try {
+      socket.write(chunks[i]!, 'latin1', callbacks[i]);
+    } catch (e) {
+      socket.destroy(e as Error);
+    }
+  }
   sockets.splice(0, n);
   chunks.splice(0, n);
   callbacks.splice(0, n);

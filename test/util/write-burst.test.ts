@@ -78,3 +78,32 @@ test('a socket destroyed before the burst: its done callback still runs (with th
   alive.destroy();
   server.close();
 });
+
+test('a write that throws is destroyed alone: the rest of the burst and every later burst still go out', async () => {
+  const { clients, received, server } = await pair(3);
+  const [before, broken, after] = clients as [Socket, Socket, Socket];
+  // A socket whose write throws synchronously (a stream implementation bug, a bad chunk).
+  broken.write = () => {
+    throw new Error('write exploded');
+  };
+  const errors: Error[] = [];
+  broken.on('error', (e) => errors.push(e));
+  const destroyed = new Promise((r) => broken.once('close', r));
+  writeSoon(before, 'one\n');
+  writeSoon(broken, 'never\n');
+  writeSoon(after, 'two\n');
+  await settle();
+  await destroyed;
+  assert.deepEqual(
+    errors.map((e) => e.message),
+    ['write exploded'],
+    'the socket whose write threw is destroyed with that error',
+  );
+  assert.ok(received.includes('one\n') && received.includes('two\n'), JSON.stringify(received));
+  writeSoon(before, 'three\n');
+  await settle();
+  assert.ok(received.includes('one\nthree\n'), `a later burst is flushed too: ${JSON.stringify(received)}`);
+  before.destroy();
+  after.destroy();
+  server.close();
+});
