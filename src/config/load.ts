@@ -69,9 +69,23 @@ function describeIssue(issue: z.core.$ZodIssue): string {
         : `expected ${expected}, got ${kindOf(issue.input)}`;
     }
     case 'invalid_union': {
-      // The branch that got furthest explains best: prefer a non-type issue (e.g. a bad
-      // duration string) over "expected a mapping" from the other branches.
       const all = issue.errors.flat();
+      // Every branch refused the value itself (`true` where a mapping or `false` is expected):
+      // name every alternative.
+      if (
+        all.length > 1 &&
+        all.every((e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value'))
+      ) {
+        const alternatives = all.map((e) => {
+          if (e.code === 'invalid_type') return ARTICLE[e.expected] ?? e.expected;
+          return e.code === 'invalid_value' ? e.values.map((v) => JSON.stringify(v)).join(' or ') : '';
+        });
+        const v = issue.input;
+        const got = typeof v === 'boolean' || typeof v === 'number' ? String(v) : kindOf(v);
+        return `expected ${[...new Set(alternatives)].join(' or ')}, got ${got}`;
+      }
+      // Otherwise the branch that got furthest explains best: prefer a non-type issue (e.g. a bad
+      // duration string) over "expected a mapping" from the other branches.
       const first = all.find((e) => e.code !== 'invalid_type') ?? all[0];
       return first ? describeIssue(first) : 'invalid value';
     }

@@ -341,6 +341,13 @@ describe('session.redis.near_cache config', () => {
     );
     one({ near_cache: { max_entries: 0 } }, /^session\.redis\.near_cache\.max_entries: /);
     one({ near_cache: { max_age: '1s', ttl: 3 } }, /^session\.redis\.near_cache\.ttl: unknown key "ttl"/);
-    one({ near_cache: true }, /^session\.redis\.near_cache: /);
+    one(
+      { near_cache: true },
+      /^session\.redis\.near_cache: expected a mapping \(key: value\) or false, got true$/,
+    );
+    one(
+      { near_cache: 'on' },
+      /^session\.redis\.near_cache: expected a mapping \(key: value\) or false, got string$/,
+    );
   });
 });
