@@ -108,20 +108,24 @@ test('assertion is cached per credential, re-signed shortly before expiry, and n
       { audience: 'a', groups: 'all', roles: 'all', claims: [], ttlMs: 60_000 },
       () => now,
     );
-    const t1 = await ra.get(userPrincipal());
-    const again = ra.get(userPrincipal()); // new principal object, same credential
+    // One credential: its expiry fixed once (two userPrincipal() calls a second apart would be
+    // two credentials, and the second lookup a miss).
+    const expiresAt = Math.floor(now / 1000) + 3600;
+    const user = (over: Parameters<typeof userPrincipal>[0] = {}) => userPrincipal({ expiresAt, ...over });
+    const t1 = await ra.get(user());
+    const again = ra.get(user()); // new principal object, same credential
     assert.equal(again, t1, 'a cache hit is returned synchronously');
     now += 44_000;
-    assert.equal(ra.get(userPrincipal()), t1);
+    assert.equal(ra.get(user()), t1);
     now += 2_000;
-    const t2 = await ra.get(userPrincipal());
+    const t2 = await ra.get(user());
     assert.notEqual(t2, t1);
     assert.notEqual(decodeJti(t1), decodeJti(t2), 'jti unique per token');
-    const other = await ra.get(userPrincipal({ credentialId: 'jti-other' }));
+    const other = await ra.get(user({ credentialId: 'jti-other' }));
     assert.notEqual(other, t2);
 
     const soon = Math.floor(now / 1000) + 10;
-    const short = await ra.get(userPrincipal({ credentialId: 'short', expiresAt: soon }));
+    const short = await ra.get(user({ credentialId: 'short', expiresAt: soon }));
     const { payload } = await jwtVerify(short, createLocalJWKSet(jwks(ks)), { currentDate: new Date(now) });
     assert.equal(payload.exp, soon);
   } finally {
