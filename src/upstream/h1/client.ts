@@ -6,6 +6,7 @@ import { ResponseParser, type ParserEvents } from './parser.js';
 import { writeSoon } from '../../util/write-burst.js';
 import { H1Error, isChunked, markUnsent, requestHead, type H1Request } from './request-head.js';
 import { WaitQueue } from './wait-queue.js';
+import { Exchange, type ExchangeConnection } from './exchange.js';
 import { SHARED_READ_BUFFER } from '../../util/shared-read.js';
 import type { ConnectionAuthenticator, H1Exchange, H1Handler, H1PoolOptions } from './types.js';
 
@@ -21,55 +22,8 @@ const enum Phase {
   Body,
 }
 
-class Exchange implements H1Exchange {
-  conn: Connection | undefined;
-  done = false;
-  retried = false;
-  /** When it started waiting for a connection (the pool's queue). */
-  queuedAt = 0;
-  constructor(
-    readonly pool: H1Pool,
-    readonly req: H1Request,
-    /** Replaced for the first request of an authenticated connection ({@link ConnectionAuthenticator}). */
-    public handler: H1Handler,
-  ) {
-    // The body can fail while the exchange waits for a connection (e.g. a size limit): that
-    // error must end the exchange, never go unhandled.
-    const body = req.body;
-    if (body !== null && !Buffer.isBuffer(body)) body.once('error', (e: Error) => this.abortWith(e));
-  }
-
-  abort(): void {
-    if (this.done) return;
-    this.done = true;
-    const conn = this.conn;
-    if (conn) conn.destroy();
-    else this.pool.dequeue(this);
-  }
-
-  private abortWith(err: Error): void {
-    if (this.done) return;
-    this.abort();
-    this.handler.onError(err);
-  }
-
-  resume(): void {
-    const conn = this.conn;
-    if (!conn) return;
-    conn.paused = false;
-    if (conn.phase === Phase.Body) conn.deadline = performance.now() + this.pool.opts.bodyTimeout;
-    conn.socket.resume();
-  }
-
-  fail(err: Error): void {
-    if (this.done) return;
-    this.done = true;
-    this.handler.onError(err);
-  }
-}
-
 /** One keep-alive connection: a socket, its parser, at most one exchange at a time. */
-class Connection implements ParserEvents {
+class Connection implements ParserEvents, ExchangeConnection {
   readonly parser = new ResponseParser(this);
   exchange: Exchange | undefined;
   phase = Phase.Connecting;
@@ -231,6 +185,12 @@ class Connection implements ParserEvents {
         ex.fail(e);
       },
     );
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+    if (this.phase === Phase.Body) this.deadline = performance.now() + this.pool.opts.bodyTimeout;
+    this.socket.resume();
   }
 
   onInformational(): void {
