@@ -96,10 +96,13 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.equal(d.error, 'GH_ACCESS_DENIED');
     assert.ok(d.reasons.includes('group.missing:admins'), d.reasons.join());
     assert.equal(d.upstream_ms, null, 'never forwarded');
-    assert.ok(d.gateway_ms >= 0);
+    assert.ok(d.gateway_ms >= 0, 'd.gateway_ms >= 0');
     const pub = items.filter((x) => x.route === 'public');
     assert.equal(pub.length, 5);
-    assert.ok(pub.every((x) => x.decision === 'allow' && typeof x.upstream_ms === 'number'));
+    assert.ok(
+      pub.every((x) => x.decision === 'allow' && typeof x.upstream_ms === 'number'),
+      "pub.every((x) => x.decision === 'allow' && typeof x.upstream_ms === 'number')",
+    );
     assert.ok(
       items.every((x) => x.route !== '(admin console)'),
       'console requests are not in the feed',
@@ -110,8 +113,8 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     const q = async (s: string) =>
       ((await api(alice, `${f.adminUrl}/api/decisions?${s}`)).json.items as Decision[]).map((d) => d.id);
     assert.deepEqual(await q('decision=deny&route=admin'), [bobDenied]);
-    assert.ok((await q('user=bob')).includes(bobDenied));
-    assert.ok(!(await q('user=alice')).includes(bobDenied));
+    assert.ok((await q('user=bob')).includes(bobDenied), "(await q('user=bob')).includes(bobDenied)");
+    assert.ok(!(await q('user=alice')).includes(bobDenied), "!(await q('user=alice')).includes(bobDenied)");
     assert.deepEqual(await q('reason=GH_ACCESS_DENIED'), [bobDenied]);
     assert.deepEqual(await q('reason=group.missing:admins'), [bobDenied]);
     assert.deepEqual(await q('status=4xx&route=admin'), [bobDenied]);
@@ -159,7 +162,7 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
     assert.equal(rep.decision.decision, 'deny');
     assert.equal(rep.decision.status, 403);
     assert.equal(rep.decision.error, 'GH_ACCESS_DENIED');
-    assert.ok(rep.checks.length > 0);
+    assert.ok(rep.checks.length > 0, 'rep.checks.length > 0');
     assert.equal(rep.claims.email, 'bob@contoso.example');
     for (const [k, v] of Object.entries(rep.claims))
       if (/sid|nonce|hash|jti/i.test(k)) assert.equal(v, '[hidden]', k);
@@ -187,11 +190,23 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
       a.series.reduce((n, p) => n + p.denied, 0),
       feed.filter((d) => d.decision !== 'allow').length,
     );
-    assert.ok(a.series.some((p) => p.requests > 0 && p.gateway_p50 !== null));
+    assert.ok(
+      a.series.some((p) => p.requests > 0 && p.gateway_p50 !== null),
+      'a.series.some((p) => p.requests > 0 && p.gateway_p50 !== null)',
+    );
     const pub = a.routes.find((x) => x.route === 'public');
-    assert.ok(pub && pub.requests >= 6 && pub.denied === 0 && pub.p95 !== null);
-    assert.ok(a.top_deny_reasons.some((x) => x.reason === 'group.missing:admins' && x.count >= 1));
-    assert.ok(a.top_denied_principals.some((x) => x.name === 'bob@contoso.example'));
+    assert.ok(
+      pub && pub.requests >= 6 && pub.denied === 0 && pub.p95 !== null,
+      'pub && pub.requests >= 6 && pub.denied === 0 && pub.p95 !== null',
+    );
+    assert.ok(
+      a.top_deny_reasons.some((x) => x.reason === 'group.missing:admins' && x.count >= 1),
+      "a.top_deny_reasons.some((x) => x.reason === 'group.missing:admins' && x.count >= 1)",
+    );
+    assert.ok(
+      a.top_denied_principals.some((x) => x.name === 'bob@contoso.example'),
+      "a.top_denied_principals.some((x) => x.name === 'bob@contoso.example')",
+    );
     const one = await api(alice, `${f.adminUrl}/api/analytics?window=1h&route=public`);
     const s = one.json.series as { requests: number; denied: number }[];
     assert.equal(
@@ -226,7 +241,10 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
       'single-URL upstream, health unknown',
     );
     const dev = h.providers.find((p) => p.name === 'dev');
-    assert.ok(dev && dev.jwks_age_s !== null && dev.jwks_age_s >= 0 && dev.stale === false);
+    assert.ok(
+      dev && dev.jwks_age_s !== null && dev.jwks_age_s >= 0 && dev.stale === false,
+      'dev && dev.jwks_age_s !== null && dev.jwks_age_s >= 0 && dev.stale === false',
+    );
     assert.match(h.config.version, /^[0-9a-f]{12}$/);
     assert.equal(h.config.last_reload, null);
     assert.equal(h.redis, null, 'memory store');
@@ -234,7 +252,7 @@ describe('admin API: decisions, live stream, explain, analytics', { timeout: 120
       r.json as { console: { decisions: number; decisions_capacity: number; decisions_bytes: number } }
     ).console;
     assert.equal(c.decisions_capacity, 10_000);
-    assert.ok(c.decisions > 0 && c.decisions <= 10_000);
+    assert.ok(c.decisions > 0 && c.decisions <= 10_000, 'c.decisions > 0 && c.decisions <= 10_000');
     assert.equal(c.decisions_bytes, 530 * 10_000, 'the documented 530 bytes per decision');
   });
 

@@ -118,7 +118,10 @@ describe(
       )[0];
       assert.equal(k?.name, 'Billing');
       assert.equal(k?.client_id, 'billing');
-      assert.ok(k?.last_used !== null && Date.now() - Date.parse(k?.last_used as string) < 60_000);
+      assert.ok(
+        k?.last_used !== null && Date.now() - Date.parse(k?.last_used as string) < 60_000,
+        'k?.last_used !== null && Date.now() - Date.parse(k?.last_used as string) < 60_000',
+      );
       const text = JSON.stringify(after.json);
       assert.ok(!text.includes(KEY) && !text.includes(hashApiKey(KEY).slice(7)), 'no secret');
     });
@@ -141,7 +144,7 @@ describe(
       });
       assert.equal(r.status, 200);
       const kid = String(r.json.kid);
-      assert.ok(!before.includes(kid));
+      assert.ok(!before.includes(kid), '!before.includes(kid)');
       assert.ok((await jwks()).includes(kid), 'published');
       const ev = await waitFor(() =>
         gh.audit.find((e) => e.type === 'admin.action' && e.action === 'assertion_key.rotate'),

@@ -110,7 +110,7 @@ describe('admin: configuration errors name the key path', () => {
     try {
       validateConfig(doc);
     } catch (e) {
-      assert.ok(e instanceof ConfigError);
+      assert.ok(e instanceof ConfigError, 'e instanceof ConfigError');
       return e.problems.map((p) => `${p.path}: ${p.message}`);
     }
     return [];

@@ -55,7 +55,7 @@ describe(
         const h = await health();
         return h.stream_dropped >= 1 && h.stream_clients === 0 ? h : undefined;
       }, 150_000);
-      assert.ok(sent > 16);
+      assert.ok(sent > 16, 'sent > 16');
       // Reading again drains what was buffered, then the connection turns out closed by Gatehouse.
       stalled.resume();
       await waitFor(() => (closed ? true : undefined));

@@ -66,6 +66,7 @@ test('npm run build builds the console, the package ships it, the image copies i
   const build = dockerfile.indexOf('RUN npm run build');
   assert.ok(
     dockerfile.indexOf('COPY console ./console') > 0 && dockerfile.indexOf('COPY console ./console') < build,
+    "dockerfile.indexOf('COPY console ./console') > 0 && dockerfile.indexOf('COPY console ./console') < build",
   );
   const finalStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
   assert.match(finalStage, /^COPY --from=build \/src\/console\/dist \.\/console\/dist$/m);

@@ -10,7 +10,7 @@ test('latency buckets: monotonic, every value within ±13 % of its bucket value 
       fc.double({ min: 0.03, max: 40_000, noNaN: true }),
       (a, b) => {
         const [lo, hi] = a <= b ? [a, b] : [b, a];
-        assert.ok(bucketOf(lo) <= bucketOf(hi));
+        assert.ok(bucketOf(lo) <= bucketOf(hi), 'bucketOf(lo) <= bucketOf(hi)');
         const i = bucketOf(a);
         if (i > 0 && i < BUCKETS - 1)
           assert.ok(Math.abs(valueOf(i) - a) / a <= 0.13, `${a} -> ${valueOf(i)}`);
@@ -50,7 +50,7 @@ test('space-saving top-k keeps every key above total/k, with counts that never u
       }
       const got = new Map<string, number>();
       t.mergeInto(got);
-      assert.ok(got.size <= k);
+      assert.ok(got.size <= k, 'got.size <= k');
       for (const [key, c] of exact) {
         if (c > keys.length / k) assert.ok(got.has(key), `${key} (${c} of ${keys.length}) kept`);
         if (got.has(key)) assert.ok((got.get(key) as number) >= c, 'upper bound');

@@ -183,8 +183,12 @@ test('docs/iis.md: every xml block is well-formed XML with the elements the guid
     );
     assert.ok(
       l.includes('A configuration/system.webServer/validation@validateIntegratedModeConfiguration=false'),
+      "l.includes('A configuration/system.webServer/validation@validateIntegratedModeConfiguration=false')",
     );
-    assert.ok(l.includes('A configuration/system.web/authentication@mode=None'));
+    assert.ok(
+      l.includes('A configuration/system.web/authentication@mode=None'),
+      "l.includes('A configuration/system.web/authentication@mode=None')",
+    );
     assert.ok(!l.some((x) => x.includes('@preCondition=')), 'no managedHandler precondition');
     assert.equal(setting(b, 'issuer'), doc.server.external_url, 'gatehouse:issuer = server.external_url');
     assert.equal(
@@ -200,11 +204,20 @@ test('docs/iis.md: every xml block is well-formed XML with the elements the guid
   }
   const ip = lines.find((l) => l.includes('E configuration/system.webServer/security/ipSecurity'));
   assert.ok(ip, 'an <ipSecurity> block');
-  assert.ok(ip.includes('A configuration/system.webServer/security/ipSecurity@allowUnlisted=false'));
-  assert.ok(ip.filter((x) => /ipSecurity\/add@allowed=true$/.test(x)).length >= 1);
+  assert.ok(
+    ip.includes('A configuration/system.webServer/security/ipSecurity@allowUnlisted=false'),
+    "ip.includes('A configuration/system.webServer/security/ipSecurity@allowUnlisted=false')",
+  );
+  assert.ok(
+    ip.filter((x) => /ipSecurity\/add@allowed=true$/.test(x)).length >= 1,
+    'ip.filter((x) => /ipSecurity\\/add@allowed=true$/.test(x)).length >= 1',
+  );
   const site = lines.find((l) => l.includes('E site/bindings/binding'));
   assert.ok(site, 'a site binding block');
-  assert.ok(site.some((x) => /^A site\/bindings\/binding@bindingInformation=127\.0\.0\.1:\d+:$/.test(x)));
+  assert.ok(
+    site.some((x) => /^A site\/bindings\/binding@bindingInformation=127\.0\.0\.1:\d+:$/.test(x)),
+    'site.some((x) => /^A site\\/bindings\\/binding@bindingInformation=127\\.0\\.0\\.1:\\d+:$/.test(x))',
+  );
   // A broken block would be reported, not skipped.
   const bad = join(dir, 'bad.xml');
   writeFileSync(bad, '<configuration><system.web></configuration>');
@@ -265,8 +278,11 @@ test('docs/iis.md: through Gatehouse with the guide route identity, the app sees
     assert.ok(has(TID_TYP, 'tenant-1'), 'tid → tenantid');
     assert.ok(has(OID_TYP, alice.oid), 'claims: [oid] → objectidentifier');
     assert.ok(has(UPN_TYP, alice.upn), 'claims: [upn] → upn');
-    assert.ok(has('preferred_username', alice.preferred_username));
-    assert.ok(has('iss', doc.server.external_url));
+    assert.ok(
+      has('preferred_username', alice.preferred_username),
+      "has('preferred_username', alice.preferred_username)",
+    );
+    assert.ok(has('iss', doc.server.external_url), "has('iss', doc.server.external_url)");
 
     const b = (
       await send(gh.url, `${vpath}/whoami`, { headers: { authorization: `Bearer ${await idp.token(bob)}` } })

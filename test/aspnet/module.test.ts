@@ -224,8 +224,8 @@ test('through Gatehouse: the signed-in user is HttpContext.User with name, roles
   const has = (type: string, value: string) => w.claims.some((c) => c.type === type && c.value === value);
   assert.ok(has(NAMEID_TYP, 'u-alice'), 'sub → nameidentifier');
   assert.ok(has(ROLE_TYP, 'admins'), 'roles → role claim type');
-  assert.ok(has('groups', 'g-staff'));
-  assert.ok(has('iss', ISSUER));
+  assert.ok(has('groups', 'g-staff'), "has('groups', 'g-staff')");
+  assert.ok(has('iss', ISSUER), "has('iss', ISSUER)");
   // The app cannot read the assertion it was authenticated by.
   const seen = w.headers['X-Gatehouse-Assertion']!;
   assert.deepEqual([seen.headers, seen.serverVariables, seen.params], [null, null, null]);

@@ -91,7 +91,10 @@ test('workers: 2 appending to one audit file: one chain per worker, both verify 
     assert.equal(code, 0, text);
     assert.equal(r.chains.length, 2, text);
     assert.deepEqual(r.chains.map((c) => c.worker).sort(), [0, 1]);
-    assert.ok(r.chains.every((c) => c.closed));
+    assert.ok(
+      r.chains.every((c) => c.closed),
+      'r.chains.every((c) => c.closed)',
+    );
   } finally {
     if (child.exitCode === null) {
       child.kill('SIGTERM');

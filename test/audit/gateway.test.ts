@@ -107,7 +107,7 @@ test('N requests in, N events out, under concurrency; file sink matches; no cred
     );
     const denied = gh.audit.find((e) => e.route === 'admin')!;
     assert.deepEqual([denied.error, denied.rule], ['GH_ACCESS_DENIED', 'admin']);
-    assert.ok(denied.reasons.includes('role.missing:admin'));
+    assert.ok(denied.reasons.includes('role.missing:admin'), "denied.reasons.includes('role.missing:admin')");
     const file = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
     const lines = file
       .trimEnd()

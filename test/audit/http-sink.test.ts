@@ -151,7 +151,10 @@ test('http sink, drop: beyond the buffer events are dropped and counted; the res
     await waitFor(() => col.requestIds().length === 1, 5000, 'first event');
     await col.down();
     const r = await requests(gh, 20, 1);
-    assert.ok(r.statuses.every((s) => s === 200));
+    assert.ok(
+      r.statuses.every((s) => s === 200),
+      'r.statuses.every((s) => s === 200)',
+    );
     await waitFor(
       async () => (await metric(gh, 'gatehouse_audit_events_dropped_total', 'siem')) > 0,
       5000,
@@ -223,8 +226,14 @@ test('http sink formats: splunk_hec envelopes and elastic_bulk actions; the coll
     let events: string[];
     if (format === 'splunk_hec') {
       const envs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-      assert.ok(envs.every((e) => e['sourcetype'] === 'gatehouse:audit' && e['index'] === 'audit-gh'));
-      assert.ok(envs.every((e) => typeof e['time'] === 'number'));
+      assert.ok(
+        envs.every((e) => e['sourcetype'] === 'gatehouse:audit' && e['index'] === 'audit-gh'),
+        "envs.every((e) => e['sourcetype'] === 'gatehouse:audit' && e['index'] === 'audit-gh')",
+      );
+      assert.ok(
+        envs.every((e) => typeof e['time'] === 'number'),
+        "envs.every((e) => typeof e['time'] === 'number')",
+      );
       // Each line is the envelope around the event exactly as written: recover it byte for byte.
       events = lines.map((l) => l.slice(l.indexOf(',"event":') + 9, -1));
     } else {

@@ -167,7 +167,7 @@ describe('audit integrity: hash chain, signed checkpoints, gatehouse audit verif
     assert.equal(code, 1);
     assert.ok(!r.problems.some((p) => p.code === 'audit.altered'), 'the hash chain itself is consistent');
     const bad = r.problems.filter((p) => p.code === 'audit.bad_signature');
-    assert.ok(bad.length >= 1);
+    assert.ok(bad.length >= 1, 'bad.length >= 1');
     assert.equal(bad[0]?.line, 12, 'the first checkpoint after the edit (seq 11)');
   });
 
@@ -190,8 +190,14 @@ describe('audit integrity: hash chain, signed checkpoints, gatehouse audit verif
     writeLines(f, lines);
     const { code, r } = await report(f);
     assert.equal(code, 1);
-    assert.ok(r.problems.some((p) => p.code === 'audit.missing' && p.line === 9 && p.seq === 9));
-    assert.ok(r.problems.some((p) => p.code === 'audit.reordered' && p.line === 10 && p.seq === 8));
+    assert.ok(
+      r.problems.some((p) => p.code === 'audit.missing' && p.line === 9 && p.seq === 9),
+      "r.problems.some((p) => p.code === 'audit.missing' && p.line === 9 && p.seq === 9)",
+    );
+    assert.ok(
+      r.problems.some((p) => p.code === 'audit.reordered' && p.line === 10 && p.seq === 8),
+      "r.problems.some((p) => p.code === 'audit.reordered' && p.line === 10 && p.seq === 8)",
+    );
   });
 
   test('truncation: mid-record is an error; a removed tail loses the signed end', async () => {
@@ -232,7 +238,10 @@ describe('audit integrity: hash chain, signed checkpoints, gatehouse audit verif
     // A forger who rewrites the whole file signs with a key of their own.
     const forged = await report('--key', pub, clean);
     assert.equal(forged.code, 1);
-    assert.ok(forged.r.problems.some((p) => p.code === 'audit.key_mismatch' && p.line === 1));
+    assert.ok(
+      forged.r.problems.some((p) => p.code === 'audit.key_mismatch' && p.line === 1),
+      "forged.r.problems.some((p) => p.code === 'audit.key_mismatch' && p.line === 1)",
+    );
   });
 
   test('two writers (cluster workers) interleaved in one file: two chains, both verified', async () => {
@@ -245,7 +254,10 @@ describe('audit integrity: hash chain, signed checkpoints, gatehouse audit verif
     const { code, r } = await report(f);
     assert.equal(code, 0, JSON.stringify(r.problems));
     assert.equal(r.chains.length, 2);
-    assert.ok(r.chains.every((c) => c.closed && c.records === 15 + 1 + 1 + 1));
+    assert.ok(
+      r.chains.every((c) => c.closed && c.records === 15 + 1 + 1 + 1),
+      'r.chains.every((c) => c.closed && c.records === 15 + 1 + 1 + 1)',
+    );
   });
 
   test('a chain across a rotated file: both files verify in order; the newest alone is partial', async () => {
@@ -262,7 +274,10 @@ describe('audit integrity: hash chain, signed checkpoints, gatehouse audit verif
     assert.deepEqual(both.r.chains[0]?.files, [`${f}.1`, f]);
     const newest = await report(f);
     assert.equal(newest.code, 0);
-    assert.ok(newest.r.problems.some((p) => p.code === 'audit.partial' && p.severity === 'warning'));
+    assert.ok(
+      newest.r.problems.some((p) => p.code === 'audit.partial' && p.severity === 'warning'),
+      "newest.r.problems.some((p) => p.code === 'audit.partial' && p.severity === 'warning')",
+    );
     const wrongOrder = await report(f, `${f}.1`);
     assert.equal(wrongOrder.code, 1);
   });

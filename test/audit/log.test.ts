@@ -206,7 +206,7 @@ describe('buildRequestEvent', () => {
     assert.ok(ev.latency_ms >= 2.5 && ev.latency_ms < 1000, String(ev.latency_ms));
     assert.deepEqual(ev.stripped_headers, ['x-remote-user']);
     assert.deepEqual(ev.trace, [{ check: 'decision', pass: true }]);
-    assert.ok(!Number.isNaN(Date.parse(ev.time)));
+    assert.ok(!Number.isNaN(Date.parse(ev.time)), '!Number.isNaN(Date.parse(ev.time))');
   });
 
   test('denials and errors: decision, error code and merged reasons', () => {

@@ -55,7 +55,7 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     ];
     for (const [headers, query] of cases) {
       const o = await run(a, headers, query);
-      assert.ok(!o.ok && 'code' in o);
+      assert.ok(!o.ok && 'code' in o, "!o.ok && 'code' in o");
       assert.deepEqual([o.status, o.code], [400, 'GH_TOKEN_MULTIPLE']);
       assert.match(o.headers?.['WWW-Authenticate'] ?? '', /error="invalid_request"/);
     }
@@ -66,8 +66,11 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     const a = bearerFor(reg, {
       token: { authorization: false, header: 'X-Api-Token', cookie: 'at', query: 'access_token' },
     });
-    assert.ok((await run(a, [['X-Api-Token', t]])).ok);
-    assert.ok((await run(a, [['Cookie', `theme=dark; at=${t}`]])).ok);
+    assert.ok((await run(a, [['X-Api-Token', t]])).ok, "(await run(a, [['X-Api-Token', t]])).ok");
+    assert.ok(
+      (await run(a, [['Cookie', `theme=dark; at=${t}`]])).ok,
+      "(await run(a, [['Cookie', `theme=dark; at=${t}`]])).ok",
+    );
     const ctx = fakeCtx([], `?page=2&access_token=${t}&sort=asc`);
     const r = await a.authenticate(ctx);
     assert.equal(r.kind, 'ok');
@@ -96,12 +99,12 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     const now = Math.floor(Date.now() / 1000);
     const t = await idp.token({ exp: now - 58 });
     const first = await run(a, bearer(t));
-    assert.ok(first.ok);
+    assert.ok(first.ok, 'first.ok');
     const second = await run(a, bearer(t));
-    assert.ok(second.ok);
+    assert.ok(second.ok, 'second.ok');
     assert.notEqual(second.principal, first.principal, 'verified again: cached from its second use');
     const third = await run(a, bearer(t));
-    assert.ok(third.ok);
+    assert.ok(third.ok, 'third.ok');
     assert.equal(third.principal, second.principal, 'third request answered from the cache');
     await new Promise((r) => setTimeout(r, 2100));
     const fourth = await run(a, bearer(t));
@@ -111,8 +114,8 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     );
     const onlyOther = bearerFor(reg, { providers: ['other'] });
     const t2 = await idp.token();
-    assert.ok((await run(a, bearer(t2))).ok);
-    assert.ok((await run(a, bearer(t2))).ok);
+    assert.ok((await run(a, bearer(t2))).ok, '(await run(a, bearer(t2))).ok');
+    assert.ok((await run(a, bearer(t2))).ok, '(await run(a, bearer(t2))).ok');
     const o = await run(onlyOther, bearer(t2));
     assert.ok(
       !o.ok && 'code' in o && o.code === 'GH_TOKEN_ISSUER',
@@ -131,13 +134,16 @@ describe('bearer authenticator: token sources, cache and explain', () => {
       const reused = await idp.token({ sub: 'reused' });
       await run(a, bearer(reused));
       const cached = await run(a, bearer(reused));
-      assert.ok(cached.ok);
+      assert.ok(cached.ok, 'cached.ok');
       assert.equal(small.cache.size, 1);
       for (let i = 0; i < 20; i++)
-        assert.ok((await run(a, bearer(await idp.token({ sub: `once-${i}` })))).ok);
+        assert.ok(
+          (await run(a, bearer(await idp.token({ sub: `once-${i}` })))).ok,
+          '(await run(a, bearer(await idp.token({ sub: `once-${i}` })))).ok',
+        );
       assert.equal(small.cache.size, 1, 'one-off tokens are verified but not cached');
       const again = await run(a, bearer(reused));
-      assert.ok(again.ok);
+      assert.ok(again.ok, 'again.ok');
       assert.equal(again.principal, cached.principal, 'the reused token is still answered from the cache');
     } finally {
       await small.close();
@@ -149,9 +155,9 @@ describe('bearer authenticator: token sources, cache and explain', () => {
     const t = await idp.token();
     await run(a, bearer(t));
     const cached = await run(a, bearer(t));
-    assert.ok(cached.ok);
+    assert.ok(cached.ok, 'cached.ok');
     const hit = await run(a, bearer(t));
-    assert.ok(hit.ok);
+    assert.ok(hit.ok, 'hit.ok');
     assert.equal(hit.principal, cached.principal, 'answered from the cache');
     for (const h of [`bearer ${t}`, `Bearer  ${t}`, `BEARER ${t}`]) {
       const o = await run(a, [['Authorization', h]]);
@@ -163,11 +169,11 @@ describe('bearer authenticator: token sources, cache and explain', () => {
       assert.ok(!o.ok && 'code' in o && o.code === 'GH_TOKEN_MALFORMED', h);
     }
     const two = await run(a, [...bearer(t), ...bearer(t)]);
-    assert.ok(!two.ok && 'code' in two);
+    assert.ok(!two.ok && 'code' in two, "!two.ok && 'code' in two");
     assert.deepEqual([two.status, two.code], [400, 'GH_TOKEN_MULTIPLE']);
     const sources = bearerFor(reg, { token: { cookie: 'at' } });
     await run(sources, bearer(t));
-    assert.ok((await run(sources, bearer(t))).ok);
+    assert.ok((await run(sources, bearer(t))).ok, '(await run(sources, bearer(t))).ok');
     const both = await run(sources, [...bearer(t), ['Cookie', `at=${t}`]]);
     assert.ok(
       !both.ok && 'code' in both && both.code === 'GH_TOKEN_MULTIPLE',
@@ -178,10 +184,10 @@ describe('bearer authenticator: token sources, cache and explain', () => {
   it('credentialId is the jti, else a hash prefix; the principal carries expiry and raw claims', async () => {
     const a = bearerFor(reg);
     const withJti = await run(a, bearer(await idp.token({ jti: 'jti-42' })));
-    assert.ok(withJti.ok);
+    assert.ok(withJti.ok, 'withJti.ok');
     assert.equal(withJti.principal.credentialId, 'jti-42');
     const noJti = await run(a, bearer(await idp.token({ jti: undefined, email: 'a@example.com' })));
-    assert.ok(noJti.ok);
+    assert.ok(noJti.ok, 'noJti.ok');
     assert.match(noJti.principal.credentialId ?? '', /^[0-9a-f]{16}$/);
     assert.equal(noJti.principal.email, 'a@example.com');
     assert.equal(typeof noJti.principal.expiresAt, 'number');
@@ -191,7 +197,7 @@ describe('bearer authenticator: token sources, cache and explain', () => {
 
   it('explainToken traces every check of the same code path', async () => {
     const ok = await explainToken(reg, `Bearer ${await idp.token({ scp: 'read' })}\n`);
-    assert.ok(ok.principal);
+    assert.ok(ok.principal, 'ok.principal');
     assert.deepEqual(
       ok.checks.map((c) => c.check),
       [
@@ -212,7 +218,10 @@ describe('bearer authenticator: token sources, cache and explain', () => {
         'principal',
       ],
     );
-    assert.ok(ok.checks.every((c) => c.pass));
+    assert.ok(
+      ok.checks.every((c) => c.pass),
+      'ok.checks.every((c) => c.pass)',
+    );
     const bad = await explainToken(reg, await idp.token({ aud: 'api://nope' }));
     assert.equal(bad.error?.code, 'GH_TOKEN_AUDIENCE');
     const last = bad.checks.at(-1);

@@ -108,12 +108,15 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
     const before = idp.counts.introspect;
     const all = await Promise.all(Array.from({ length: 30 }, () => run(auth, bearer(t))));
     idp.delayMs = 0;
-    assert.ok(all.every((o) => o.ok));
+    assert.ok(
+      all.every((o) => o.ok),
+      'all.every((o) => o.ok)',
+    );
     assert.equal(idp.counts.introspect - before, 1, 'one call for 30 concurrent requests');
-    assert.ok((await run(auth, bearer(t))).ok);
+    assert.ok((await run(auth, bearer(t))).ok, '(await run(auth, bearer(t))).ok');
     assert.equal(idp.counts.introspect - before, 1, 'cached');
     await sleep(450);
-    assert.ok((await run(auth, bearer(t))).ok);
+    assert.ok((await run(auth, bearer(t))).ok, '(await run(auth, bearer(t))).ok');
     assert.equal(idp.counts.introspect - before, 2, 'refetched after cache_ttl');
   });
 
@@ -126,11 +129,14 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
       exp: Math.floor(Date.now() / 1000) - 61,
     });
     const o = await run(auth, bearer(t));
-    assert.ok(!o.ok && 'code' in o && o.code === 'GH_TOKEN_EXPIRED');
+    assert.ok(
+      !o.ok && 'code' in o && o.code === 'GH_TOKEN_EXPIRED',
+      "!o.ok && 'code' in o && o.code === 'GH_TOKEN_EXPIRED'",
+    );
     const n0 = idp.counts.introspect;
     for (let i = 0; i < 3; i++) {
       const r = await run(auth, bearer('opaque-unknown'));
-      assert.ok(!r.ok && 'code' in r);
+      assert.ok(!r.ok && 'code' in r, "!r.ok && 'code' in r");
       assert.deepEqual([r.status, r.code, r.reasons[0]], [401, 'GH_TOKEN_INVALID', 'token.inactive']);
     }
     assert.equal(idp.counts.introspect - n0, 1, 'negative result cached');
@@ -142,17 +148,23 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
   it('checks audience and issuer of the introspection answer', async () => {
     idp.setOpaque('opaque-aud', { active: true, sub: 'x', aud: 'api://other' });
     const o = await run(auth, bearer('opaque-aud'));
-    assert.ok(!o.ok && 'code' in o && o.code === 'GH_TOKEN_AUDIENCE');
+    assert.ok(
+      !o.ok && 'code' in o && o.code === 'GH_TOKEN_AUDIENCE',
+      "!o.ok && 'code' in o && o.code === 'GH_TOKEN_AUDIENCE'",
+    );
     idp.setOpaque('opaque-iss', { active: true, sub: 'x', aud: idp.audience, iss: 'https://evil' });
     const p = await run(auth, bearer('opaque-iss'));
-    assert.ok(!p.ok && 'code' in p && p.code === 'GH_TOKEN_ISSUER');
+    assert.ok(
+      !p.ok && 'code' in p && p.code === 'GH_TOKEN_ISSUER',
+      "!p.ok && 'code' in p && p.code === 'GH_TOKEN_ISSUER'",
+    );
   });
 
   it('fails closed with 503 when introspection is down, slow or refuses the client', async () => {
     for (const outage of ['503', 'close'] as const) {
       idp.outage = outage;
       const o = await run(auth, bearer(`opaque-down-${outage}`));
-      assert.ok(!o.ok && 'code' in o);
+      assert.ok(!o.ok && 'code' in o, "!o.ok && 'code' in o");
       assert.deepEqual([o.status, o.code], [503, 'GH_IDP_UNAVAILABLE']);
     }
     idp.outage = 'none';
@@ -185,7 +197,7 @@ describe('opaque tokens by introspection (RFC 7662)', () => {
   it('an opaque token on a route without an introspecting provider is malformed', async () => {
     const jwtOnly = registryFor({ j: { issuer: idp.issuer, audiences: [idp.audience] } });
     const o = await run(bearerFor(jwtOnly), bearer(OPAQUE));
-    assert.ok(!o.ok && 'code' in o);
+    assert.ok(!o.ok && 'code' in o, "!o.ok && 'code' in o");
     assert.deepEqual([o.status, o.code, o.reasons[0]], [401, 'GH_TOKEN_MALFORMED', 'token.not_jwt']);
     assert.equal(idp.counts.jwks, 0, 'nothing fetched for it');
     await jwtOnly.close();

@@ -18,7 +18,7 @@ function token(header: string, payload = PAYLOAD): string {
 
 function malformed(fn: () => unknown): void {
   assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof GatehouseError);
+    assert.ok(e instanceof GatehouseError, 'e instanceof GatehouseError');
     assert.equal(e.code, 'GH_TOKEN_MALFORMED');
     assert.deepEqual(e.reasons, ['token.malformed']);
     return true;

@@ -19,7 +19,7 @@ describe('JWKS loading, refresh, rotation and outages', () => {
       await reg.start();
       assert.deepEqual([idp.counts.discovery, idp.counts.jwks], [1, 1]);
       const o = await run(bearerFor(reg), bearer(await idp.token()));
-      assert.ok(o.ok);
+      assert.ok(o.ok, 'o.ok');
       assert.equal(idp.counts.jwks, 1, 'no fetch per request');
     } finally {
       await reg.close();
@@ -54,20 +54,26 @@ describe('JWKS loading, refresh, rotation and outages', () => {
       await reg.start();
       const auth = bearerFor(reg);
       const oldToken = await idp.token();
-      assert.ok((await run(auth, bearer(oldToken))).ok);
+      assert.ok((await run(auth, bearer(oldToken))).ok, '(await run(auth, bearer(oldToken))).ok');
       await sleep(250);
       const fresh = await idp.rotate();
       const before = idp.counts.jwks;
       assert.ok((await run(auth, bearer(await idp.token({}, { key: fresh })))).ok, 'new kid accepted');
       assert.equal(idp.counts.jwks, before + 1, 'one refetch');
-      assert.ok((await run(auth, bearer(await idp.token({}, { key: fresh })))).ok);
+      assert.ok(
+        (await run(auth, bearer(await idp.token({}, { key: fresh })))).ok,
+        '(await run(auth, bearer(await idp.token({}, { key: fresh })))).ok',
+      );
       assert.equal(idp.counts.jwks, before + 1, 'no further fetch for the now-known kid');
       assert.equal(
         codeOf(await run(auth, bearer(oldToken))),
         '401 GH_TOKEN_INVALID token.kid_unknown',
         'cached verification died with its key',
       );
-      assert.ok(lines.some((l) => l.msg === 'JWKS keys rotated'));
+      assert.ok(
+        lines.some((l) => l.msg === 'JWKS keys rotated'),
+        "lines.some((l) => l.msg === 'JWKS keys rotated')",
+      );
     } finally {
       await reg.close();
       await idp.close();
@@ -88,7 +94,10 @@ describe('JWKS loading, refresh, rotation and outages', () => {
       idp.delayMs = 100;
       const start = idp.counts.jwks;
       const burst = await Promise.all(Array.from({ length: 200 }, () => run(auth, bearer(forged()))));
-      assert.ok(burst.every((o) => codeOf(o) === '401 GH_TOKEN_INVALID token.kid_unknown'));
+      assert.ok(
+        burst.every((o) => codeOf(o) === '401 GH_TOKEN_INVALID token.kid_unknown'),
+        "burst.every((o) => codeOf(o) === '401 GH_TOKEN_INVALID token.kid_unknown')",
+      );
       assert.equal(idp.counts.jwks - start, 1, '200 concurrent random kids → one fetch');
       idp.delayMs = 0;
       const t0 = Date.now();
@@ -192,7 +201,10 @@ describe('JWKS loading, refresh, rotation and outages', () => {
   it('fetches keys lazily when never started (explain, validate) and stops timers on close', async () => {
     const idp = await startIdp();
     const reg = registryFor({ p: { issuer: idp.issuer, audiences: [idp.audience] } });
-    assert.ok((await run(bearerFor(reg), bearer(await idp.token()))).ok);
+    assert.ok(
+      (await run(bearerFor(reg), bearer(await idp.token()))).ok,
+      '(await run(bearerFor(reg), bearer(await idp.token()))).ok',
+    );
     assert.equal(idp.counts.jwks, 1);
     await reg.close();
     await idp.close();

@@ -77,7 +77,7 @@ describe('authz feature', () => {
     const { issues, stages } = compile({ routes: [route({ auth: 'bearer', allow: 'authenticated' })] });
     assert.deepEqual(issues, []);
     const a = stages[0]?.authorizer;
-    assert.ok(a);
+    assert.ok(a, 'a');
     assert.deepEqual(a.authorize(ctx(), user()).allow, true);
     assert.deepEqual(a.authorize(ctx(), undefined).allow, false);
   });
@@ -101,7 +101,7 @@ describe('authz feature', () => {
     );
     assert.match(issues[0]?.message ?? '', /unknown policy "nope".*eng, office/);
     const a = stages[0]?.authorizer;
-    assert.ok(a);
+    assert.ok(a, 'a');
     assert.equal(a.authorize(ctx({ clientIp: '10.1.1.1' }), user({ groups: ['eng'] })).allow, true);
     assert.equal(a.authorize(ctx({ clientIp: '192.0.2.1' }), user({ groups: ['eng'] })).allow, false);
   });
@@ -118,7 +118,7 @@ describe('authz feature', () => {
       ],
     };
     const a = compile(doc).stages[0]?.authorizer;
-    assert.ok(a);
+    assert.ok(a, 'a');
     assert.equal(a.authorize(ctx(), user({ groups: ['eng'] })).allow, false);
     const d = a.authorize(ctx(), user({ groups: ['eng'], roles: ['writer'] }));
     assert.deepEqual([d.allow, d.rule], [true, 'eng/rules[0],routes[0]/writers']);
@@ -156,7 +156,7 @@ describe('authz feature', () => {
     const d = publicAuthorizer.authorize(ctx(), undefined);
     assert.deepEqual([d.allow, d.reasons], [true, ['route.public']]);
     const ipOnly = stages[2]?.authorizer;
-    assert.ok(ipOnly);
+    assert.ok(ipOnly, 'ipOnly');
     assert.equal(ipOnly.authorize(ctx({ clientIp: '10.2.3.4' }), undefined).allow, true);
     assert.equal(ipOnly.authorize(ctx({ clientIp: '192.0.2.9' }), undefined).allow, false);
   });
@@ -164,18 +164,18 @@ describe('authz feature', () => {
   test('explain mode (or audit level debug) records the trace in ctx.extra.trace', () => {
     const doc = { routes: [route({ auth: 'bearer', rules: [{ effect: 'allow', when: { group: 'eng' } }] })] };
     const a = compile(doc).stages[0]?.authorizer;
-    assert.ok(a);
+    assert.ok(a, 'a');
     const c1 = ctx();
     assert.equal(a.authorize(c1, user()).trace, undefined);
     assert.equal(c1.extra.trace, undefined);
     const c2 = ctx({ extra: { trace: [{ check: 'authn', pass: true }] } });
     const d = a.authorize(c2, user(), true);
-    assert.ok(d.trace && d.trace.length > 2);
+    assert.ok(d.trace && d.trace.length > 2, 'd.trace && d.trace.length > 2');
     assert.equal((c2.extra.trace as unknown[]).length, 1 + d.trace.length, 'appended after the authn trace');
     const debug = compile(doc, [['audit', { debug: true }]]).stages[0]?.authorizer;
     const c3 = ctx();
-    assert.ok(debug?.authorize(c3, user()).trace);
-    assert.ok(Array.isArray(c3.extra.trace));
+    assert.ok(debug?.authorize(c3, user()).trace, 'debug?.authorize(c3, user()).trace');
+    assert.ok(Array.isArray(c3.extra.trace), 'Array.isArray(c3.extra.trace)');
   });
 });
 

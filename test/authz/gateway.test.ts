@@ -89,7 +89,7 @@ test('an allowed request reaches the upstream and is audited with its rule', asy
     [ev?.decision, ev?.rule, ev?.client_id, ev?.credential_id],
     ['allow', 'machines/readers', 'reporting', 'k-reader'],
   );
-  assert.ok(ev?.reasons.includes('rule.allow'));
+  assert.ok(ev?.reasons.includes('rule.allow'), "ev?.reasons.includes('rule.allow')");
 });
 
 test('missing scope: 403 insufficient_scope naming the scope, never forwarded', async () => {
@@ -100,8 +100,11 @@ test('missing scope: 403 insufficient_scope naming the scope, never forwarded', 
   assert.equal(up.received.length, n);
   const ev = lastEvent();
   assert.deepEqual([ev?.decision, ev?.error, ev?.rule], ['deny', 'GH_ACCESS_DENIED', 'machines']);
-  assert.ok(ev?.reasons.includes('rule.default_deny'));
-  assert.ok(ev?.reasons.includes('scope.missing:orders:write'));
+  assert.ok(ev?.reasons.includes('rule.default_deny'), "ev?.reasons.includes('rule.default_deny')");
+  assert.ok(
+    ev?.reasons.includes('scope.missing:orders:write'),
+    "ev?.reasons.includes('scope.missing:orders:write')",
+  );
 });
 
 test('a matching deny rule wins over the allow rules', async () => {
@@ -123,7 +126,7 @@ test('no credential: 401 with a request id and no rule details', async () => {
 test('public route: allowed with route.public', async () => {
   const r = await send(gh.url, '/open');
   assert.equal(r.status, 200);
-  assert.ok(lastEvent()?.reasons.includes('route.public'));
+  assert.ok(lastEvent()?.reasons.includes('route.public'), "lastEvent()?.reasons.includes('route.public')");
 });
 
 test('public route with a source_ip rule: enforced, 403 from outside the CIDR', async () => {

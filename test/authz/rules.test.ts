@@ -147,7 +147,10 @@ describe('identity criteria', () => {
     assert.deepEqual(d.reasons, ['rule.default_deny', 'groups.overage', 'group.missing:admins']);
     const trace =
       explainDecision([allowWhen({ group: 'admins' })], user({ groupsOverage: true }), req()).trace ?? [];
-    assert.ok(trace.some((t) => t.detail?.includes('groups overage')));
+    assert.ok(
+      trace.some((t) => t.detail?.includes('groups overage')),
+      "trace.some((t) => t.detail?.includes('groups overage'))",
+    );
   });
 
   test('roles: one, any, all', () => {
@@ -444,9 +447,9 @@ describe('combinators and evaluation order', () => {
     const d = explainDecision([p], user({ groups: ['eng'] }), req());
     const trace = d.trace ?? [];
     const checks = trace.map((t) => t.check.trim());
-    assert.ok(checks.includes('policy pol'));
-    assert.ok(checks.includes('rule pol/block (deny)'));
-    assert.ok(checks.includes('rule pol/admins (allow)'));
+    assert.ok(checks.includes('policy pol'), "checks.includes('policy pol')");
+    assert.ok(checks.includes('rule pol/block (deny)'), "checks.includes('rule pol/block (deny)')");
+    assert.ok(checks.includes('rule pol/admins (allow)'), "checks.includes('rule pol/admins (allow)')");
     const grp = trace.find((t) => t.check.includes('group "admins"'));
     assert.equal(grp?.pass, false);
     assert.match(grp?.detail ?? '', /groups: \["eng"\]/);

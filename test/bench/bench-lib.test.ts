@@ -58,7 +58,7 @@ test('Lua scripts: fixed bearer header, or a token file cycled per request', () 
 test('medians and paired ratios skip failed rounds', () => {
   assert.equal(median([3, 1, 2]), 2);
   assert.equal(median([4, 1, 2, 3]), 2.5);
-  assert.ok(Number.isNaN(median([])));
+  assert.ok(Number.isNaN(median([])), 'Number.isNaN(median([]))');
   assert.deepEqual(pairedRatios([10, undefined, 30], [20, 20, 60]), [0.5, 0.5]);
   assert.equal(cvPercent([5, 5, 5]), 0);
 });
@@ -106,5 +106,5 @@ test('the reference is interpolated to the moment a run happened, nearest outsid
   assert.equal(valueAt(ref, 2000), 90);
   assert.equal(valueAt(ref, 500), 100);
   assert.equal(valueAt(ref, 9000), 80);
-  assert.ok(Number.isNaN(valueAt([], 1)));
+  assert.ok(Number.isNaN(valueAt([], 1)), 'Number.isNaN(valueAt([], 1))');
 });

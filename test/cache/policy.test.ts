@@ -105,12 +105,12 @@ test('memory LRU: bounded in bytes, least recently used evicted first, expired e
   const s = new MemoryCacheStore(2000);
   s.set('a', entry('x'.repeat(500), 10_000), 0);
   s.set('b', entry('y'.repeat(500), 10_000), 0);
-  assert.ok(s.get('a', 1)); // a is now most recently used
+  assert.ok(s.get('a', 1), "s.get('a', 1)"); // a is now most recently used
   s.set('c', entry('z'.repeat(900), 10_000), 0);
   assert.ok(s.bytes <= 2000, `bytes ${s.bytes}`);
   assert.equal(s.get('b', 1), undefined, 'b was least recently used');
-  assert.ok(s.get('a', 1));
-  assert.ok(s.get('c', 1));
+  assert.ok(s.get('a', 1), "s.get('a', 1)");
+  assert.ok(s.get('c', 1), "s.get('c', 1)");
   assert.equal(s.get('c', 10_000), undefined, 'expired');
   s.set('huge', entry('h'.repeat(5000), 10_000), 0);
   assert.equal(s.get('huge', 1), undefined, 'an entry larger than the whole cache is not stored');

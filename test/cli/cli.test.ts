@@ -43,7 +43,7 @@ test('gatehouse schema prints a JSON Schema with the route keys for editor compl
   const r = await gatehouse('schema');
   assert.equal(r.code, 0);
   const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
-  assert.ok(schema.properties.routes);
+  assert.ok(schema.properties.routes, 'schema.properties.routes');
   assert.match(r.stdout, /"additionalProperties": false/);
 });
 

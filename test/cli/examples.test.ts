@@ -44,5 +44,5 @@ test('the example protects the IIS app and the API for real and writes no file',
     assert.ok(r.rules?.length || r.policy, `${name} has rules`);
   }
   assert.equal(config.session?.login.provider, 'corp');
-  assert.ok(config.providers?.corp);
+  assert.ok(config.providers?.corp, 'config.providers?.corp');
 });

@@ -83,7 +83,10 @@ test('allowed token from a file, as JSON', async () => {
   assert.equal(rep.decision?.allow, true);
   assert.equal(rep.decision?.rule, 'admin/admins');
   assert.ok(rep.authentication.checks.length >= 5, 'every token check is listed');
-  assert.ok(rep.authentication.checks.every((c) => c.pass));
+  assert.ok(
+    rep.authentication.checks.every((c) => c.pass),
+    'rep.authentication.checks.every((c) => c.pass)',
+  );
 });
 
 test('an expired token: the failing check and 401 invalid_token', async () => {
@@ -93,7 +96,7 @@ test('an expired token: the failing check and 401 invalid_token', async () => {
   assert.equal(r.code, 1);
   const rep = JSON.parse(r.out) as ExplainReport;
   assert.equal(rep.decision?.status, 401);
-  assert.ok(rep.authentication.error?.code);
+  assert.ok(rep.authentication.error?.code, 'rep.authentication.error?.code');
   assert.equal(rep.decision?.public_reason?.code, 'credential_expired');
   assert.ok(
     rep.authentication.checks.some((c) => !c.pass && /exp/i.test(c.check)),

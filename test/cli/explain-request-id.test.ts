@@ -110,7 +110,10 @@ test('the audit event carries the decision summary at level info: rule by route 
   assert.equal(ev.rule, 'staff/staff,admin/admins');
   assert.equal(ev.auth_method, 'jwt');
   assert.equal(typeof ev.upstream_ms, 'number');
-  assert.ok((ev.upstream_ms as number) <= (ev.latency_ms as number));
+  assert.ok(
+    (ev.upstream_ms as number) <= (ev.latency_ms as number),
+    '(ev.upstream_ms as number) <= (ev.latency_ms as number)',
+  );
   assert.equal(ev.trace, undefined, 'no trace at level info');
 });
 
@@ -165,6 +168,7 @@ test('refusals: default deny, a deny rule, no credential, no route (--json)', as
     none.checks.some(
       (c) => c.check === 'authentication' && !c.pass && /GH_UNAUTHENTICATED/.test(c.detail ?? ''),
     ),
+    "none.checks.some((c) => c.check === 'authentication' && !c.pass && /GH_UNAUTHENTICATED/.test(c.detail ?? ''))",
   );
 
   const miss = JSON.parse(
@@ -204,6 +208,7 @@ test('audit level debug: the recorded trace is shown, every criterion; file sink
     rep.rules.some(
       (t) => /admin\/admins when group "admins"/.test(t.check) && t.detail === 'groups: ["staff"]',
     ),
+    'rep.rules.some((t) => /admin\\/admins when group "admins"/.test(t.check) && t.detail === \'groups: ["staff"]\')',
   );
 });
 

@@ -38,7 +38,7 @@ before(async () => {
   const page = await bob.login(`${f.url}/`, 'bob', 'bob-dev-password');
   assert.equal(page.status, 200);
   bobId = bob.cookies(f.url).get(COOKIE) as string;
-  assert.ok(bobId);
+  assert.ok(bobId, 'bobId');
 });
 
 after(async () => {
@@ -67,7 +67,7 @@ test('a signed-in browser refused by a group rule: the reason, the request id, s
   assert.match(page.body, /You are signed in as <strong>bob@contoso\.example<\/strong>/);
   assert.match(page.body, /This page needs membership of group admins\./);
   const id = page.headers.get('x-request-id') as string;
-  assert.ok(page.body.includes(id));
+  assert.ok(page.body.includes(id), 'page.body.includes(id)');
   assert.match(page.body, /<a class="button secondary" href="\/\.gatehouse\/logout">Sign out<\/a>/);
   const sw = /<a class="button" href="([^"]+)">Switch account<\/a>/.exec(page.body)?.[1];
   assert.equal(sw, '/.gatehouse/login?prompt=select_account&amp;rd=%2Fadmin%2Fsettings');
@@ -108,7 +108,10 @@ test('explaining is read-only: the session keeps working afterwards', async () =
   const after = await explain('--json', '-c', cfg, '--session-id', bobId, 'GET', `${f.url}/`);
   const seen = (out: string) =>
     (JSON.parse(out) as ExplainReport).authentication.checks.find((c) => c.check === 'idle timeout')?.detail;
-  assert.ok(seen(before.out) !== undefined && seen(after.out) !== undefined);
+  assert.ok(
+    seen(before.out) !== undefined && seen(after.out) !== undefined,
+    'seen(before.out) !== undefined && seen(after.out) !== undefined',
+  );
   assert.equal((await bob.send(`${f.url}/`)).status, 200, 'the session still works');
 });
 
@@ -117,7 +120,10 @@ test('unknown, signed-out and malformed sessions: 401 as the gateway would answe
   assert.equal(unknown.code, 1);
   const rep = JSON.parse(unknown.out) as ExplainReport;
   assert.equal(rep.decision?.status, 401);
-  assert.ok(rep.authentication.checks.some((c) => !c.pass && /no session with this id/.test(c.detail ?? '')));
+  assert.ok(
+    rep.authentication.checks.some((c) => !c.pass && /no session with this id/.test(c.detail ?? '')),
+    "rep.authentication.checks.some((c) => !c.pass && /no session with this id/.test(c.detail ?? ''))",
+  );
   const bad = await explain('-c', cfg, '--cookie', `${COOKIE}=short`, 'GET', `${f.url}/`);
   assert.match(bad.out, /✗ session id — not a session id/);
   const two = await explain(

@@ -95,12 +95,16 @@ test('a refused request: exit 1 and every rule with why it did not match (--json
   ]);
   const checks = rep.rules.map((t) => [t.check.trim(), t.pass]);
   assert.deepEqual(checks[0], ['policy readers', true]);
-  assert.ok(checks.some(([c, p]) => c === 'rule admins/admins (allow)' && p === false));
+  assert.ok(
+    checks.some(([c, p]) => c === 'rule admins/admins (allow)' && p === false),
+    "checks.some(([c, p]) => c === 'rule admins/admins (allow)' && p === false)",
+  );
   assert.ok(
     rep.rules.some((t) => t.check.includes('scope "orders:admin"') && t.detail === 'scopes: ["orders:read"]'),
+    'rep.rules.some((t) => t.check.includes(\'scope "orders:admin"\') && t.detail === \'scopes: ["orders:read"]\')',
   );
   assert.equal(rep.authentication.principal?.subject, 'reporting-bot');
-  assert.ok(!r.out.includes(KEY));
+  assert.ok(!r.out.includes(KEY), '!r.out.includes(KEY)');
 });
 
 test('a deny rule: the rule that denied is named', async () => {
@@ -137,7 +141,7 @@ test('an invalid credential: the authenticator error', async () => {
   assert.equal(r.code, 1);
   const rep = JSON.parse(r.out) as ExplainReport;
   assert.equal(rep.decision?.status, 401);
-  assert.ok(rep.authentication.error?.code);
+  assert.ok(rep.authentication.error?.code, 'rep.authentication.error?.code');
 });
 
 test('the path is normalised before matching, exactly like the proxy', async () => {

@@ -8,7 +8,7 @@ function problems(yaml: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {
     parseConfig(yaml, env);
   } catch (e) {
-    assert.ok(e instanceof ConfigError);
+    assert.ok(e instanceof ConfigError, 'e instanceof ConfigError');
     return e.problems.map((p) => `${p.path}: ${p.message}`);
   }
   return [];
@@ -18,7 +18,7 @@ test('every problem is reported at once with its exact key path', async () => {
   const r = await loadConfigFile(new URL('../fixtures/broken.yaml', import.meta.url).pathname).catch(
     (e: unknown) => e,
   );
-  assert.ok(r instanceof ConfigError);
+  assert.ok(r instanceof ConfigError, 'r instanceof ConfigError');
   const list = r.problems.map((p) => `${p.path}: ${p.message}`);
   const expect = [
     /^server\.listeners\[0\]\.port: /,
@@ -68,7 +68,7 @@ test('semantic errors from compilation (unknown upstream, auth none mixed) carry
     compileState(cfg, { logger: silentLogger(), baseDir: '.', dryRun: true });
     assert.fail('expected ConfigError');
   } catch (e) {
-    assert.ok(e instanceof ConfigError);
+    assert.ok(e instanceof ConfigError, 'e instanceof ConfigError');
     const list = e.problems.map((p) => `${p.path}: ${p.message}`);
     assert.ok(
       list.some((l) => /^routes\[0\]\.upstream: unknown upstream "nope"; expected one of app/.test(l)),
@@ -86,8 +86,8 @@ test('the compiled runtime state is frozen', () => {
     'upstreams:\n  app: { url: "http://127.0.0.1:1" }\nroutes:\n  - { match: { path: / }, upstream: app, auth: none }\n',
   );
   const state = compileState(cfg, { logger: silentLogger(), baseDir: '.', dryRun: true });
-  assert.ok(Object.isFrozen(state));
-  assert.ok(Object.isFrozen(state.routes));
-  assert.ok(Object.isFrozen(state.routes[0]));
+  assert.ok(Object.isFrozen(state), 'Object.isFrozen(state)');
+  assert.ok(Object.isFrozen(state.routes), 'Object.isFrozen(state.routes)');
+  assert.ok(Object.isFrozen(state.routes[0]), 'Object.isFrozen(state.routes[0])');
   void state.close();
 });

@@ -71,7 +71,7 @@ test('every manifest parses and has apiVersion, kind and a name', () => {
 
 test('the gatehouse.yaml in the ConfigMap validates and compiles (dry run) with the Secret as environment', async () => {
   const vars = [...configText.matchAll(/\$\{([A-Z0-9_]+)(?::-[^}]*)?\}/g)].map((m) => m[1] as string);
-  assert.ok(vars.length >= 3);
+  assert.ok(vars.length >= 3, 'vars.length >= 3');
   const fromSecret = (container.envFrom as Obj[]).some((e) => e.secretRef?.name === 'gatehouse-secrets');
   assert.ok(fromSecret, 'the container takes its environment from the Secret');
   for (const v of vars) assert.ok(v in secretEnv, `\${${v}} is provided by the Secret`);
@@ -113,7 +113,7 @@ test('the gatehouse.yaml in the ConfigMap validates and compiles (dry run) with 
 });
 
 test('the Deployment runs several non-root replicas on a read-only root filesystem', () => {
-  assert.ok((deployment.spec.replicas as number) >= 3);
+  assert.ok((deployment.spec.replicas as number) >= 3, '(deployment.spec.replicas as number) >= 3');
   assert.equal(pod.securityContext.runAsNonRoot, true);
   assert.notEqual(pod.securityContext.runAsUser, 0);
   const sc = container.securityContext as Obj;
@@ -128,12 +128,18 @@ test('the Deployment runs several non-root replicas on a read-only root filesyst
   const mounts = (container.volumeMounts as Obj[]).filter((m) => !m.readOnly).map((m) => m.mountPath);
   assert.deepEqual(mounts.sort(), ['/tmp', '/var/lib/gatehouse'], 'the only writable paths are volumes');
   const pdb = find('PodDisruptionBudget', 'gatehouse');
-  assert.ok(pdb.spec.minAvailable < deployment.spec.replicas);
+  assert.ok(
+    pdb.spec.minAvailable < deployment.spec.replicas,
+    'pdb.spec.minAvailable < deployment.spec.replicas',
+  );
   assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
   const svc = find('Service', 'gatehouse');
   for (const [k, v] of Object.entries(svc.spec.selector as Record<string, string>))
     assert.equal(deployment.spec.template.metadata.labels[k], v, 'the Service selects the pods');
-  assert.ok((container.ports as Obj[]).some((p) => p.name === svc.spec.ports[0].targetPort));
+  assert.ok(
+    (container.ports as Obj[]).some((p) => p.name === svc.spec.ports[0].targetPort),
+    '(container.ports as Obj[]).some((p) => p.name === svc.spec.ports[0].targetPort)',
+  );
   const redis = find('Deployment', 'gatehouse-redis').spec.template.spec as Obj;
   assert.equal(redis.securityContext.runAsNonRoot, true);
   assert.equal(redis.containers[0].securityContext.readOnlyRootFilesystem, true);

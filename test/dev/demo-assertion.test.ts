@@ -58,8 +58,8 @@ test('demo app: a valid assertion is shown verified with iss, aud, exp and claim
     html,
     /<h2>Signed assertion \(X-Gatehouse-Assertion\)<\/h2><p class="ok">verified ✓ \(ES256, kid k1\)/,
   );
-  assert.ok(html.includes(`<li>iss: ${ISS}</li>`));
-  assert.ok(html.includes(`<li>aud: ${AUD}</li>`));
+  assert.ok(html.includes(`<li>iss: ${ISS}</li>`), 'html.includes(`<li>iss: ${ISS}</li>`)');
+  assert.ok(html.includes(`<li>aud: ${AUD}</li>`), 'html.includes(`<li>aud: ${AUD}</li>`)');
   assert.match(html, /<li>exp: \d{4}-\d\d-\d\dT/);
   assert.match(html, /&#34;email&#34;: &#34;alice@contoso\.example&#34;/);
   assert.match(html, /Request headers received by the app/);
@@ -123,19 +123,28 @@ test('gatehouse dev publishes its assertion JWKS and the demo apps show a verifi
     assert.ok(printed.includes(`Assertion JWKS:    ${jwksUrl}`), printed);
     const set = (await (await fetch(jwksUrl)).json()) as { keys: { alg: string; d?: string }[] };
     assert.deepEqual(set.keys.map((k) => k.alg).sort(), ['ES256', 'RS256']);
-    assert.ok(set.keys.every((k) => k.d === undefined));
+    assert.ok(
+      set.keys.every((k) => k.d === undefined),
+      'set.keys.every((k) => k.d === undefined)',
+    );
 
     const b = new EstateBrowser();
     const home = await b.signIn(`${url}/`, 'alice');
     assert.equal(home.status, 200, home.chain.join(' -> '));
     assert.match(home.body, /<p class="ok">verified ✓ \(ES256, kid [\w-]+\)<\/p>/);
     assert.ok(home.body.includes(`<li>aud: ${url}</li>`), 'audience is the intranet host');
-    assert.ok(home.body.includes(`<li>iss: http://login.localhost:${port}</li>`));
+    assert.ok(
+      home.body.includes(`<li>iss: http://login.localhost:${port}</li>`),
+      'home.body.includes(`<li>iss: http://login.localhost:${port}</li>`)',
+    );
     assert.match(home.body, /&#34;groups&#34;: \[\s*&#34;staff&#34;,\s*&#34;admins&#34;/);
     const pay = await b.navigate(`http://payroll.localhost:${port}/`);
     assert.equal(pay.status, 200, pay.chain.join(' -> '));
     assert.match(pay.body, /<p class="ok">verified ✓ \(RS256, kid [\w-]+\)<\/p>/);
-    assert.ok(pay.body.includes(`<li>aud: http://payroll.localhost:${port}</li>`));
+    assert.ok(
+      pay.body.includes(`<li>aud: http://payroll.localhost:${port}</li>`),
+      'pay.body.includes(`<li>aud: http://payroll.localhost:${port}</li>`)',
+    );
   } finally {
     ac.abort();
   }

@@ -95,7 +95,10 @@ async function login(user: string, password: string, config?: client.Configurati
 test('dev provider: listens on loopback, says it is for development only, and publishes correct discovery', async () => {
   assert.match(op.issuer, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(op.issuer, `http://127.0.0.1:${op.port}`);
-  assert.ok(logs.some((l) => /DEVELOPMENT AND TESTS ONLY/.test(String(l.msg)) && l.level === 40));
+  assert.ok(
+    logs.some((l) => /DEVELOPMENT AND TESTS ONLY/.test(String(l.msg)) && l.level === 40),
+    'logs.some((l) => /DEVELOPMENT AND TESTS ONLY/.test(String(l.msg)) && l.level === 40)',
+  );
   const meta = (await (await fetch(`${op.issuer}/.well-known/openid-configuration`)).json()) as Record<
     string,
     unknown
@@ -110,7 +113,10 @@ test('dev provider: listens on loopback, says it is for development only, and pu
   assert.equal(meta.backchannel_logout_session_supported, true);
   assert.equal(typeof meta.end_session_endpoint, 'string');
   assert.equal(typeof meta.revocation_endpoint, 'string');
-  assert.ok((meta.id_token_signing_alg_values_supported as string[]).includes('RS256'));
+  assert.ok(
+    (meta.id_token_signing_alg_values_supported as string[]).includes('RS256'),
+    "(meta.id_token_signing_alg_values_supported as string[]).includes('RS256')",
+  );
   const jwks = (await (await fetch(meta.jwks_uri as string)).json()) as {
     keys: Array<Record<string, unknown>>;
   };
@@ -124,7 +130,7 @@ test('dev provider: listens on loopback, says it is for development only, and pu
 test('dev provider: full code + PKCE login through the HTML form yields an ID token with the user claims and groups', async () => {
   const { tokens, config } = await login('alice', 'alice-dev-password');
   const claims = tokens.claims();
-  assert.ok(claims);
+  assert.ok(claims, 'claims');
   assert.equal(claims.iss, op.issuer);
   assert.equal(claims.aud, 'gatehouse');
   assert.equal(claims.sub, 'alice');
@@ -179,15 +185,18 @@ test('dev provider: the login page is a plain form that says it is a development
   assert.equal(wrong.status, 401);
   assert.equal(wrong.location, undefined);
   assert.match(wrong.body, /Unknown username or wrong password/);
-  assert.ok(!wrong.body.includes('<script>alert(1)</script>'));
-  assert.ok(wrong.body.includes('&#60;script&#62;'));
+  assert.ok(
+    !wrong.body.includes('<script>alert(1)</script>'),
+    "!wrong.body.includes('<script>alert(1)</script>')",
+  );
+  assert.ok(wrong.body.includes('&#60;script&#62;'), "wrong.body.includes('&#60;script&#62;')");
   const bad = await browser.request(form.action, { form: { login: 'alice', password: 'bob-dev-password' } });
   assert.equal(bad.status, 401, "another user's password does not work");
   // The same attempt then succeeds with the right password.
   const ok = await browser.follow(form.action, REDIRECT, {
     form: { login: 'bob', password: 'bob-dev-password' },
   });
-  assert.ok(ok.location?.startsWith(`${REDIRECT}?code=`));
+  assert.ok(ok.location?.startsWith(`${REDIRECT}?code=`), 'ok.location?.startsWith(`${REDIRECT}?code=`)');
 });
 
 test('dev provider: PKCE is required and unknown interactions are refused', async () => {
@@ -253,7 +262,7 @@ test('dev provider: backchannelLogout() posts a signed logout_token for a subjec
   const a = await jwtVerify(logoutTokens[0] as string, jwks, { issuer: op.issuer, audience: 'gatehouse' });
   assert.equal(a.payload.sub, 'bob');
   assert.equal(a.payload.sid, 'sid-123');
-  assert.ok(a.payload.events);
+  assert.ok(a.payload.events, 'a.payload.events');
   const b = await jwtVerify(logoutTokens[1] as string, jwks, { issuer: op.issuer, audience: 'gatehouse' });
   assert.equal(b.payload.sub, 'alice');
   assert.equal(b.payload.sid, undefined);

@@ -128,7 +128,7 @@ test('every ```yaml block in the docs is a Gatehouse config that validates', asy
 });
 
 test('every examples/*.yaml validates', async () => {
-  assert.ok(examples.length >= 2);
+  assert.ok(examples.length >= 2, 'examples.length >= 2');
   for (const file of examples) {
     const p = await problems({ where: file, text: readFileSync(join(root, file), 'utf8') });
     assert.deepEqual(p, [], file);

@@ -18,6 +18,6 @@ test('nothing to check: an empty report, exit 0, text and JSON', async () => {
   );
   assert.equal(run.code, 0);
   assert.deepEqual(report.summary, { errors: 0, warnings: 0, ok: 0 });
-  assert.ok(report.file.endsWith('nothing.yaml'));
-  assert.ok(!Number.isNaN(Date.parse(report.checked_at)));
+  assert.ok(report.file.endsWith('nothing.yaml'), "report.file.endsWith('nothing.yaml')");
+  assert.ok(!Number.isNaN(Date.parse(report.checked_at)), '!Number.isNaN(Date.parse(report.checked_at))');
 });

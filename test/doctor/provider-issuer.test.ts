@@ -86,7 +86,10 @@ test('provider.issuer: an Entra tenant name where the issuer carries the tenant 
       f.what,
       /tenant name "contoso\.onmicrosoft\.com" configured where Entra ID puts the tenant id/,
     );
-    assert.ok(f.fix?.includes(`https://login.microsoftonline.com/${TENANT}/v2.0`));
+    assert.ok(
+      f.fix?.includes(`https://login.microsoftonline.com/${TENANT}/v2.0`),
+      'f.fix?.includes(`https://login.microsoftonline.com/${TENANT}/v2.0`)',
+    );
   } finally {
     await op.close();
   }

@@ -46,7 +46,7 @@ test('the probes go through the provider outbound proxy (an IdP name only the pr
     assert.equal(run.code, 0, run.stdout);
     assert.equal(only(report, 'provider.jwks').severity, 'ok');
     assert.ok(proxy.forwards.includes(corp.discoveryUrl), proxy.forwards.join(', '));
-    assert.ok(proxy.forwards.includes(corp.jwksUri));
+    assert.ok(proxy.forwards.includes(corp.jwksUri), 'proxy.forwards.includes(corp.jwksUri)');
   } finally {
     await corp.close();
     await proxy.close();

@@ -17,7 +17,10 @@ test('--token - reads the token from stdin (never printed); --problems prints er
   assert.match(run.stdout, /✗ error +token\.aud +providers\.main/);
   assert.ok(!run.stdout.includes('✓ ok'), '--problems leaves ok findings out');
   assert.match(run.stdout, /\n2 errors, 1 warning, [1-9] ok\n$/);
-  assert.ok(!run.stdout.includes(token.split('.')[2] as string));
+  assert.ok(
+    !run.stdout.includes(token.split('.')[2] as string),
+    "!run.stdout.includes(token.split('.')[2] as string)",
+  );
 });
 
 test('--client-credentials: the login client gets a token, which is then checked', async () => {

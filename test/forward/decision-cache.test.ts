@@ -136,7 +136,7 @@ test('rules and limits still apply on a cache hit', async () => {
   const statuses: number[] = [];
   for (let i = 0; i < 4; i++) statuses.push((await check(cached, '/quota/x', BOB)).status);
   assert.deepEqual(statuses, [200, 200, 200, 429], 'every check counts against the quota');
-  assert.ok(idp.counts.introspect <= n + 1);
+  assert.ok(idp.counts.introspect <= n + 1, 'idp.counts.introspect <= n + 1');
   const ev = cached.audit.at(-1);
   assert.equal(ev?.error, 'GH_QUOTA_EXCEEDED');
   assert.equal(ev?.subject, 'bob');

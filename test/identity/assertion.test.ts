@@ -40,7 +40,7 @@ test('first start generates a key with mode 0600 and a restart reuses it', () =>
 test('dry run (gatehouse validate) never writes a key', () => {
   const dir = join(tmp(), 'keys');
   const ks = new AssertionKeySet({ alg: 'ES256', keyDir: dir, activationDelayMs: 0, dryRun: true });
-  assert.ok(ks.signingKey().privateKey);
+  assert.ok(ks.signingKey().privateKey, 'ks.signingKey().privateKey');
   assert.throws(() => statSync(dir), /ENOENT/);
 });
 

@@ -38,7 +38,7 @@ test('configured identity headers of any route are stripped on every route, publ
   });
   for (const s of c.stages) {
     for (const n of ['x-tenant', 'x-employee', 'x-legacy-user']) assert.ok(s.stripNames.has(n), n);
-    assert.ok(isStripped('x-remote-user', s.stripNames));
+    assert.ok(isStripped('x-remote-user', s.stripNames), "isStripped('x-remote-user', s.stripNames)");
   }
   assert.equal(c.stages[0]?.mutators.length, 0, 'public routes get no identity mutator');
 });
@@ -155,17 +155,17 @@ test('forward_token: auto removes it for sessions, session replaces it, remove d
   const session = userPrincipal({ method: 'session' });
   const a = fakeCtx({ principal: session });
   await runMutators(c.stages[0]!, a);
-  assert.ok(a.drop.has('authorization'));
+  assert.ok(a.drop.has('authorization'), "a.drop.has('authorization')");
   assert.equal(a.inject.size, 0);
 
   const b = fakeCtx({ principal: session, extra: { [EXTRA_SESSION_ACCESS_TOKEN]: 'at-123' } });
   await runMutators(c.stages[1]!, b);
-  assert.ok(b.drop.has('authorization'));
+  assert.ok(b.drop.has('authorization'), "b.drop.has('authorization')");
   assert.equal(b.inject.get('Authorization'), 'Bearer at-123');
 
   const d = fakeCtx({ principal: userPrincipal() });
   await runMutators(c.stages[2]!, d);
-  assert.ok(d.drop.has('authorization'));
+  assert.ok(d.drop.has('authorization'), "d.drop.has('authorization')");
 
   const e = fakeCtx({ principal: userPrincipal({ method: 'apikey' }) });
   await runMutators(c.stages[3]!, e);

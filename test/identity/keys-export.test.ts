@@ -103,7 +103,10 @@ test('keys export prints exactly the JWKS Gatehouse serves (both algorithms, pub
     assert.deepEqual(exported, served);
     for (const k of exported.keys) {
       assert.equal(k.use, 'sig');
-      assert.ok(typeof k.kid === 'string' && k.kid.length > 20);
+      assert.ok(
+        typeof k.kid === 'string' && k.kid.length > 20,
+        "typeof k.kid === 'string' && k.kid.length > 20",
+      );
       for (const m of PRIVATE_MEMBERS) assert.equal(k[m], undefined, `no private member ${m}`);
     }
 
@@ -145,7 +148,7 @@ test('keys export with key_file and previous_key_files: both public keys, never 
     assert.equal(keys.length, 2);
     const privD = (cur.export({ format: 'jwk' }) as { d: string }).d;
     assert.ok(!r.out.includes(privD), 'the private exponent never appears');
-    assert.ok(!r.out.includes('PRIVATE'));
+    assert.ok(!r.out.includes('PRIVATE'), "!r.out.includes('PRIVATE')");
     for (const k of keys) for (const m of PRIVATE_MEMBERS) assert.equal(k[m], undefined);
   }));
 

@@ -61,8 +61,14 @@ test('ordinary headers pass, and a route adds its own configured names', () => {
     assert.equal(isStripped(normalizeHeaderName(v), none), false, v);
   }
   const route = new Set([normalizeHeaderName('X-Tenant'), normalizeHeaderName('X_App_Role')]);
-  assert.ok(isStripped(normalizeHeaderName('x_tenant'), route));
-  assert.ok(isStripped(normalizeHeaderName('X-APP-ROLE'), route));
+  assert.ok(
+    isStripped(normalizeHeaderName('x_tenant'), route),
+    "isStripped(normalizeHeaderName('x_tenant'), route)",
+  );
+  assert.ok(
+    isStripped(normalizeHeaderName('X-APP-ROLE'), route),
+    "isStripped(normalizeHeaderName('X-APP-ROLE'), route)",
+  );
 });
 
 test('ALWAYS_STRIPPED holds only normalised names', () => {

@@ -161,7 +161,10 @@ test('active health check marks a target down (500 on its path) and back up', as
     metrics,
     new RegExp(`gatehouse_upstream_target_healthy\\{upstream="farm",target="${a.url}"\\} 1`),
   );
-  assert.ok(gh.logs.some((l) => l.msg === 'upstream target failed its health check' && l.target === b.url));
+  assert.ok(
+    gh.logs.some((l) => l.msg === 'upstream target failed its health check' && l.target === b.url),
+    "gh.logs.some((l) => l.msg === 'upstream target failed its health check' && l.target === b.url)",
+  );
   bStatus = 204;
   await waitFor(async () => (await ready()).upstreams?.farm?.healthy_targets === 2, 3000, 'b back up');
   const again: string[] = [];
@@ -217,7 +220,10 @@ test('a closed port is ejected after connect failures; idempotent requests and a
   const t = ready.upstreams?.farm?.targets.find((x) => x.target === dead);
   assert.equal(t?.healthy, false);
   assert.equal(t?.check_up, true);
-  assert.ok(t?.ejected_until !== undefined && Date.parse(t.ejected_until) > Date.now());
+  assert.ok(
+    t?.ejected_until !== undefined && Date.parse(t.ejected_until) > Date.now(),
+    't?.ejected_until !== undefined && Date.parse(t.ejected_until) > Date.now()',
+  );
   const metrics = (await send(gh.url, '/.gatehouse/metrics')).body;
   assert.match(
     metrics,

@@ -197,7 +197,10 @@ test('Traefik/Caddy style: 200 with identity and RateLimit headers, 302 login re
     accept: 'text/html',
   });
   assert.equal(login.status, 302, 'Traefik and Caddy pass the redirect to the browser as is');
-  assert.ok(String(login.headers.location).startsWith(idp.issuer));
+  assert.ok(
+    String(login.headers.location).startsWith(idp.issuer),
+    'String(login.headers.location).startsWith(idp.issuer)',
+  );
 
   const denied = await asProxy('/.gatehouse/auth', {
     ...fwd,

@@ -100,7 +100,10 @@ describe('login attacks against the real provider', () => {
     assert.match(otherBrowser.body, /GH_LOGIN_STATE_MISSING/);
     assertNoSession(otherBrowser);
     const failed = f.gw.audit.filter((e) => e.type === 'login.failed');
-    assert.ok(failed.some((e) => e.error === 'GH_LOGIN_STATE_MISSING' && e.decision === 'deny'));
+    assert.ok(
+      failed.some((e) => e.error === 'GH_LOGIN_STATE_MISSING' && e.decision === 'deny'),
+      "failed.some((e) => e.error === 'GH_LOGIN_STATE_MISSING' && e.decision === 'deny')",
+    );
   });
 
   test('state is bound to its own sealed cookie: mismatched or tampered cookies are refused', async () => {
@@ -172,7 +175,7 @@ describe('login attacks against the real provider', () => {
     assertNoSession(r);
     const ev = f.gw.audit.filter((e) => e.type === 'login.failed').at(-1)!;
     assert.equal(ev.error, 'GH_LOGIN_IDP_ERROR');
-    assert.ok(ev.reasons.includes('oauth.access_denied'));
+    assert.ok(ev.reasons.includes('oauth.access_denied'), "ev.reasons.includes('oauth.access_denied')");
   });
 });
 

@@ -23,7 +23,10 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     assert.equal(authorize.origin, f.idp.issuer, 'redirected to the IdP');
     assert.equal(authorize.searchParams.get('redirect_uri'), `${f.url}/.gatehouse/callback`);
     assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
-    assert.ok(authorize.searchParams.get('state') && authorize.searchParams.get('nonce'));
+    assert.ok(
+      authorize.searchParams.get('state') && authorize.searchParams.get('nonce'),
+      "authorize.searchParams.get('state') && authorize.searchParams.get('nonce')",
+    );
     assert.match(form.body, /<form/);
 
     const page = await b.submitLogin(form, ...ALICE);
@@ -146,7 +149,10 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     assert.equal((await send(f.url, '/', { headers: { cookie: `${COOKIE}=${sid}` } })).status, 200);
     const out = await b.send(`${f.url}/.gatehouse/logout?rd=/public/bye`);
     assert.equal(out.status, 302);
-    assert.ok(out.headers.getSetCookie().some((c) => c.startsWith(`${COOKIE}=;`) && c.includes('Max-Age=0')));
+    assert.ok(
+      out.headers.getSetCookie().some((c) => c.startsWith(`${COOKIE}=;`) && c.includes('Max-Age=0')),
+      "out.headers.getSetCookie().some((c) => c.startsWith(`${COOKIE}=;`) && c.includes('Max-Age=0'))",
+    );
     const end = new URL(out.headers.get('location')!);
     assert.equal(end.origin, f.idp.issuer);
     assert.ok(end.searchParams.get('id_token_hint'), 'id_token_hint sent');
@@ -159,7 +165,10 @@ describe('browser single sign-on through the real gateway and the embedded OpenI
     const nav = await send(f.url, '/', { headers: { cookie: `${COOKIE}=${sid}`, accept: 'text/html' } });
     assert.equal(nav.status, 302);
     assert.ok(String(nav.headers.location).startsWith(f.idp.issuer), 'a browser is sent to log in again');
-    assert.ok(f.gw.audit.some((e) => e.type === 'logout' && e.subject === 'alice'));
+    assert.ok(
+      f.gw.audit.some((e) => e.type === 'logout' && e.subject === 'alice'),
+      "f.gw.audit.some((e) => e.type === 'logout' && e.subject === 'alice')",
+    );
   });
 
   test('logout never redirects off-site: an unsafe rd falls back to the configured post-logout URI', async () => {

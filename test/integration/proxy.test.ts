@@ -175,7 +175,8 @@ test('every request produces exactly one audit event carrying its request id', a
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(gh.audit.length - before, 20);
   const ids = new Set(gh.audit.slice(before).map((e) => e.request_id));
-  for (const r of rs) assert.ok(ids.has(String(r.headers['x-request-id'])));
+  for (const r of rs)
+    assert.ok(ids.has(String(r.headers['x-request-id'])), "ids.has(String(r.headers['x-request-id']))");
 });
 
 test('the access log has one line per request with route, status, durations and never the Authorization header', async () => {

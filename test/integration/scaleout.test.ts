@@ -190,7 +190,10 @@ test('rolling restart: closing an instance while requests are in flight loses no
       a.audit.some((e) => e.path?.startsWith('/orders/')),
       "the restarted A' takes traffic again",
     );
-    assert.ok(b.audit.some((e) => e.path?.startsWith('/orders/')));
+    assert.ok(
+      b.audit.some((e) => e.path?.startsWith('/orders/')),
+      "b.audit.some((e) => e.path?.startsWith('/orders/'))",
+    );
   } finally {
     await Promise.all([a.close(), b.close()]);
   }

@@ -101,6 +101,7 @@ test('every credential of real caches has the server, start and end klist shows'
   const gw = readCcache(readFileSync(caches[0] as string));
   assert.ok(
     gw.some((t) => t.server === 'krbtgt/CORP.TEST@CORP.TEST' && t.client === 'svc-gateway@CORP.TEST'),
+    "gw.some((t) => t.server === 'krbtgt/CORP.TEST@CORP.TEST' && t.client === 'svc-gateway@CORP.TEST')",
   );
   assert.ok(
     gw.some((t) => t.server === 'HTTP/iis.corp.test@CORP.TEST' && t.client === 'alice@CORP.TEST'),

@@ -147,7 +147,10 @@ test('concurrent users: every connection carries the requests of the user who au
   const jobs: Array<Promise<unknown>> = [];
   for (let i = 0; i < 10; i++) for (const u of users) jobs.push(get(u, `/pin/${u}/${i}`));
   const results = (await Promise.all(jobs)) as Array<{ status: number }>;
-  assert.ok(results.every((r) => r.status === 200));
+  assert.ok(
+    results.every((r) => r.status === 200),
+    'results.every((r) => r.status === 200)',
+  );
   const owner = new Map<number, string>();
   for (const s of seen.filter((x) => x.path.startsWith('/pin/') || /^\/a\d$/.test(x.path))) {
     const user = s.path.startsWith('/pin/') ? (s.path.split('/')[2] as string) : 'alice';
@@ -158,7 +161,7 @@ test('concurrent users: every connection carries the requests of the user who au
     assert.equal(owner.get(s.port), user, `request ${s.path} on a connection of ${owner.get(s.port)}`);
   }
   assert.ok(new Set(owner.values()).size === 3, 'each user has her own connections');
-  assert.ok(upstream.delegate !== undefined);
+  assert.ok(upstream.delegate !== undefined, 'upstream.delegate !== undefined');
 });
 
 test('a server token that does not verify fails the request with 502 GH_KERBEROS_MUTUAL_AUTH_FAILED, nothing relayed', async () => {

@@ -67,7 +67,10 @@ test('concurrent requests of one user run one kvno; the user cache holds her del
   const m = manager();
   const alice = u('alice');
   const waits = Array.from({ length: 5 }, () => m.ensure(alice, SPN));
-  assert.ok(waits.every((w) => w instanceof Promise));
+  assert.ok(
+    waits.every((w) => w instanceof Promise),
+    'waits.every((w) => w instanceof Promise)',
+  );
   await Promise.all(waits);
   assert.equal(m.runs.kvno, 1, 'single flight');
   assert.equal(m.runs.kinit, 1, 'one gateway TGT');
@@ -120,7 +123,7 @@ test('failures are classified: unknown account (remembered 10 s), and the KDC do
   const m = manager();
   await m.ensure(u('alice'), SPN);
   await assert.rejects(m.ensure(u('nosuchuser'), SPN) as Promise<void>, (e: unknown) => {
-    assert.ok(e instanceof ToolError);
+    assert.ok(e instanceof ToolError, 'e instanceof ToolError');
     assert.equal(e.kind, 'unknown_user', e.message);
     return true;
   });
@@ -135,7 +138,7 @@ test('failures are classified: unknown account (remembered 10 s), and the KDC do
   try {
     assert.equal(m.ensure(u('alice'), SPN), undefined, 'alice keeps her ticket');
     await assert.rejects(m.ensure(u('carol'), SPN) as Promise<void>, (e: unknown) => {
-      assert.ok(e instanceof ToolError);
+      assert.ok(e instanceof ToolError, 'e instanceof ToolError');
       assert.equal(e.kind, 'kdc_unavailable', e.message);
       return true;
     });

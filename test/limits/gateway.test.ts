@@ -147,7 +147,7 @@ test('quota per API key: each key has its own budget; GH_QUOTA_EXCEEDED when use
   assert.equal(b1.status, 200, 'another key is counted separately');
   const ev = gh.audit.findLast((e) => e.status === 429 && e.route === 'keys');
   assert.equal(ev?.client_id, 'svc-a');
-  assert.ok(ev?.reasons.includes('limit.exceeded:per-key'));
+  assert.ok(ev?.reasons.includes('limit.exceeded:per-key'), "ev?.reasons.includes('limit.exceeded:per-key')");
 });
 
 test('several limits: all must pass; headers list every limit that asks for them', async () => {

@@ -192,6 +192,6 @@ test('memory store: bounded; expired buckets are swept, then the oldest are drop
   assert.equal(s.size, 1, 'all old buckets had expired and were swept');
   for (let i = 0; i < 150; i++) s.take(`live${i}`, fixed, T0);
   assert.ok(s.size <= 100, `never more than maxKeys (${s.size})`);
-  assert.ok(s.evicted > 0);
+  assert.ok(s.evicted > 0, 's.evicted > 0');
   s.close();
 });

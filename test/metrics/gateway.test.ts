@@ -91,7 +91,10 @@ test('request counters and histograms move per request, by route, status class a
     0,
     'denied requests never went upstream',
   );
-  assert.ok(delta(a, b, 'gatehouse_request_duration_seconds_sum', { route: 'public' }) > 0);
+  assert.ok(
+    delta(a, b, 'gatehouse_request_duration_seconds_sum', { route: 'public' }) > 0,
+    "delta(a, b, 'gatehouse_request_duration_seconds_sum', { route: 'public' }) > 0",
+  );
   assert.ok(
     b.value('gatehouse_request_duration_seconds_sum', { route: 'public' }) >=
       b.value('gatehouse_upstream_duration_seconds_sum', { route: 'public' }),
@@ -100,8 +103,11 @@ test('request counters and histograms move per request, by route, status class a
   assert.equal(delta(a, b, 'gatehouse_errors_total', { code: 'GH_ACCESS_DENIED' }), 1);
   assert.equal(delta(a, b, 'gatehouse_errors_total', { code: 'GH_ROUTE_NOT_FOUND' }), 1);
   assert.equal(b.value('gatehouse_ready'), 1);
-  assert.ok(b.value('process_resident_memory_bytes') > 1_000_000);
-  assert.ok(b.value('process_cpu_seconds_total') > 0);
+  assert.ok(
+    b.value('process_resident_memory_bytes') > 1_000_000,
+    "b.value('process_resident_memory_bytes') > 1_000_000",
+  );
+  assert.ok(b.value('process_cpu_seconds_total') > 0, "b.value('process_cpu_seconds_total') > 0");
   const start = b.value('process_start_time_seconds');
   assert.ok(Math.abs(start - (Date.now() / 1000 - process.uptime())) < 5, `start time ${start}`);
 });
@@ -176,7 +182,10 @@ test('counters survive a configuration reload (they never go down)', async () =>
   await send(gh.url, '/public/r');
   for (let i = 0; i < 3; i++) await send(gh.url, '/limited/r', { headers: { 'x-api-key': READER } });
   const a = await scrape();
-  assert.ok(a.value('gatehouse_ratelimit_rejections_total') > 0);
+  assert.ok(
+    a.value('gatehouse_ratelimit_rejections_total') > 0,
+    "a.value('gatehouse_ratelimit_rejections_total') > 0",
+  );
   await gh.gateway.reload(
     validateConfig({ ...config(), server: { listeners: [{ address: '127.0.0.1', port: 0 }] } }),
   );

@@ -40,7 +40,10 @@ test('counters, gauges and histograms render as parseable text format 0.0.4', ()
   assert.equal(e.value('t_seconds_bucket', { le: '1' }), 4);
   assert.equal(e.value('t_seconds_bucket', { le: '+Inf' }), 5);
   assert.equal(e.value('t_seconds_count'), 5);
-  assert.ok(Math.abs(e.value('t_seconds_sum') - 6.15) < 1e-9);
+  assert.ok(
+    Math.abs(e.value('t_seconds_sum') - 6.15) < 1e-9,
+    "Math.abs(e.value('t_seconds_sum') - 6.15) < 1e-9",
+  );
   assert.equal(e.value('t_cb', { kind: 'a' }), 2);
   assert.match(text, /^t_cb \+Inf$/m);
 });

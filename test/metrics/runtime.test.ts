@@ -22,7 +22,7 @@ test('GC pauses and event-loop delay are exposed, consistent, and see a blocked 
     // Garbage: enough short-lived objects for several scavenges.
     let keep = 0;
     for (let i = 0; i < 200_000; i++) keep += JSON.stringify({ i, s: 'x'.repeat(64) }).length;
-    assert.ok(keep > 0);
+    assert.ok(keep > 0, 'keep > 0');
     // Block the loop for a while: the delay histogram samples it.
     const until = Date.now() + 120;
     while (Date.now() < until);
@@ -30,7 +30,7 @@ test('GC pauses and event-loop delay are exposed, consistent, and see a blocked 
     const m = await scrape();
     assert.ok(m.value('nodejs_gc_runs_total', { kind: 'minor' }) > 0, 'scavenges counted');
     assert.ok(m.value('nodejs_gc_pause_seconds_total', { kind: 'minor' }) > 0, 'their pause time summed');
-    assert.ok(m.value('nodejs_gc_pause_max_seconds') > 0);
+    assert.ok(m.value('nodejs_gc_pause_max_seconds') > 0, "m.value('nodejs_gc_pause_max_seconds') > 0");
     const p50 = m.value('nodejs_eventloop_delay_seconds', { quantile: '0.5' });
     const p99 = m.value('nodejs_eventloop_delay_seconds', { quantile: '0.99' });
     const max = m.value('nodejs_eventloop_delay_seconds', { quantile: '1' });

@@ -81,7 +81,10 @@ describe('outbound proxy for identity-provider calls (real CONNECT proxy on loop
     );
     const tunnels = proxy.connects.slice(before);
     assert.ok(tunnels.includes(`idp.corp.test:${hidden.port}`), JSON.stringify(tunnels));
-    assert.ok(hidden.counts.discovery >= 1 && hidden.counts.jwks >= 1);
+    assert.ok(
+      hidden.counts.discovery >= 1 && hidden.counts.jwks >= 1,
+      'hidden.counts.discovery >= 1 && hidden.counts.jwks >= 1',
+    );
     const ok = await get(`${gh.url}/x`, await hidden.token());
     assert.equal(ok.status, 200, ok.body);
     const bad = await get(`${gh.url}/x`, await hidden.token({ aud: 'someone-else' }));
@@ -107,11 +110,15 @@ describe('outbound proxy for identity-provider calls (real CONNECT proxy on loop
         },
         {},
       );
-      assert.ok(authProxy.connects.includes(`idp.corp.test:${hidden.port}`));
+      assert.ok(
+        authProxy.connects.includes(`idp.corp.test:${hidden.port}`),
+        'authProxy.connects.includes(`idp.corp.test:${hidden.port}`)',
+      );
       assert.ok(
         authProxy.authorizations.every(
           (a) => a === `Basic ${Buffer.from('svc-gatehouse:s3cr3t-pw').toString('base64')}`,
         ),
+        "authProxy.authorizations.every((a) => a === `Basic ${Buffer.from('svc-gatehouse:s3cr3t-pw').toString('base64')}`)",
       );
       assert.equal((await get(`${gh.url}/x`, await hidden.token())).status, 200);
       const logged = JSON.stringify(gh.logs);
@@ -170,7 +177,10 @@ describe('outbound proxy for identity-provider calls (real CONNECT proxy on loop
         p3.forwards.includes(`http://dev-idp.corp.test:${plainIdp.port}/.well-known/openid-configuration`),
         JSON.stringify(p3.forwards),
       );
-      assert.ok(p3.forwards.includes(`http://dev-idp.corp.test:${plainIdp.port}/jwks`));
+      assert.ok(
+        p3.forwards.includes(`http://dev-idp.corp.test:${plainIdp.port}/jwks`),
+        'p3.forwards.includes(`http://dev-idp.corp.test:${plainIdp.port}/jwks`)',
+      );
       assert.ok(
         !p3.connects.includes(`dev-idp.corp.test:${plainIdp.port}`),
         'no CONNECT to port of a plain-http IdP',
@@ -234,12 +244,18 @@ describe('outbound proxy for identity-provider calls (real CONNECT proxy on loop
     hidden.setOpaque('opaque-via-proxy', { active: true, sub: 'alice', aud: hidden.audience, exp });
     hidden.setOpaque('opaque-after-outage', { active: true, sub: 'bob', aud: hidden.audience, exp });
     assert.equal((await get(`${gh.url}/x`, 'opaque-via-proxy')).status, 200);
-    assert.ok(p2.connects.includes(`idp.corp.test:${hidden.port}`));
+    assert.ok(
+      p2.connects.includes(`idp.corp.test:${hidden.port}`),
+      'p2.connects.includes(`idp.corp.test:${hidden.port}`)',
+    );
     await p2.close();
     const down = await get(`${gh.url}/x`, 'opaque-after-outage');
     assert.equal(down.status, 503, down.body);
     assert.equal(JSON.parse(down.body).error, 'GH_IDP_UNAVAILABLE');
-    assert.ok(!upstream.received.some((r) => r.headers.authorization === 'Bearer opaque-after-outage'));
+    assert.ok(
+      !upstream.received.some((r) => r.headers.authorization === 'Bearer opaque-after-outage'),
+      "!upstream.received.some((r) => r.headers.authorization === 'Bearer opaque-after-outage')",
+    );
   });
 
   it('a private CA is required: without `ca` the TLS error is reported; with it the call works', async () => {

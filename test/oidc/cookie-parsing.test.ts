@@ -47,6 +47,7 @@ test('clearing an ambiguous cookie covers host-only, every parent domain and eve
     v.includes(
       `${NAME}=; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`,
     ),
+    'v.includes(`${NAME}=; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT`)',
   );
   assert.ok(!v.some((c) => c.includes('Domain=com')), 'never a top-level domain');
   const host = clearCookieVariants('__Host-gatehouse', 'hr.corp.example.com', '/a/b', true);
@@ -54,7 +55,10 @@ test('clearing an ambiguous cookie covers host-only, every parent domain and eve
     host.every((c) => !c.includes('Domain=') && c.includes('Path=/;')),
     '__Host- cookies only exist host-only on /',
   );
-  assert.ok(clearCookieVariants(NAME, '127.0.0.1', '/', false).every((c) => !c.includes('Domain=')));
+  assert.ok(
+    clearCookieVariants(NAME, '127.0.0.1', '/', false).every((c) => !c.includes('Domain=')),
+    "clearCookieVariants(NAME, '127.0.0.1', '/', false).every((c) => !c.includes('Domain='))",
+  );
 });
 
 // Headers drawn from the characters that matter to a Cookie parser.

@@ -133,6 +133,7 @@ describe('several identity providers for login (session.logins), with the choose
     assert.equal(staffOnly.json().error, 'GH_SESSION_LOGIN_NOT_ACCEPTED');
     assert.ok(
       f.gw.audit.some((e) => e.type === 'request' && e.reasons.includes('session.login_not_accepted')),
+      "f.gw.audit.some((e) => e.type === 'request' && e.reasons.includes('session.login_not_accepted'))",
     );
     assert.equal((await get('/partner-admin')).status, 403, 'pat is not in partner-admins');
 

@@ -143,7 +143,7 @@ test('a 401 page for a browser says what is missing in plain words', async () =>
   assert.equal(r.status, 401);
   assert.match(r.body, /<h1>Sign-in required<\/h1>/);
   assert.match(r.body, /This page needs you to sign in\./);
-  assert.ok(r.body.includes(r.id));
+  assert.ok(r.body.includes(r.id), 'r.body.includes(r.id)');
 });
 
 test("the operator's template and branding are used, and stay escaped", async () => {

@@ -144,7 +144,10 @@ test('methods: fall back to a less specific route allowing the method, else 405 
     ['w.example.com', '/z', 'GET', 'root'],
   ]);
   const res = r.match('w.example.com', '/x/y', 'DELETE');
-  assert.ok('error' in res && res.error === 'GH_METHOD_NOT_ALLOWED');
+  assert.ok(
+    'error' in res && res.error === 'GH_METHOD_NOT_ALLOWED',
+    "'error' in res && res.error === 'GH_METHOD_NOT_ALLOWED'",
+  );
   assert.deepEqual(res.allow, ['GET', 'POST', 'PUT']);
 });
 

@@ -220,7 +220,10 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
     const big = `${'A'.repeat(16 * 1024)}.${'B'.repeat(100)}.${'C'.repeat(100)}`;
     const r = await send(gh.url, '/api/orders', { headers: auth(big) });
     assert.ok([401, 431].includes(r.status), `oversized header: ${r.status}`);
-    assert.ok(['GH_TOKEN_MALFORMED', 'GH_HEADERS_TOO_LARGE'].includes(String(r.json().error)));
+    assert.ok(
+      ['GH_TOKEN_MALFORMED', 'GH_HEADERS_TOO_LARGE'].includes(String(r.json().error)),
+      "['GH_TOKEN_MALFORMED', 'GH_HEADERS_TOO_LARGE'].includes(String(r.json().error))",
+    );
   });
 
   it('a random-kid storm through the gateway costs at most one JWKS fetch per cooldown', async () => {
@@ -235,7 +238,10 @@ describe('bearer attacks through the real gateway: exact status and code, no ups
         }),
       ),
     );
-    assert.ok(replies.every((r) => r.status === 401 && r.json().error === 'GH_TOKEN_INVALID'));
+    assert.ok(
+      replies.every((r) => r.status === 401 && r.json().error === 'GH_TOKEN_INVALID'),
+      "replies.every((r) => r.status === 401 && r.json().error === 'GH_TOKEN_INVALID')",
+    );
     assert.ok(idp.counts.jwks - before <= 1, `${idp.counts.jwks - before} fetches`);
     assert.equal(up.received.length, n);
   });

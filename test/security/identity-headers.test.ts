@@ -134,7 +134,7 @@ test('forged identity headers in every case/underscore variant never reach the u
   const names = seenNames(got);
   for (const [n] of FORGED) assert.ok(!names.includes(normalizeHeaderName(n)), `${n} reached the upstream`);
   const ev = gh.audit.at(-1)!;
-  assert.ok(ev.reasons.includes('header.spoof.stripped'));
+  assert.ok(ev.reasons.includes('header.spoof.stripped'), "ev.reasons.includes('header.spoof.stripped')");
   assert.deepEqual([...(ev.stripped_headers ?? [])].sort(), FORGED.map(([n]) => n).sort());
 });
 

@@ -101,7 +101,7 @@ test('a verified client certificate authenticates; its details reach the upstrea
   assert.equal(ev.subject, 'spiffe://example.org/ns/prod/sa/agent-7');
   assert.equal(ev.provider, 'mtls');
   assert.equal(ev.credential_id, `sha256:${createHash('sha256').update(der).digest('hex')}`);
-  assert.ok(ev.reasons.includes('header.spoof.stripped'));
+  assert.ok(ev.reasons.includes('header.spoof.stripped'), "ev.reasons.includes('header.spoof.stripped')");
 });
 
 test('no client certificate: 401 on the mtls route, public routes still work', async () => {

@@ -82,7 +82,7 @@ test('a connection opened for public.test cannot reach payroll.test: 421, never 
   assert.match(out, /"error":"GH_MISDIRECTED_REQUEST"/);
   assert.match(out, /"request_id":"[^"]+"/);
   const hosts = up.received.slice(before).map((r) => r.headers.host);
-  assert.ok(hosts.length >= 1);
+  assert.ok(hosts.length >= 1, 'hosts.length >= 1');
   assert.ok(!hosts.includes('payroll.test'), 'the misdirected request never reached the upstream');
   const ev = gh.audit.find((e) => e.host === 'payroll.test');
   assert.equal(ev?.error, 'GH_MISDIRECTED_REQUEST');

@@ -150,7 +150,10 @@ test('underscore spellings of X-Forwarded-For never add a hop; the real chain is
   ]);
   const r = last();
   assert.equal(r.headers['x-forwarded-for'], '127.0.0.1', 'untrusted client values are replaced');
-  assert.ok(!JSON.stringify(r.rawHeaders).includes('10.9.9.9'));
+  assert.ok(
+    !JSON.stringify(r.rawHeaders).includes('10.9.9.9'),
+    "!JSON.stringify(r.rawHeaders).includes('10.9.9.9')",
+  );
 });
 
 test('trusted_headers pass from a trusted proxy only, and only on the route that names them', async () => {
@@ -209,7 +212,7 @@ test('trusted_headers is checked at load: rebuilt, injected and unguarded names 
   } catch (e) {
     err = e;
   }
-  assert.ok(err instanceof ConfigError);
+  assert.ok(err instanceof ConfigError, 'err instanceof ConfigError');
   const byPath = new Map(err.problems.map((p) => [p.path, p.message]));
   assert.match(byPath.get('routes[0].trusted_headers[0]') ?? '', /rebuilt by Gatehouse/);
   assert.match(byPath.get('routes[0].trusted_headers[1]') ?? '', /set by Gatehouse on this route/);

@@ -130,7 +130,7 @@ test('a WebSocket upgrade on a websocket route is tunnelled both ways; Gatehouse
   assert.doesNotMatch(r.text, /gatehouse_session/, 'the upstream cannot set the session cookie');
   assert.match(r.text, /set-cookie: app=1/i, "the app's own cookie passes");
   const ev = gh.audit.find((e) => e.path === '/ws/chat' && e.status === 101) as AuditEvent;
-  assert.ok(ev.reasons.includes('response.cookie.dropped'));
+  assert.ok(ev.reasons.includes('response.cookie.dropped'), "ev.reasons.includes('response.cookie.dropped')");
   assert.deepEqual(ev.dropped_cookies, ['gatehouse_session']);
 });
 
@@ -153,13 +153,16 @@ test('Upgrade: h2c on a request without a body is served as plain HTTP/1.1, neve
   assert.match(r.text, /^HTTP\/1\.1 200 /);
   assert.match(r.text, /plain GET \/page/);
   assert.match(r.text, /connection: close/i);
-  assert.ok(r.closed);
+  assert.ok(r.closed, 'r.closed');
   assert.equal(seen.length, before + 1);
   const got = seen[seen.length - 1] as Seen;
   assert.equal(got.kind, 'request', 'the upstream saw an ordinary request');
   assert.equal(got.req.headers.upgrade, undefined);
   assert.equal(got.req.headers['http2-settings'], undefined);
-  assert.ok(lastAudit().reasons.includes('upgrade.ignored'));
+  assert.ok(
+    lastAudit().reasons.includes('upgrade.ignored'),
+    "lastAudit().reasons.includes('upgrade.ignored')",
+  );
 });
 
 test('Upgrade to another protocol on a request with a body is refused 400 and never reaches the upstream', async () => {
@@ -169,7 +172,7 @@ test('Upgrade to another protocol on a request with a body is refused 400 and ne
   );
   assert.match(r.text, /^HTTP\/1\.1 400 /);
   assert.match(r.text, /GH_UPGRADE_NOT_ALLOWED/);
-  assert.ok(r.closed);
+  assert.ok(r.closed, 'r.closed');
   assert.equal(seen.length, before);
 });
 
@@ -177,7 +180,7 @@ test('a WebSocket upgrade to a protected route without credentials gets 401 and 
   const before = seen.length;
   const r = await rawExchange(wsRequest('/secure-ws'));
   assert.match(r.text, /^HTTP\/1\.1 401 /);
-  assert.ok(r.closed);
+  assert.ok(r.closed, 'r.closed');
   assert.equal(seen.length, before);
 });
 
@@ -190,20 +193,20 @@ test('an upstream that declines the upgrade is relayed as it answered, then the 
   const ev = lastAudit();
   assert.equal(ev.status, 403);
   assert.equal(ev.upstream_status, 403);
-  assert.ok(ev.reasons.includes('upgrade.declined'));
+  assert.ok(ev.reasons.includes('upgrade.declined'), "ev.reasons.includes('upgrade.declined')");
 
   const c = await rawExchange(wsRequest('/ws/decline-chunked'));
   assert.match(c.text, /^HTTP\/1\.1 426 /);
   assert.match(c.text, /hello/);
   assert.match(c.text, / world/);
-  assert.ok(c.closed);
+  assert.ok(c.closed, 'c.closed');
 });
 
 test('a 101 that switches to something other than websocket is a 502, not a tunnel', async () => {
   const r = await rawExchange(wsRequest('/ws/not-websocket'));
   assert.match(r.text, /^HTTP\/1\.1 502 /);
   assert.match(r.text, /GH_UPSTREAM_BAD_RESPONSE/);
-  assert.ok(r.closed);
+  assert.ok(r.closed, 'r.closed');
 });
 
 test('CONNECT (a forward-proxy tunnel) is answered 405 GH_METHOD_NOT_ALLOWED, audited, never tunnelled', async () => {
@@ -211,7 +214,7 @@ test('CONNECT (a forward-proxy tunnel) is answered 405 GH_METHOD_NOT_ALLOWED, au
   const r = await rawExchange('CONNECT internal.corp:443 HTTP/1.1\r\nHost: internal.corp:443\r\n\r\n');
   assert.match(r.text, /^HTTP\/1\.1 405 Method Not Allowed\r\n/);
   assert.match(r.text, /"error":"GH_METHOD_NOT_ALLOWED"/);
-  assert.ok(r.closed);
+  assert.ok(r.closed, 'r.closed');
   assert.equal(seen.length, before);
   assert.equal(lastAudit().error, 'GH_METHOD_NOT_ALLOWED');
 });

@@ -88,7 +88,7 @@ async function check(
   stats: Map<string, number>,
 ): Promise<void> {
   const reference = references.get(max);
-  assert.ok(reference);
+  assert.ok(reference, 'reference');
   const whole = parseHead(req.bytes, max);
   const fed = laneVerdict(splitBytes(req.bytes, split), max);
   assert.deepEqual(fed, whole, `cutting ${show(req.bytes)} into reads changed the fast lane's verdict`);
@@ -107,7 +107,7 @@ async function check(
 
 test('the reference is Node’s parser: it reads a head, a pipelined one after it, and refuses bad ones', async () => {
   const reference = references.get(1024);
-  assert.ok(reference);
+  assert.ok(reference, 'reference');
   const ok = await reference.read([
     Buffer.from('GET /a?b HTTP/1.1\r\nHost: x\r\nX-A:  v \r\n\r\nHEAD / HTTP/1.1\r\n\r\n'),
   ]);

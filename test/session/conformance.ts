@@ -196,7 +196,7 @@ export function sessionStoreConformance(kind: string, factory: StorePairFactory)
     const first = store.withLock('k1', 5_000, 5_000, () => gate);
     const t0 = Date.now();
     await peer.withLock('k2', 5_000, 200, async () => undefined);
-    assert.ok(Date.now() - t0 < 200);
+    assert.ok(Date.now() - t0 < 200, 'Date.now() - t0 < 200');
     release();
     await first;
   });
@@ -236,7 +236,7 @@ export function sessionStoreConformance(kind: string, factory: StorePairFactory)
       await gate2;
     });
     while (!secondIn) await sleep(5);
-    assert.ok(Date.now() - t0 < 1_000);
+    assert.ok(Date.now() - t0 < 1_000, 'Date.now() - t0 < 1_000');
     // The first holder finishing late must not release the lock the second one now holds.
     release();
     await slow;
@@ -258,6 +258,6 @@ export function sessionStoreConformance(kind: string, factory: StorePairFactory)
     );
     const t0 = Date.now();
     assert.equal(await peer.withLock('k', 10_000, 100, async () => 'ok'), 'ok');
-    assert.ok(Date.now() - t0 < 100);
+    assert.ok(Date.now() - t0 < 100, 'Date.now() - t0 < 100');
   });
 }

@@ -90,7 +90,10 @@ describe('session cookie correctness through the real gateway and the embedded O
     });
     assert.equal(r.status, 302);
     assert.ok(String(r.headers.location).startsWith(f.idp.issuer), 'login at the IdP');
-    assert.ok(setCookies(r.headers).some((c) => c.startsWith(`${COOKIE}=;`) && c.includes('Max-Age=0')));
+    assert.ok(
+      setCookies(r.headers).some((c) => c.startsWith(`${COOKIE}=;`) && c.includes('Max-Age=0')),
+      "setCookies(r.headers).some((c) => c.startsWith(`${COOKIE}=;`) && c.includes('Max-Age=0'))",
+    );
     // Neither session was used or ended by the ambiguous request: both still work on their own.
     for (const id of [alice, carol])
       assert.equal(

@@ -47,7 +47,7 @@ test('loadNow leaves a due touch to load, so a session in use never idles out', 
   assert.equal(m.touchInterval, 1000);
   const id = await m.create({ sub: 'bob' }, tokens, undefined);
   const first = m.loadNow(id);
-  assert.ok(first !== undefined);
+  assert.ok(first !== undefined, 'first !== undefined');
   await sleep(1100);
   assert.equal(m.loadNow(id), undefined, 'the touch is due: only load can answer');
   const touched = await m.load(id);
@@ -60,7 +60,7 @@ test('loadNow leaves an expired session and a due refresh to load', async () => 
   const store = new MemorySessionStore();
   const m = manager(store, 600, 600_000);
   const short = await m.create({ sub: 'carol' }, tokens, undefined);
-  assert.ok(m.loadNow(short) !== undefined);
+  assert.ok(m.loadNow(short) !== undefined, 'm.loadNow(short) !== undefined');
   await sleep(700);
   assert.equal(m.loadNow(short), undefined, 'past the absolute lifetime');
   assert.equal(await m.load(short), undefined, 'and load ends it');
@@ -84,7 +84,7 @@ test('principalNow: one principal object per stored record, a new one after any 
   const m = manager(store, 3_600_000, 4000);
   const id = await m.create({ sub: 'erin', groups: ['staff'] }, tokens, undefined);
   const a = m.principalNow(id);
-  assert.ok(a !== undefined);
+  assert.ok(a !== undefined, 'a !== undefined');
   assert.equal(a.subject, 'erin');
   assert.equal(m.principalNow(id), a, 'the same object while the record is unchanged');
   assert.notEqual(m.loadNow(id)?.p, a, 'loadNow still hands out copies');

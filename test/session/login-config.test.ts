@@ -96,6 +96,7 @@ test('auth: session without a session section is a config error on the route', (
   delete d.session;
   assert.ok(
     problems(d).some((p) => /^routes\[0\]\.auth: "session" needs a top-level `session` section/.test(p)),
+    'problems(d).some((p) => /^routes\\[0\\]\\.auth: "session" needs a top-level `session` section/.test(p))',
   );
 });
 

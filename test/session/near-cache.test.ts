@@ -223,7 +223,7 @@ describe('near cache of the redis session store (real redis-server)', { timeout:
     const { b, key } = await pair();
     await b.set('k', { v: 'old' }, 60_000);
     assert.deepEqual(await b.get('k'), { v: 'old' });
-    assert.ok(b.nearCacheActive);
+    assert.ok(b.nearCacheActive, 'b.nearCacheActive');
     await raw.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await raw.set(key('k'), '{"v":"new"}', 'KEEPTTL');
     const bypassed = sessionCacheCounters.bypass;

@@ -85,7 +85,7 @@ describe('per-route session policy and step-up with the real OpenID provider', (
       'the pre-step-up id is gone',
     );
     const ev = f.gw.audit.filter((e) => e.type === 'login' && e.subject === 'bob').at(-1);
-    assert.ok(ev?.reasons.includes('login.step_up'));
+    assert.ok(ev?.reasons.includes('login.step_up'), "ev?.reasons.includes('login.step_up')");
   });
 
   test('require_acr/require_amr: acr_values is requested; a password-only answer is refused, the one-time code passes', async () => {
@@ -127,7 +127,7 @@ describe('per-route session policy and step-up with the real OpenID provider', (
       claims: { acr?: string; amr?: string[] };
     };
     assert.equal(me.claims.acr, DEV_ACR_MFA);
-    assert.ok(me.claims.amr?.includes('mfa'));
+    assert.ok(me.claims.amr?.includes('mfa'), "me.claims.amr?.includes('mfa')");
   });
 
   test('per-route lifetimes: an idle group or an old session must sign in again there, other routes keep it', async () => {
@@ -151,6 +151,6 @@ describe('per-route session policy and step-up with the real OpenID provider', (
     assert.equal(nav.status, 302);
     assert.ok(nav.headers.get('location')!.startsWith(f.idp.issuer), 'a browser signs in again');
     const req = f.gw.audit.filter((e) => e.type === 'request' && e.path === '/idle').at(-1);
-    assert.ok(req?.reasons.includes('session.route_idle'));
+    assert.ok(req?.reasons.includes('session.route_idle'), "req?.reasons.includes('session.route_idle')");
   });
 });

@@ -151,6 +151,6 @@ test('headless Chromium: signing out at the identity provider itself ends both h
     for (const host of [payroll, intranet]) {
       await page.goto(`${host}/`);
       assert.ok(page.url().startsWith(issuer), `${host} needs a new sign-in: ${page.url()}`);
-      assert.ok(await page.isVisible('input[name=password]'));
+      assert.ok(await page.isVisible('input[name=password]'), "await page.isVisible('input[name=password]')");
     }
   }));

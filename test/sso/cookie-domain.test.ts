@@ -105,7 +105,7 @@ describe('session.cookie_domain: one parent-domain cookie for the login host and
       `${url('login')}/.gatehouse/login?rd=${encodeURIComponent('http://evil.localhost/')}`,
       (u) => u.startsWith(idp.issuer),
     );
-    assert.ok(s.url.startsWith(idp.issuer));
+    assert.ok(s.url.startsWith(idp.issuer), 's.url.startsWith(idp.issuer)');
     const done = await b.signIn(
       `${url('login')}/.gatehouse/login?rd=${encodeURIComponent('http://corp.localhost.evil.localhost/')}`,
       'bob',
@@ -136,20 +136,24 @@ test('session.cookie_domain config errors name their key paths', () => {
     problems({ cookie_domain: 'other.example' }).some((p) =>
       /^session\.cookie_domain: the login host/.test(p),
     ),
+    "problems({ cookie_domain: 'other.example' }).some((p) => /^session\\.cookie_domain: the login host/.test(p))",
   );
   assert.ok(
     problems({ cookie_domain: 'corp.example', cookie_name: '__Host-gh' }).some((p) =>
       /^session\.cookie_name: "__Host-gh": a __Host- cookie cannot carry the Domain/.test(p),
     ),
+    "problems({ cookie_domain: 'corp.example', cookie_name: '__Host-gh' }).some((p) => /^session\\.cookie_name: \"__Host-gh\": a __Host- cookie cannot carry the Domain/.test(p))",
   );
   assert.ok(
     problems({ cookie_domain: 'corp.example', sso: { hosts: ['https://hr.corp.example'] } }).some((p) =>
       /^session\.cookie_domain: choose one/.test(p),
     ),
+    "problems({ cookie_domain: 'corp.example', sso: { hosts: ['https://hr.corp.example'] } }).some((p) => /^session\\.cookie_domain: choose one/.test(p))",
   );
   assert.ok(
     problems({ cookie_domain: 'localhost' }).some((p) =>
       /^session\.cookie_domain: expected a parent domain/.test(p),
     ),
+    "problems({ cookie_domain: 'localhost' }).some((p) => /^session\\.cookie_domain: expected a parent domain/.test(p))",
   );
 });

@@ -46,7 +46,7 @@ test('forward-auth on an app host: the check starts the handoff, and the host co
   assert.ok(isHandoff(stop.url), stop.chain.join(' -> '));
   const landed = await b.navigate(stop.url);
   assert.equal(landed.url, `${e.payroll}/pay?m=12`);
-  assert.ok(b.cookies(e.payroll).get(COOKIE));
+  assert.ok(b.cookies(e.payroll).get(COOKIE), 'b.cookies(e.payroll).get(COOKIE)');
   assert.equal(b.authRequests(e.idp.issuer), 1, 'no second sign-in');
 
   const ok = await check(b, e.payroll, '/pay');

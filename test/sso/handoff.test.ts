@@ -82,7 +82,7 @@ describe('one login for many hosts (session.sso, real OpenID provider)', () => {
     assert.equal(p.url, `${e.partner}/projects`);
     assert.equal(b.authRequests(e.idp.issuer), 1);
     assert.equal(e.upstream.received.at(-1)!.headers['x-forwarded-user'], 'bob');
-    assert.ok(b.cookies(e.partner).get(COOKIE));
+    assert.ok(b.cookies(e.partner).get(COOKIE), 'b.cookies(e.partner).get(COOKIE)');
   });
 
   test('step-up on an app host signs in again at the login host (prompt=login, max_age), no redirect loop', async () => {
@@ -182,7 +182,7 @@ describe('one login for many hosts (session.sso, real OpenID provider)', () => {
     const end = new URL(out.headers.get('location')!);
     assert.ok(end.href.startsWith(e.idp.issuer), end.href);
     assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${e.login}/.gatehouse/signed-out`);
-    assert.ok(end.searchParams.get('id_token_hint'));
+    assert.ok(end.searchParams.get('id_token_hint'), "end.searchParams.get('id_token_hint')");
     const json = { accept: 'application/json' };
     assert.equal((await b.send(`${e.intranet}/`, { headers: json })).status, 401, 'intranet ended');
     assert.equal((await b.send(`${e.payroll}/`, { headers: json })).status, 401, 'payroll ended');
@@ -196,7 +196,10 @@ describe('one login for many hosts (session.sso, real OpenID provider)', () => {
       `${e.login}/.gatehouse/signed-out?state=${encodeURIComponent('https://evil.example')}`,
     );
     assert.ok(!evil.body.includes('evil.example'), 'an unlisted state is never a link');
-    assert.ok(evil.body.includes(`href="${e.login}/.gatehouse/login"`));
+    assert.ok(
+      evil.body.includes(`href="${e.login}/.gatehouse/login"`),
+      'evil.body.includes(`href="${e.login}/.gatehouse/login"`)',
+    );
     const logout = e.gateways[0]!.audit.filter((a) => a.type === 'logout').at(-1);
     assert.equal(logout?.subject, 'alice');
   });

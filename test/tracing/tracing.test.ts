@@ -160,7 +160,10 @@ test('an unsampled parent: the flag is passed on and nothing is exported for the
   assert.equal(r2.status, 200);
   const [, later] = lastUpstreamTraceparent();
   await traceOf(later!, ['gatehouse.request']);
-  assert.ok(!collector.spans.some((s) => s.traceId === traceId));
+  assert.ok(
+    !collector.spans.some((s) => s.traceId === traceId),
+    '!collector.spans.some((s) => s.traceId === traceId)',
+  );
 });
 
 test('a key the gateway has not seen: the JWKS fetch is a child span of authn', async () => {
@@ -234,7 +237,10 @@ test('refused requests (401, 403): ERROR spans with the code and reason, never f
   const authz = t403.get('authz')!;
   assert.equal(authz.status.code, 2);
   assert.equal(authz.attributes['gatehouse.authz.result'], 'deny');
-  assert.ok(events[1]!.reasons.includes(String(authz.attributes['gatehouse.reason'])));
+  assert.ok(
+    events[1]!.reasons.includes(String(authz.attributes['gatehouse.reason'])),
+    "events[1]!.reasons.includes(String(authz.attributes['gatehouse.reason']))",
+  );
   assert.equal(t401.get('upstream'), undefined);
   assert.equal(t403.get('upstream'), undefined);
 });

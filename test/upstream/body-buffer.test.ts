@@ -183,7 +183,7 @@ test('a body slower than timeouts.request: 408, no upstream connection was ever 
     clearInterval(drip);
   }
   assert.equal(wire.accepted, accepted);
-  assert.ok(!up.received.some((r) => r.url === '/slow'));
+  assert.ok(!up.received.some((r) => r.url === '/slow'), "!up.received.some((r) => r.url === '/slow')");
   await until(() => c.closed, 2000);
 });
 

@@ -60,7 +60,7 @@ test('an https farm verifies every target; a target with an untrusted certificat
     bodies.push(r.body);
   }
   assert.ok(!bodies.includes('rogue'), 'the untrusted target never answered');
-  assert.ok(bodies.includes('a') && bodies.includes('b'));
+  assert.ok(bodies.includes('a') && bodies.includes('b'), "bodies.includes('a') && bodies.includes('b')");
   const ready = async () =>
     (await send(gh!.url, '/.gatehouse/ready')).json<{
       upstreams: Record<string, { targets: Array<{ target: string; healthy: boolean }> }>;

@@ -91,7 +91,10 @@ test('the authenticator runs once per connection; its fields go on the first req
     for (let i = 0; i < 3; i++) assert.equal((await get(p, `/r${i}`)).status, 200);
     assert.equal(calls, 1);
     assert.equal(up.heads.length, 3);
-    assert.ok(up.heads.every((h) => h.conn === 1));
+    assert.ok(
+      up.heads.every((h) => h.conn === 1),
+      'up.heads.every((h) => h.conn === 1)',
+    );
     assert.match(up.heads[0]!.head, /\r\nAuthorization: Negotiate token-1$/m);
     assert.doesNotMatch(up.heads[1]!.head + up.heads[2]!.head, /Authorization/);
   } finally {

@@ -413,7 +413,7 @@ test('header injection is refused and nothing reaches the upstream', async () =>
     for (const [req, code] of cases) {
       const r = await run(pool, req);
       assert.equal(r.error?.code, code, JSON.stringify(req));
-      assert.ok(r.error instanceof H1Error);
+      assert.ok(r.error instanceof H1Error, 'r.error instanceof H1Error');
       assert.deepEqual(r.events, ['error']);
     }
     assert.deepEqual(
@@ -423,7 +423,7 @@ test('header injection is refused and nothing reaches the upstream', async () =>
     );
     // The pool is still usable, on the same connection.
     assert.equal((await run(pool)).status, 200);
-    assert.ok(up.sockets.length <= 1);
+    assert.ok(up.sockets.length <= 1, 'up.sockets.length <= 1');
   } finally {
     await pool.destroy();
     await up.close();
@@ -1013,7 +1013,7 @@ for (const mode of ['ignores the rest', 'ends its side'] as const) {
       assert.equal(r.statusText, 'Too-Large');
       assert.equal(r.body.toString(), 'too big!');
       assert.deepEqual(r.events, ['headers', 'data', 'complete']);
-      assert.ok(performance.now() - t0 < 1500);
+      assert.ok(performance.now() - t0 < 1500, 'performance.now() - t0 < 1500');
       assert.ok(upload.produced() < 10 * 1024 * 1024, 'the upload was not sent to the end first');
       await waitFor(() => pool.size === 0, 1000, 'the connection to be closed');
     } finally {

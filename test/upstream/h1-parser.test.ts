@@ -745,7 +745,7 @@ test('an oversized head is refused while it streams in, not after buffering it a
       assert.ok(fed < 2 * MAX_HEAD_BYTES, 'kept buffering far past the limit');
     }
   }, isParseError('HPE_HEADER_OVERFLOW'));
-  assert.ok(fed <= MAX_HEAD_BYTES + piece.length);
+  assert.ok(fed <= MAX_HEAD_BYTES + piece.length, 'fed <= MAX_HEAD_BYTES + piece.length');
 });
 
 test('CL + TE is refused before any body byte is reported', () => {
@@ -903,7 +903,7 @@ test('property: a strict error is reported the same wherever the bytes are split
       } catch (e) {
         whole = e;
       }
-      assert.ok(whole instanceof ResponseParseError);
+      assert.ok(whole instanceof ResponseParseError, 'whole instanceof ResponseParseError');
       assert.throws(() => parse(splitAt(wire, cuts)), isParseError(whole.code));
     }),
     { numRuns: 300 },
