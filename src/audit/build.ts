@@ -1,7 +1,7 @@
 import type { GatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { TraceEntry } from '../pipeline/decision.js';
-import type { Principal } from '../pipeline/principal.js';
+import { memoized, type Principal } from '../pipeline/principal.js';
 import type { CompiledRoute } from '../pipeline/route.js';
 import type { AuditEvent } from './event.js';
 import { isoNow, jsonString } from '../log/json.js';
@@ -100,19 +100,17 @@ function stringList(list: readonly string[]): string {
 }
 
 /**
- * The principal's members of a request line, built once per principal object: a verified
- * token's principal is cached and serves every request that presents the token again.
- * Principals are never modified after they are made.
+ * The principal's members of a request line, built once per principal object and kept on it
+ * (pipeline/principal.ts): a verified token's principal is cached and serves every request that
+ * presents the token again. Principals are never modified after they are made.
  */
-const principalParts = new WeakMap<Principal, string>();
+const PRINCIPAL_PARTS = {};
+
+const principalParts = (p: Principal): string =>
+  `${field('provider', p.provider)}${field('subject', p.subject)}${field('client_id', p.clientId)}${field('tenant', p.tenant)}${field('token_kind', p.kind)}${field('auth_method', p.method)}${field('credential_id', p.credentialId)}`;
 
 function principalFields(p: Principal): string {
-  let s = principalParts.get(p);
-  if (s === undefined) {
-    s = `${field('provider', p.provider)}${field('subject', p.subject)}${field('client_id', p.clientId)}${field('tenant', p.tenant)}${field('token_kind', p.kind)}${field('auth_method', p.method)}${field('credential_id', p.credentialId)}`;
-    principalParts.set(p, s);
-  }
-  return s;
+  return memoized(p, PRINCIPAL_PARTS, principalParts);
 }
 
 /** `,"route":…` once per compiled route (routes are rebuilt, not changed, on reload). */

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { GatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
 import type { CompileContext } from '../pipeline/feature.js';
-import type { Principal } from '../pipeline/principal.js';
+import { withMemo, type Principal } from '../pipeline/principal.js';
 import { AUTHN_NONE, type Authenticator, type AuthnResult } from '../pipeline/stages.js';
 import { apiKeyEntrySchema, type ApiKeyEntry, type ApiKeysConfig } from '../limits/schema.js';
 import type { AuthenticatorFactory } from './factory.js';
@@ -33,26 +33,28 @@ export interface ApiKeyTable {
 
 function toPrincipal(e: ApiKeyEntry): Principal {
   const hex = e.hash.slice('sha256:'.length);
-  return Object.freeze({
-    kind: 'client',
-    subject: e.client_id,
-    provider: 'apikey',
-    method: 'apikey',
-    name: e.name,
-    groups: [],
-    roles: Object.freeze([...e.roles]),
-    scopes: Object.freeze([...e.scopes]),
-    clientId: e.client_id,
-    credentialId: e.id ?? `apikey:${hex.slice(0, 12)}`,
-    claims: Object.freeze({
-      ...e.attributes,
-      sub: e.client_id,
-      client_id: e.client_id,
-      ...(e.name === undefined ? {} : { name: e.name }),
-      scope: e.scopes.join(' '),
-      roles: [...e.roles],
+  return Object.freeze(
+    withMemo({
+      kind: 'client',
+      subject: e.client_id,
+      provider: 'apikey',
+      method: 'apikey',
+      name: e.name,
+      groups: [],
+      roles: Object.freeze([...e.roles]),
+      scopes: Object.freeze([...e.scopes]),
+      clientId: e.client_id,
+      credentialId: e.id ?? `apikey:${hex.slice(0, 12)}`,
+      claims: Object.freeze({
+        ...e.attributes,
+        sub: e.client_id,
+        client_id: e.client_id,
+        ...(e.name === undefined ? {} : { name: e.name }),
+        scope: e.scopes.join(' '),
+        roles: [...e.roles],
+      }),
     }),
-  });
+  );
 }
 
 const fileSchema = z.union([

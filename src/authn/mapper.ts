@@ -1,4 +1,4 @@
-import type { AuthMethod, Principal } from '../pipeline/principal.js';
+import { withMemo, type AuthMethod, type Principal } from '../pipeline/principal.js';
 import { tokenError } from './errors.js';
 import type { Preset } from './presets.js';
 import type { Tracer } from './trace.js';
@@ -163,6 +163,6 @@ export class ClaimMapper {
       true,
       `${p.kind} ${p.subject} via ${p.provider}${p.groupsOverage ? ' (groups overage: group list incomplete)' : ''}`,
     );
-    return Object.freeze(p);
+    return Object.freeze(withMemo(p));
   }
 }

@@ -2,7 +2,7 @@ import type { PeerCertificate } from 'node:tls';
 import { GatehouseError } from '../errors/index.js';
 import type { CompileContext } from '../pipeline/feature.js';
 import type { AuthnGlobals, AuthnRoute } from './schema.js';
-import type { Principal } from '../pipeline/principal.js';
+import { withMemo, type Principal } from '../pipeline/principal.js';
 import { AUTHN_NONE, type AuthnResult, type Authenticator } from '../pipeline/stages.js';
 import { clientCertOf, weakCertError } from './peer-cert.js';
 
@@ -93,7 +93,7 @@ export function certClaims(cert: PeerCertificate): ClientCertClaims {
 export function certPrincipal(cert: PeerCertificate): Principal {
   const c = certClaims(cert);
   const cn = (cert.subject as unknown as Record<string, string | string[]> | undefined)?.CN;
-  return {
+  return withMemo({
     kind: 'client',
     subject: c.spiffe_id ?? c.subject_dn,
     issuer: c.issuer_dn,
@@ -108,7 +108,7 @@ export function certPrincipal(cert: PeerCertificate): Principal {
     expiresAt: c.not_after,
     credentialId: `sha256:${c.fingerprint_sha256}`,
     claims: c as unknown as Record<string, unknown>,
-  };
+  });
 }
 
 const bySocket = new WeakMap<object, Principal>();

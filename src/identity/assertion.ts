@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Principal } from '../pipeline/principal.js';
+import { memoGet, memoSet, type Principal } from '../pipeline/principal.js';
 import type { AssertionAlgorithm } from './keys.js';
 import type { AssertionKeySet } from './keyset.js';
 import { Lru } from '../util/lru.js';
@@ -56,10 +56,10 @@ function filterList(list: readonly string[], f: 'all' | ReadonlySet<string>): re
 /**
  * Signs the per-route identity assertion (the Google IAP / Pomerium pattern) and caches it per
  * principal credential until shortly before it expires, so a steady stream of requests from one
- * caller costs a map lookup, not a signature.
+ * caller costs a map lookup, not a signature. The entry is also kept on the principal object
+ * (pipeline/principal.ts), which saves building the credential key on a cached token's requests.
  */
 export class RouteAssertion {
-  private readonly byObject = new WeakMap<Principal, Entry>();
   private readonly byCredential: Lru<string, Entry>;
 
   constructor(
@@ -78,7 +78,7 @@ export class RouteAssertion {
       p.credentialId === undefined
         ? undefined
         : `${p.provider}\n${p.subject}\n${p.credentialId}\n${p.expiresAt ?? ''}`;
-    let e = this.byObject.get(p) ?? (credKey === undefined ? undefined : this.byCredential.get(credKey));
+    let e = memoGet<Entry>(p, this) ?? (credKey === undefined ? undefined : this.byCredential.get(credKey));
     if (e) {
       if (e.token !== undefined && now < e.refreshAt) return e.token;
       if (e.pending) return e.pending;
@@ -88,7 +88,7 @@ export class RouteAssertion {
         this.byCredential.set(credKey, e);
       }
     }
-    this.byObject.set(p, e);
+    memoSet(p, this, e);
     const entry = e;
     const promise = this.sign(p, now).then(
       ({ token, refreshAt }) => {

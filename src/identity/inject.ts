@@ -1,6 +1,6 @@
 import { GatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
-import type { Principal } from '../pipeline/principal.js';
+import { memoGet, memoSet, type Principal } from '../pipeline/principal.js';
 import type { Mutator } from '../pipeline/stages.js';
 import type { RouteAssertion } from './assertion.js';
 import { clientPrincipalId, clientPrincipalName, encodeClientPrincipal } from './easyauth.js';
@@ -76,10 +76,11 @@ function applyForwardToken(ctx: RequestContext, p: Principal, mode: IdentityPlan
  * Synchronous unless a new assertion must be signed.
  */
 export function identityMutator(plan: IdentityPlan): Mutator {
-  const easyCache = new WeakMap<Principal, string[]>();
-  // Templated header values per principal object (flat name/value list): a cached token's
-  // principal renders once, not on every request. Templates read the principal only.
-  const rendered = new WeakMap<Principal, string[]>();
+  // Templated header values per principal object (flat name/value list), kept on the principal
+  // (pipeline/principal.ts): a cached token's principal renders once, not on every request.
+  // Templates read the principal only. The two owners are this mutator's own.
+  const rendered = {};
+  const easyCache = {};
   const enc = plan.encoding;
   const set = (ctx: RequestContext, name: string, value: string): number => {
     ctx.inject.set(name, value);
@@ -92,19 +93,19 @@ export function identityMutator(plan: IdentityPlan): Mutator {
       if (!p) return;
       applyForwardToken(ctx, p, plan.forwardToken);
       let total = 0;
-      let hv = rendered.get(p);
+      let hv = memoGet<string[]>(p, rendered);
       if (hv === undefined) {
         hv = [];
         for (const h of plan.headers) {
           const v = h.render(p);
           if (v !== undefined) hv.push(h.name, v);
         }
-        rendered.set(p, hv);
+        memoSet(p, rendered, hv);
       }
       for (let i = 0; i < hv.length; i += 2) total += set(ctx, hv[i] as string, hv[i + 1] as string);
       const ea = plan.easyAuth;
       if (ea) {
-        let vals = easyCache.get(p);
+        let vals = memoGet<string[]>(p, easyCache);
         if (!vals) {
           vals = [
             encodeClientPrincipal(p, ea.provider),
@@ -112,7 +113,7 @@ export function identityMutator(plan: IdentityPlan): Mutator {
             enc.whole(enc.scalar(clientPrincipalId(p))),
             ea.provider,
           ];
-          easyCache.set(p, vals);
+          memoSet(p, easyCache, vals);
         }
         total += set(ctx, 'X-MS-CLIENT-PRINCIPAL', vals[0] as string);
         total += set(ctx, 'X-MS-CLIENT-PRINCIPAL-NAME', vals[1] as string);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Principal } from '../pipeline/principal.js';
+import { withMemo, type Principal } from '../pipeline/principal.js';
 
 /** Maps verified claims to a {@link Principal}; the provider's mapping (same as bearer tokens). */
 export type ClaimMapper = (
@@ -79,7 +79,8 @@ export function sessionPrincipal(
   const base = mapper(kept);
   const groups = filterGroups(base.groups, opts.maxGroups, opts.referencedGroups);
   if (groups !== base.groups && Array.isArray(kept.groups)) kept.groups = [...groups];
-  return {
+  // A copy of the mapped principal carries no memo (the slot is not enumerable): a fresh one.
+  return withMemo({
     ...base,
     groups,
     claims: kept,
@@ -87,7 +88,7 @@ export function sessionPrincipal(
     method: 'session',
     expiresAt: Math.floor(opts.expiresAt / 1000),
     credentialId: credentialId(opts.sessionId),
-  };
+  });
 }
 
 /** A short hash of a session id for audit events (`credential_id`): never the id itself. */

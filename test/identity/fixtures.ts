@@ -3,14 +3,14 @@ import { pino } from 'pino';
 import { configSchema, type GatehouseConfig } from '../../src/config/schema.js';
 import type { RequestContext } from '../../src/pipeline/context.js';
 import type { CompileContext, ConfigIssue } from '../../src/pipeline/feature.js';
-import type { Principal } from '../../src/pipeline/principal.js';
+import { withMemo, type Principal } from '../../src/pipeline/principal.js';
 import { emptyStages, type RouteStages } from '../../src/pipeline/route.js';
 import type { InternalEndpoint } from '../../src/pipeline/stages.js';
 import { identityFeature } from '../../src/identity/feature.js';
 
-/** An Entra-ID-like user principal; override any field. */
+/** An Entra-ID-like user principal with its memo slot, as the token mapper makes them; override any field. */
 export function userPrincipal(over: Partial<Principal> = {}): Principal {
-  return {
+  return withMemo({
     kind: 'user',
     subject: 'AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ',
     issuer: 'https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0',
@@ -39,7 +39,7 @@ export function userPrincipal(over: Partial<Principal> = {}): Principal {
       dept: { name: 'Finance', code: 42 },
     },
     ...over,
-  };
+  });
 }
 
 /** A minimal request context for mutators and endpoints (no sockets). */
