@@ -108,3 +108,35 @@ test('the reference is interpolated to the moment a run happened, nearest outsid
   assert.equal(valueAt(ref, 9000), 80);
   assert.ok(Number.isNaN(valueAt([], 1)), 'Number.isNaN(valueAt([], 1))');
 });
+
+test('every Gatehouse row is held to the issue 19 tail floor (p99 ≤ 2.5 × p50); the reference rows are not', async () => {
+  const { CANDIDATES } = await import('../../bench/lib/candidates.js');
+  const tail = (id: string) =>
+    CANDIDATES.find((c) => c.id === id)?.floors.some(
+      (f) => f.kind === 'tail' && f.max === 2.5 && f.source === 'issue 19',
+    );
+  for (const id of [
+    'gh-plain',
+    'gh-rs256-cold',
+    'gh-es256-cold',
+    'gh-limit-redis',
+    'gh-session-redis',
+    'gh-tls',
+  ])
+    assert.equal(tail(id), true, `${id} has the tail floor`);
+  for (const id of ['nginx', 'haproxy-jwt-rs256', 'nginx-tls'])
+    assert.equal(tail(id), false, `${id} has none`);
+  const plain = CANDIDATES.find((c) => c.id === 'gh-plain');
+  assert.equal(typeof plain?.start, 'function', 'the row still starts');
+  const miss = checkFloor(
+    { kind: 'tail', max: 2.5, source: 'issue 19' },
+    {
+      ratio: 0.6,
+      relative: undefined,
+      relativeTo: undefined,
+      p50Ms: 5.34,
+      p99Ms: 24.13,
+    },
+  );
+  assert.deepEqual([miss.pass, miss.target], [false, 'p99 ≤ 2.5×p50']);
+});
