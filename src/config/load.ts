@@ -58,6 +58,13 @@ function kindOf(v: unknown): string {
   return typeof v;
 }
 
+/** A union branch's issue about the value itself (its type, or not one of the allowed values). */
+function refusesValueItself(
+  e: z.core.$ZodIssue,
+): e is z.core.$ZodIssueInvalidType | z.core.$ZodIssueInvalidValue {
+  return e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value');
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'unrecognized_keys':
@@ -72,14 +79,12 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       const all = issue.errors.flat();
       // Every branch refused the value itself (`true` where a mapping or `false` is expected):
       // name every alternative.
-      if (
-        all.length > 1 &&
-        all.every((e) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value'))
-      ) {
-        const alternatives = all.map((e) => {
-          if (e.code === 'invalid_type') return ARTICLE[e.expected] ?? e.expected;
-          return e.code === 'invalid_value' ? e.values.map((v) => JSON.stringify(v)).join(' or ') : '';
-        });
+      if (all.length > 1 && all.every(refusesValueItself)) {
+        const alternatives = all.map((e) =>
+          e.code === 'invalid_type'
+            ? (ARTICLE[e.expected] ?? e.expected)
+            : e.values.map((v) => JSON.stringify(v)).join(' or '),
+        );
         const v = issue.input;
         const got = typeof v === 'boolean' || typeof v === 'number' ? String(v) : kindOf(v);
         return `expected ${[...new Set(alternatives)].join(' or ')}, got ${got}`;

@@ -1,6 +1,6 @@
 import { GatehouseError } from '../errors/index.js';
 import type { RequestContext } from '../pipeline/context.js';
-import { memoGet, memoSet, type Principal } from '../pipeline/principal.js';
+import { memoized, type Principal } from '../pipeline/principal.js';
 import type { Mutator } from '../pipeline/stages.js';
 import type { RouteAssertion } from './assertion.js';
 import { clientPrincipalId, clientPrincipalName, encodeClientPrincipal } from './easyauth.js';
@@ -81,6 +81,23 @@ export function identityMutator(plan: IdentityPlan): Mutator {
   // Templates read the principal only. The two owners are this mutator's own.
   const rendered = {};
   const easyCache = {};
+  const renderHeaders = (p: Principal): string[] => {
+    const hv: string[] = [];
+    for (const h of plan.headers) {
+      const v = h.render(p);
+      if (v !== undefined) hv.push(h.name, v);
+    }
+    return hv;
+  };
+  const easyAuthValues = (p: Principal): string[] => {
+    const provider = plan.easyAuth?.provider ?? '';
+    return [
+      encodeClientPrincipal(p, provider),
+      enc.whole(enc.scalar(clientPrincipalName(p))),
+      enc.whole(enc.scalar(clientPrincipalId(p))),
+      provider,
+    ];
+  };
   const enc = plan.encoding;
   const set = (ctx: RequestContext, name: string, value: string): number => {
     ctx.inject.set(name, value);
@@ -93,28 +110,11 @@ export function identityMutator(plan: IdentityPlan): Mutator {
       if (!p) return;
       applyForwardToken(ctx, p, plan.forwardToken);
       let total = 0;
-      let hv = memoGet<string[]>(p, rendered);
-      if (hv === undefined) {
-        hv = [];
-        for (const h of plan.headers) {
-          const v = h.render(p);
-          if (v !== undefined) hv.push(h.name, v);
-        }
-        memoSet(p, rendered, hv);
-      }
+      const hv = memoized(p, rendered, renderHeaders);
       for (let i = 0; i < hv.length; i += 2) total += set(ctx, hv[i] as string, hv[i + 1] as string);
       const ea = plan.easyAuth;
       if (ea) {
-        let vals = memoGet<string[]>(p, easyCache);
-        if (!vals) {
-          vals = [
-            encodeClientPrincipal(p, ea.provider),
-            enc.whole(enc.scalar(clientPrincipalName(p))),
-            enc.whole(enc.scalar(clientPrincipalId(p))),
-            ea.provider,
-          ];
-          memoSet(p, easyCache, vals);
-        }
+        const vals = memoized(p, easyCache, easyAuthValues);
         total += set(ctx, 'X-MS-CLIENT-PRINCIPAL', vals[0] as string);
         total += set(ctx, 'X-MS-CLIENT-PRINCIPAL-NAME', vals[1] as string);
         total += set(ctx, 'X-MS-CLIENT-PRINCIPAL-ID', vals[2] as string);
