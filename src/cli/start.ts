@@ -6,7 +6,7 @@ import { ReloadQueue, type ReloadResult } from '../control/reload.js';
 import { startLifecycle } from '../control/lifecycle.js';
 import { fileDigest } from '../control/watch.js';
 import { type CliIo, parseFlags } from './io.js';
-import { tuneGcForCpus } from '../util/gc-tuning.js';
+import { tuneGc } from '../util/gc-tuning.js';
 
 function describeFailure(e: unknown): string {
   if (e instanceof ConfigError) return e.message;
@@ -37,10 +37,13 @@ async function runInstance(
     reportStart?.(describeFailure(e));
     return 1;
   }
-  if (tuneGcForCpus())
-    gw.logger.info(
-      'one CPU available to this process: V8 parallel scavenging off (its helpers would share that CPU)',
-    );
+  const gc = tuneGc();
+  gw.logger.info(
+    { v8_flags: gc.flags },
+    gc.oneCpu
+      ? 'V8 collector tuned; one CPU available to this process: V8 parallel scavenging off (its helpers would share that CPU)'
+      : 'V8 collector tuned: the young generation regrows in one step after idle',
+  );
   let markStarted: () => void = () => undefined;
   const started = new Promise<void>((r) => (markStarted = r));
   const queue = new ReloadQueue(async (): Promise<ReloadResult> => {
