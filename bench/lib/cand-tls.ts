@@ -4,6 +4,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/ports.js';
 import { logFile, shared, type BenchContext, type Candidate } from './candidate.js';
+import { baseline } from './cand-baselines.js';
 import { GATE_PATH } from './cand-core.js';
 import { ensureBuilt, SkipCandidate, startGatehouse } from './gatehouse.js';
 import type { SimpleResponse } from './http.js';
@@ -99,6 +100,23 @@ export const nginxTls: Candidate = {
     return { pid: px.pid, load: { url: `${px.url}/bench` }, stop: () => px.stop() };
   },
 };
+
+/**
+ * The cheapest Node TLS proxy (bench/baselines/pipe.mjs with the bench certificate: TLS ended by
+ * Node, bytes piped to an upstream connection of its own, no HTTP work). Its ratio to nginx-tls
+ * is the ceiling any Node proxy has on the TLS rows.
+ */
+export const nodePipeTls: Candidate = baseline(
+  'base-pipe-tls',
+  'pipe.mjs',
+  'Node TLS byte pipe, one upstream connection per client, no HTTP parsing (ceiling of a Node TLS proxy)',
+  false,
+  async (ctx) => {
+    const cert = await benchCert(ctx);
+    return { args: [cert.cert, cert.key], tlsGate: (url) => gateTls('base-pipe-tls', url, cert.pem) };
+  },
+  'nginx-tls',
+);
 
 /** Gatehouse with a TLS listener (PEM certificate), `auth: none`, access log on; compared with nginx-tls. */
 export const gatehouseTls: Candidate = {

@@ -12,10 +12,10 @@ import {
 import { bearerCandidates } from './cand-bearer.js';
 import { sessionMemory, sessionRedis, sessionSsoRedis } from './cand-session.js';
 import { assertion, authBare, easyAuth } from './cand-identity.js';
-import { naiveNode, rawAll, rawClient } from './cand-baselines.js';
+import { naiveNode, nodePipe, rawAll, rawClient } from './cand-baselines.js';
 import { cached, limitMemory, limitRedis, quotaMemory } from './cand-limits.js';
 import { gatehouseFarm, nginxFarm } from './cand-farm.js';
-import { gatehouseTls, nginxTls } from './cand-tls.js';
+import { gatehouseTls, nginxTls, nodePipeTls } from './cand-tls.js';
 import { haproxyJwtEs256, haproxyJwtRs256, haproxyPlain } from './cand-haproxy.js';
 import { gatehousePlainTraced } from './cand-tracing.js';
 import { kerberosWarm } from './cand-kerberos.js';
@@ -50,6 +50,7 @@ export const CANDIDATES: readonly Candidate[] = [
   nginxReference,
   nginxSelfTest,
   naiveNode,
+  nodePipe,
   rawClient,
   rawAll,
   haproxyPlain,
@@ -64,6 +65,7 @@ export const CANDIDATES: readonly Candidate[] = [
   nginxFarm,
   gatehouseFarm,
   nginxTls,
+  nodePipeTls,
   gatehouseTls,
   limitMemory,
   quotaMemory,
