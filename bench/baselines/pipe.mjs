@@ -27,6 +27,9 @@ function onConnection(client) {
 }
 
 const server = cert
-  ? createTlsServer({ cert: readFileSync(cert), key: readFileSync(key), ALPNProtocols: ['http/1.1'] }, onConnection)
+  ? createTlsServer(
+      { cert: readFileSync(cert), key: readFileSync(key), ALPNProtocols: ['http/1.1'] },
+      onConnection,
+    )
   : createServer(onConnection);
 server.listen(Number(port), '127.0.0.1', () => process.send?.('ready'));

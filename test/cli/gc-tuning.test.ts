@@ -54,9 +54,16 @@ function firstGrowth(tuned: boolean): { start: number; grown: number } {
 test('after tuneGc the young generation grows to several times its size in one step (V8 alone: doubles)', () => {
   const plain = firstGrowth(false);
   const tuned = firstGrowth(true);
-  assert.equal(plain.grown, 2 * plain.start, `V8's default growth doubles the space: ${JSON.stringify(plain)}`);
+  assert.equal(
+    plain.grown,
+    2 * plain.start,
+    `V8's default growth doubles the space: ${JSON.stringify(plain)}`,
+  );
   assert.equal(tuned.start, plain.start, 'both start from the same minimum');
-  assert.ok(tuned.grown >= 4 * tuned.start, `tuned, one growth reaches ≥ 4 × the minimum: ${JSON.stringify(tuned)}`);
+  assert.ok(
+    tuned.grown >= 4 * tuned.start,
+    `tuned, one growth reaches ≥ 4 × the minimum: ${JSON.stringify(tuned)}`,
+  );
 });
 
 /** Starts `gatehouse start` (under `prefix`, e.g. taskset), waits for ready, stops it; its log. */
