@@ -63,8 +63,10 @@ export const tracingSchema = z
       .int()
       .min(1)
       .max(100_000)
-      .default(512)
-      .describe('Most spans in one export request.'),
+      // 128, not OpenTelemetry's 512: a batch is serialised on the event loop in one go, and
+      // at 512 spans that stall set the traced row's p99 (docs/benchmarks.md, "Export batches").
+      .default(128)
+      .describe('Most spans in one export request (each batch is serialised on the event loop in one go).'),
     batch_interval: duration.default(2000).describe('Longest wait before a partial batch is sent.'),
     shutdown_timeout: duration
       .default(3000)
