@@ -81,6 +81,7 @@ export function identityMutator(plan: IdentityPlan): Mutator {
   // Templates read the principal only. The two owners are this mutator's own.
   const rendered = {};
   const easyCache = {};
+  const enc = plan.encoding;
   const renderHeaders = (p: Principal): string[] => {
     const hv: string[] = [];
     for (const h of plan.headers) {
@@ -98,7 +99,6 @@ export function identityMutator(plan: IdentityPlan): Mutator {
       provider,
     ];
   };
-  const enc = plan.encoding;
   const set = (ctx: RequestContext, name: string, value: string): number => {
     ctx.inject.set(name, value);
     return name.length + value.length + 4;
